@@ -1,0 +1,36 @@
+"""`steward init`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from steward.cli.main import Settings
+from steward.scaffold import init_registry
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--remote",
+    metavar="URL",
+    help="DVC default remote for artifacts (s3://..., a path...). "
+    "Default: a local directory beside the new repository.",
+)
+@click.pass_obj
+def init(settings: Settings, directory: Path, remote: str | None) -> int:
+    """Create a new registry repository in DIRECTORY (new or empty).
+
+    It is a git repository with DVC initialised, a DVC default remote, registry/, a default
+    policies/registry.yaml, a README and JSON Schemas for editors, all committed.
+    """
+    result = init_registry(settings.start / directory, remote)
+    where = "a local directory, the default" if result.remote_is_local_default else "as given"
+    click.echo(f"Initialized a Steward registry in {result.root}")
+    click.echo(f"DVC default remote 'storage': {result.remote_url} ({where})")
+    click.echo(
+        f"Committed {result.commit[:12]} on main. "
+        "Next: fill in the roles in policies/registry.yaml."
+    )
+    return 0

@@ -1,0 +1,97 @@
+"""The `steward` group, its global options, and the one handler that maps errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from steward import __version__
+from steward.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    StewardError,
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options of the `steward` group that every command may use."""
+
+    start: Path
+    show_traceback: bool
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Run as if steward was started in this directory.",
+)
+@click.option(
+    "--traceback",
+    "show_traceback",
+    is_flag=True,
+    help="On an unexpected error, print the full stack trace.",
+)
+@click.version_option(__version__, prog_name="steward")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path, show_traceback: bool) -> None:
+    """Steward: a model registry governed through Git, DVC and pull requests."""
+    ctx.obj = Settings(start=directory, show_traceback=show_traceback)
+
+
+def _register_commands() -> None:
+    from steward.cli import check_cmd, init_cmd, schema_cmd
+
+    cli.add_command(check_cmd.check)
+    cli.add_command(init_cmd.init)
+    cli.add_command(schema_cmd.schema)
+
+
+_register_commands()
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; every error ends here and nowhere else."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    show_traceback = "--traceback" in args or bool(os.environ.get("STEWARD_TRACEBACK"))
+    try:
+        result = cli.main(args=args, prog_name="steward", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code if exc.exit_code else EXIT_USAGE
+    except StewardError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except Exception as exc:
+        if show_traceback:
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"unexpected error: {type(exc).__name__}: {exc}\n"
+                "re-run with `steward --traceback ...` to see where it happened",
+                err=True,
+            )
+        return EXIT_UNEXPECTED
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def main() -> NoReturn:
+    sys.exit(run())

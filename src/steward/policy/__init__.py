@@ -1,0 +1,1 @@
+"""Promotion policy: the files in `policies/` and (later) their evaluation against a change."""

@@ -1,0 +1,201 @@
+"""The policy files as strict models: `policies/registry.yaml` and `policies/teams/<team>.yaml`.
+
+Cross-field rules that pydantic cannot place on a field (a role used but never defined, a team
+transition the central policy does not allow) are in `policy_problems` / `team_problems`, which
+return each problem with the field path it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import Field, JsonValue
+
+from steward.entries import CardSection, RiskClass, Stage, StrictModel, Text
+from steward.names import MetricName, Name, Principal
+
+FieldPath = tuple[str | int, ...]
+
+DEFAULT_PROTECTED_PATHS = ["policies/", ".github/", "src/"]
+
+
+class MetricGate(StrictModel):
+    """Thresholds on one offline metric of the version being promoted."""
+
+    min: float | None = None
+    max: float | None = None
+    higher_is_better: bool = True
+    max_regression: Annotated[float, Field(ge=0)] | None = Field(
+        default=None,
+        description="no worse than the current holder of the target stage by more than this",
+    )
+
+
+class Gates(StrictModel):
+    metrics: dict[MetricName, MetricGate] = {}
+    model_card: list[CardSection] = []
+    artifact_available: bool = False
+
+
+class Condition(StrictModel):
+    """When an approval is needed: any listed risk class, or any inherited classification."""
+
+    risk: list[RiskClass] | None = None
+    classification: list[Name] | None = None
+
+
+class Approval(StrictModel):
+    role: Name
+    count: Annotated[int, Field(ge=1)] = 1
+    when: Condition | None = None
+
+
+class Transition(StrictModel):
+    from_: Stage = Field(alias="from")
+    to: Stage
+    gates: Gates = Gates()
+    approvals: list[Approval] = []
+
+
+class StageRule(StrictModel):
+    single: bool = Field(
+        default=False, description="at most one version of a model may hold this stage"
+    )
+
+
+class Governance(StrictModel):
+    """Changes to the judge itself (policies, workflows, Steward's code) need these approvals."""
+
+    paths: list[Text] = Field(default=DEFAULT_PROTECTED_PATHS, min_length=1)
+    approvals: list[Approval] = Field(min_length=1)
+
+
+class Policy(StrictModel):
+    """`policies/registry.yaml`."""
+
+    roles: dict[Name, list[Principal]]
+    create_models: list[Name] = []
+    register_versions: list[Name] = []
+    stages: dict[Stage, StageRule] = {}
+    transitions: list[Transition] = []
+    governance: Governance
+
+    def single_stages(self) -> set[str]:
+        return {stage for stage, rule in self.stages.items() if rule.single}
+
+
+class TeamSchemas(StrictModel):
+    model: dict[str, JsonValue] | None = Field(
+        default=None, description="JSON Schema that the team's model.yaml files must also meet"
+    )
+    version: dict[str, JsonValue] | None = Field(
+        default=None, description="JSON Schema that the team's version files must also meet"
+    )
+
+
+class TeamExtension(StrictModel):
+    """`policies/teams/<team>.yaml`: a team's extra requirements. It can only add, never relax."""
+
+    team: Name
+    description: Text | None = None
+    schemas: TeamSchemas = TeamSchemas()
+    transitions: list[Transition] = []
+
+
+def _role_uses(policy: Policy) -> Iterator[tuple[FieldPath, str]]:
+    for i, role in enumerate(policy.create_models):
+        yield ("create_models", i), role
+    for i, role in enumerate(policy.register_versions):
+        yield ("register_versions", i), role
+    for t, transition in enumerate(policy.transitions):
+        for a, approval in enumerate(transition.approvals):
+            yield ("transitions", t, "approvals", a, "role"), approval.role
+    for a, approval in enumerate(policy.governance.approvals):
+        yield ("governance", "approvals", a, "role"), approval.role
+
+
+def _transition_problems(
+    transitions: list[Transition], where: str = "transitions"
+) -> Iterator[tuple[FieldPath, str]]:
+    seen: dict[tuple[str, str], int] = {}
+    for t, transition in enumerate(transitions):
+        pair = (transition.from_, transition.to)
+        if transition.from_ == transition.to:
+            yield (where, t), f"a transition from {transition.from_} to itself is not a transition"
+        if pair in seen:
+            yield (
+                (where, t),
+                (f"{pair[0]} -> {pair[1]} is already defined at {where}[{seen[pair]}]"),
+            )
+        seen.setdefault(pair, t)
+        for metric, gate in transition.gates.metrics.items():
+            if gate.min is not None and gate.max is not None and gate.min > gate.max:
+                yield (
+                    (where, t, "gates", "metrics", metric),
+                    (f"min {gate.min} is greater than max {gate.max}: no version could pass"),
+                )
+
+
+def policy_problems(policy: Policy) -> list[tuple[FieldPath, str]]:
+    """Rules across fields of the central policy."""
+    problems = [
+        (loc, f"role '{role}' is not defined under roles")
+        for loc, role in _role_uses(policy)
+        if role not in policy.roles
+    ]
+    problems.extend(_transition_problems(policy.transitions))
+    return problems
+
+
+def _remote_refs(fragment: Any, loc: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    if isinstance(fragment, dict):
+        for key, value in fragment.items():
+            if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
+                yield (*loc, key), f"only local references (#/...) are allowed, not '{value}'"
+            yield from _remote_refs(value, (*loc, key))
+    elif isinstance(fragment, list):
+        for i, value in enumerate(fragment):
+            yield from _remote_refs(value, (*loc, i))
+
+
+def team_problems(team: TeamExtension, policy: Policy | None) -> list[tuple[FieldPath, str]]:
+    """Rules on a team extension: valid JSON Schemas, and only transitions the policy allows."""
+    problems: list[tuple[FieldPath, str]] = []
+    for kind in ("model", "version"):
+        fragment = getattr(team.schemas, kind)
+        if fragment is None:
+            continue
+        loc: FieldPath = ("schemas", kind)
+        remote = list(_remote_refs(fragment, loc))
+        problems.extend(remote)
+        if remote:
+            continue
+        try:
+            Draft202012Validator.check_schema(fragment)
+        except SchemaError as exc:
+            problems.append(((*loc, *exc.path), f"not a valid JSON Schema: {exc.message}"))
+    problems.extend(_transition_problems(team.transitions))
+    if policy is not None:
+        allowed = {(t.from_, t.to) for t in policy.transitions}
+        for t, transition in enumerate(team.transitions):
+            if (transition.from_, transition.to) not in allowed:
+                problems.append(
+                    (
+                        ("transitions", t),
+                        f"{transition.from_} -> {transition.to} is not a transition of "
+                        "policies/registry.yaml; a team can only add gates and approvals to "
+                        "transitions the central policy allows",
+                    )
+                )
+            for a, approval in enumerate(transition.approvals):
+                if approval.role not in policy.roles:
+                    problems.append(
+                        (
+                            ("transitions", t, "approvals", a, "role"),
+                            f"role '{approval.role}' is not defined in policies/registry.yaml",
+                        )
+                    )
+    return problems

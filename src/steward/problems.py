@@ -1,0 +1,163 @@
+"""Problems found in registry files, and how pydantic's errors become messages pointing at a place.
+
+A problem renders as `path:line: field.path: message`, e.g.
+`registry/models/fraud/1.3.0.yaml:12: metrics.auc: expected a number, got 'high'`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from steward.yamlio import Loaded, Loc
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    field: str
+    message: str
+
+    def render(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.path, self.line or 0, self.field, self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "field": self.field, "message": self.message}
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=Problem.sort_key)
+
+
+def field_path(loc: Loc) -> str:
+    """('training', 'datasets', 0, 'id') -> 'training.datasets[0].id'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def problem_at(path: str, loaded: Loaded | None, loc: Loc, message: str) -> Problem:
+    line = loaded.line_of(loc) if loaded is not None else None
+    return Problem(path, line, field_path(loc), message)
+
+
+def describe(value: object, source: str | None = None) -> str:
+    """How a value read from YAML is shown in a message: as the user wrote it where we know it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {source if source is not None else repr(value)}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return repr(shown)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def _field_names(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The field names allowed at `loc` inside `model`, for 'did you mean' hints."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return []
+        info = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
+        if info is None:
+            return []
+        current = _model_in(info.annotation)
+        if current is None:
+            return []
+    fields = getattr(current, "model_fields", {})
+    return [info.alias or name for name, info in fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def message_for(error: ErrorDetails, loaded: Loaded | None, model: type[BaseModel]) -> str:
+    kind = error["type"]
+    loc = tuple(error["loc"])
+    value = error.get("input")
+    source = loaded.source_text.get(loc) if loaded is not None else None
+    shown = describe(value, source)
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        hint = difflib.get_close_matches(name, _field_names(model, loc[:-1]), n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        return f"unknown field{suggestion}"
+    if kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {shown}"
+        if kind == "string_type" and source is not None:
+            message += f"; quote it to keep it as written: '{source}'"
+        return message
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected')}, got {shown}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{error['msg'].lower().removeprefix('input should be ')}, got {shown}"
+    if kind in ("too_short", "too_long"):
+        return error["msg"].replace("Input", "value", 1).replace("List", "list", 1)
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"]
+
+
+def problems_from_validation(
+    path: str, loaded: Loaded | None, exc: ValidationError, model: type[BaseModel]
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc: Loc = tuple(error["loc"])
+        if loc and loc[-1] == "[key]":  # a dict key failed its type: point at the key
+            loc = loc[:-1]
+        problems.append(problem_at(path, loaded, loc, message_for(error, loaded, model)))
+    return problems

@@ -1,0 +1,272 @@
+"""The one strict YAML loader and the one writer used for every file Steward reads or writes.
+
+Registry files are written by people and by bots and judged by a gate, so the loader accepts a
+small, unsurprising subset of YAML and refuses everything else with `file:line: message`:
+
+- input larger than `MAX_FILE_BYTES` (1 MiB) or nested deeper than `MAX_DEPTH` (32);
+- non-UTF-8 bytes, a byte-order mark, NUL bytes, tabs in indentation;
+- anchors and aliases, explicit tags (`!!python/...`, `!!binary`, `!!set`, even `!!str`),
+  directives, more than one document, duplicate keys, keys that are not strings, NaN and infinity.
+
+Plain scalars are resolved by YAML 1.2's core rules, narrowed so that nothing is coerced behind the
+user's back: only `true`/`false` are booleans (`yes`, `no`, `on`, `off` stay strings), only
+canonical decimals are numbers (`0755`, `1_000`, `0x1f`, `1:30` stay strings), dates stay strings.
+A number where a string is expected (`version: 1.10`) is then refused by the entry's strict type,
+and the message quotes the text as written thanks to `Loaded.source_text`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from steward.errors import YamlError
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+Loc = tuple[str | int, ...]
+
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_NAN_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+# The indentation of a line: spaces, and the `- ` of block sequence entries.
+_INDENT = re.compile(r"^(?:[ \t]*-(?=[ \t]))*[ \t]*", re.MULTILINE)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+class _NotAllowed(ValueError):
+    """A plain scalar that resolves to something we refuse (NaN, infinity, an unusable number)."""
+
+
+def resolve_plain(text: str) -> object:
+    """Resolve an unquoted scalar: None, bool, int, float, or the text itself as a string."""
+    if text in _NULLS:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    first = text[0]
+    if not (first.isdigit() or first in "+-."):
+        return text
+    if _INT.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError as exc:  # more digits than Python converts
+            raise _NotAllowed(f"integer {text[:20]}... is too large") from exc
+    if _FLOAT.fullmatch(text) and any(c.isdigit() for c in text):
+        number = float(text)
+        if not math.isfinite(number):
+            raise _NotAllowed(f"number {text} is out of range")
+        return number
+    if _NAN_INF.fullmatch(text):
+        raise _NotAllowed(
+            f"{text} is not allowed: NaN and infinity are not numbers a registry can hold"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A parsed document, the line of every key and item, and the text of non-string scalars."""
+
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+    source_text: dict[Loc, str] = field(default_factory=dict)
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The line of the nearest enclosing key or item that has one."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(loc[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def loads(raw: bytes, path: str) -> Loaded:
+    """Parse `raw` strictly; `path` is only used in messages. Raises YamlError."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlError(
+            path, None, f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES} bytes"
+        )
+    if raw.startswith(_BOMS):
+        raise YamlError(
+            path, 1, "byte-order mark (BOM) is not allowed; save the file as UTF-8 without BOM"
+        )
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise YamlError(path, raw.count(b"\n", 0, nul) + 1, "NUL byte is not allowed")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise YamlError(path, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from exc
+    if "\t" in text:
+        for match in _INDENT.finditer(text):
+            if "\t" in match.group():
+                line = text.count("\n", 0, match.start()) + 1
+                raise YamlError(path, line, "tab used for indentation; indent with spaces")
+    return _Builder(path, text).build()
+
+
+def _line(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else 0
+
+
+class _Builder:
+    """Builds plain data from PyYAML's event stream, refusing what a registry file must not hold."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.lines: dict[Loc, int] = {}
+        self.source_text: dict[Loc, str] = {}
+
+    def fail(self, event: yaml.Event, message: str) -> YamlError:
+        return YamlError(self.path, _line(event), message)
+
+    def build(self) -> Loaded:
+        events = self._events()
+        data: Any = None
+        documents = 0
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self.fail(event, "more than one YAML document; a file holds exactly one")
+                if event.version is not None or event.tags:
+                    raise self.fail(event, "YAML directives (%YAML, %TAG) are not allowed")
+                data = self._node(next(events), (), 1, events)
+        return Loaded(data, self.lines, self.source_text)
+
+    def _events(self) -> Iterator[yaml.Event]:
+        try:
+            yield from yaml.parse(self.text, Loader=_Parser)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else None
+            detail = " ".join(part for part in (exc.context, exc.problem) if part)
+            raise YamlError(self.path, line, f"invalid YAML: {detail}") from exc
+        except yaml.YAMLError as exc:
+            raise YamlError(self.path, None, f"invalid YAML: {exc}") from exc
+
+    def _refuse_decorations(self, event: yaml.NodeEvent) -> None:
+        if isinstance(event, yaml.AliasEvent):
+            raise self.fail(event, f"alias *{event.anchor} is not allowed; write the value out")
+        if event.anchor is not None:
+            raise self.fail(event, f"anchor &{event.anchor} is not allowed")
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.fail(event, f"tag {shown} is not allowed; write a plain value")
+
+    def _node(self, event: yaml.Event, loc: Loc, depth: int, events: Iterator[yaml.Event]) -> Any:
+        assert isinstance(event, yaml.NodeEvent)
+        self._refuse_decorations(event)
+        if depth > MAX_DEPTH:
+            raise self.fail(event, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(event, yaml.ScalarEvent):
+            return self._scalar(event, loc)
+        if isinstance(event, yaml.SequenceStartEvent):
+            items: list[Any] = []
+            for event in events:
+                if isinstance(event, yaml.SequenceEndEvent):
+                    return items
+                item_loc = (*loc, len(items))
+                self.lines[item_loc] = _line(event)
+                items.append(self._node(event, item_loc, depth + 1, events))
+        if isinstance(event, yaml.MappingStartEvent):
+            mapping: dict[str, Any] = {}
+            for event in events:
+                if isinstance(event, yaml.MappingEndEvent):
+                    return mapping
+                key = self._key(event, loc)
+                key_loc = (*loc, key)
+                if key in mapping:
+                    first = self.lines[key_loc]
+                    raise self.fail(event, f"duplicate key '{key}' (first on line {first})")
+                self.lines[key_loc] = _line(event)
+                mapping[key] = self._node(next(events), key_loc, depth + 1, events)
+        raise self.fail(event, "unexpected YAML structure")
+
+    def _key(self, event: yaml.Event, loc: Loc) -> str:
+        if not isinstance(event, yaml.ScalarEvent):
+            self._refuse_decorations(event)  # type: ignore[arg-type]
+            raise self.fail(event, "keys must be plain strings, not lists or mappings")
+        self._refuse_decorations(event)
+        key = self._scalar(event, loc, record=False)
+        if not isinstance(key, str) or key == "":
+            shown = event.value if event.value else "an empty key"
+            raise self.fail(event, f"keys must be strings: {shown} is not; quote it")
+        return key
+
+    def _scalar(self, event: yaml.ScalarEvent, loc: Loc, record: bool = True) -> Any:
+        if event.style:  # quoted, literal or folded: always a string (plain is None or "")
+            return event.value
+        try:
+            value = resolve_plain(event.value)
+        except _NotAllowed as exc:
+            raise self.fail(event, str(exc)) from exc
+        if record and value is not None and not isinstance(value, str):
+            self.source_text[loc] = event.value
+        return value
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:  # noqa: ARG002 - PyYAML's signature
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style: str | None = None
+    if "\n" in value:
+        style = "|"
+    else:
+        try:
+            plain_is_string = isinstance(resolve_plain(value), str) if value else False
+        except _NotAllowed:
+            plain_is_string = False
+        if not plain_is_string:
+            style = "'"  # our resolver would read it as something else
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dumps(data: Any, header: str | None = None) -> str:
+    """Write `data` (plain JSON-like values) as YAML that `loads` reads back to equal data."""
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=4096,
+        indent=2,
+    )
+    text = f"{header}\n{body}" if header else body
+    reread = loads(text.encode("utf-8"), "<written>").data
+    if reread != data:
+        raise ValueError(f"internal error: YAML written does not read back equal: {data!r}")
+    return text
+
+
+def schema_comment(schema_ref: str) -> str:
+    """The first line of an entry file, so that editors with yaml-language-server validate it."""
+    return f"# yaml-language-server: $schema={schema_ref}"
