@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from steward import layout
+from steward.dvcio import import_dvc_repo
 from steward.errors import StewardError
 from steward.gitcmd import commit_all, run_git
 from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
@@ -71,10 +70,7 @@ def init_registry(target: Path, remote: str | None = None) -> InitResult:
 
 
 def _init_dvc(root: Path, remote_url: str) -> None:
-    from dvc.repo import Repo as DvcRepo  # DVC is slow to import: only when needed
-
-    with contextlib.redirect_stdout(io.StringIO()):  # DVC narrates; the core does not print
-        dvc_repo = DvcRepo.init(str(root))
+    dvc_repo = import_dvc_repo().Repo.init(str(root))  # imported here: DVC is slow to import
     try:
         with dvc_repo.config.edit() as config:
             config["remote"][DEFAULT_REMOTE_NAME] = {"url": remote_url}

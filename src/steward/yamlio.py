@@ -148,7 +148,9 @@ class _Builder:
                     raise self.fail(event, "more than one YAML document; a file holds exactly one")
                 if event.version is not None or event.tags:
                     raise self.fail(event, "YAML directives (%YAML, %TAG) are not allowed")
-                data = self._node(next(events), (), 1, events)
+                root = next(events)
+                self.lines[()] = _line(root)
+                data = self._node(root, (), 1, events)
         return Loaded(data, self.lines, self.source_text)
 
     def _events(self) -> Iterator[yaml.Event]:

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from steward.cli.main import run
+from steward.errors import StewardError
+from steward.registry import check_registry
+from steward.scaffold import init_registry
+from tests.builders import run_git
+
+
+def test_init_makes_a_committed_registry_that_passes_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "acme-registry"
+    assert run(["init", str(target)]) == 0
+    out = capsys.readouterr().out
+    remote = tmp_path / "acme-registry.dvc-storage"
+    assert f"DVC default remote 'storage': {remote} (a local directory, the default)" in out
+    assert remote.is_dir()
+    assert run_git(target, "status", "--porcelain") == ""
+    assert run_git(target, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    tracked = run_git(target, "ls-files").split()
+    for path in (
+        "policies/registry.yaml",
+        "README.md",
+        ".dvc/config",
+        ".steward/schemas/version.schema.json",
+        "registry/models/.gitkeep",
+        "registry/datasets/.gitkeep",
+    ):
+        assert path in tracked
+    assert f"url = {remote}" in (target / ".dvc/config").read_text()
+    assert "remote = storage" in (target / ".dvc/config").read_text()
+    assert check_registry(target).ok
+    assert check_registry(target, "HEAD").ok
+
+
+def test_init_with_a_remote_url(tmp_path: Path) -> None:
+    result = init_registry(tmp_path / "reg", "s3://acme-models/registry")
+    assert result.remote_url == "s3://acme-models/registry"
+    assert not result.remote_is_local_default
+    assert "url = s3://acme-models/registry" in (tmp_path / "reg/.dvc/config").read_text()
+    assert not (tmp_path / "reg.dvc-storage").exists()
+
+
+def test_init_refuses_a_non_empty_directory_and_touches_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    with pytest.raises(StewardError, match="exists and is not an empty directory"):
+        init_registry(target)
+    assert [p.name for p in target.iterdir()] == ["notes.txt"]
+    assert not (tmp_path / "busy.dvc-storage").exists()
+
+
+def test_init_failure_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import steward.scaffold as scaffold
+
+    def broken(root: Path, remote: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(scaffold, "_write_files", broken)
+    with pytest.raises(OSError, match="disk full"):
+        init_registry(tmp_path / "reg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_init_into_an_existing_empty_directory_keeps_it_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import steward.scaffold as scaffold
+
+    target = tmp_path / "empty"
+    target.mkdir()
+    monkeypatch.setattr(scaffold, "commit_all", lambda *a, **k: (_ for _ in ()).throw(OSError("x")))
+    with pytest.raises(OSError):
+        init_registry(target)
+    assert target.is_dir() and list(target.iterdir()) == []
+    assert not (tmp_path / "empty.dvc-storage").exists()
+
+
+def test_init_without_a_git_identity_still_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ):
+        monkeypatch.delenv(name)
+    result = init_registry(tmp_path / "reg")
+    author = run_git(result.root, "log", "-1", "--format=%an <%ae>").strip()
+    assert author == "Steward <steward@localhost>"
