@@ -43,6 +43,8 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 # The indentation of a line: spaces, and the `- ` of block sequence entries.
 _INDENT = re.compile(r"^(?:[ \t]*-(?=[ \t]))*[ \t]*", re.MULTILINE)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# YAML treats these as line breaks; editors and `git diff` do not, so line numbers would disagree.
+_UNICODE_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
 class _NotAllowed(ValueError):
@@ -112,6 +114,15 @@ def loads(raw: bytes, path: str) -> Loaded:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise YamlError(path, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from exc
+    for separator in _UNICODE_LINE_BREAKS:
+        found = text.find(separator)
+        if found >= 0:
+            line = text.count("\n", 0, found) + 1
+            raise YamlError(
+                path,
+                line,
+                f"Unicode line break U+{ord(separator):04X} is not allowed; use a newline",
+            )
     if "\t" in text:
         for match in _INDENT.finditer(text):
             if "\t" in match.group():
@@ -161,6 +172,12 @@ class _Builder:
             line = mark.line + 1 if mark is not None else None
             detail = " ".join(part for part in (exc.context, exc.problem) if part)
             raise YamlError(self.path, line, f"invalid YAML: {detail}") from exc
+        except yaml.reader.ReaderError as exc:
+            line = self.text.count("\n", 0, exc.position) + 1
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            raise YamlError(
+                self.path, line, f"control character U+{code:04X} is not allowed"
+            ) from exc
         except yaml.YAMLError as exc:
             raise YamlError(self.path, None, f"invalid YAML: {exc}") from exc
 
