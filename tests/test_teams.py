@@ -145,6 +145,6 @@ def test_policy_needs_governance_approvals(tmp_path: Path) -> None:
     root = small_registry(tmp_path / "reg")
     write(root, "policies/registry.yaml", "roles: {}\ngovernance: {approvals: []}\n")
     assert rendered(root) == [
-        "policies/registry.yaml:2: governance.approvals: list should have at least 1 item after "
-        "validation, not 0"
+        "policies/registry.yaml:2: governance.approvals: expected at least 1 item, "
+        "got an empty list"
     ]

@@ -271,7 +271,7 @@ class DatasetEntry(StrictModel):
     name: Name
     description: Text | None = None
     owner: Principal
-    uri: Text
+    uri: Annotated[Text, Field(min_length=1)]
     classification: list[Name] = []
     columns: list[Column] = []
     tags: list[Name] = []

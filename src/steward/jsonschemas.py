@@ -30,7 +30,21 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 def export_schema(kind: str) -> dict[str, Any]:
     model = _model(kind)
     schema = model.model_json_schema(by_alias=True, mode="validation")
+    _close_pattern_properties(schema)
     return {"$schema": DRAFT, **schema}
+
+
+def _close_pattern_properties(node: Any) -> None:
+    """A dict with constrained keys exports `patternProperties`; keys failing the pattern must be
+    refused too (pydantic refuses them), so such objects get `additionalProperties: false`."""
+    if isinstance(node, dict):
+        if "patternProperties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _close_pattern_properties(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_pattern_properties(value)
 
 
 def schema_text(kind: str) -> str:

@@ -94,31 +94,60 @@ def _field_names(model: type[BaseModel], loc: Loc) -> list[str]:
     """The field names allowed at `loc` inside `model`, for 'did you mean' hints."""
     current: Any = model
     for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
-            return []
-        info = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
-        if info is None:
-            return []
-        current = _model_in(info.annotation)
+        current = _descend(current, part)
         if current is None:
             return []
-    fields = getattr(current, "model_fields", {})
-    return [info.alias or name for name, info in fields.items()]
+    current = _unwrap(current)
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return []
+    return [info.alias or name for name, info in current.model_fields.items()]
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def _unwrap(annotation: Any) -> Any:
+    """`Annotated[X, ...]` -> X, and `X | None` -> X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation
+
+
+def _descend(annotation: Any, part: str | int) -> Any:
+    """The annotation one step down a `loc`: a model's field, a list's item, a dict's value."""
+    annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        fields = annotation.model_fields
+        info = fields.get(str(part)) or next((f for f in fields.values() if f.alias == part), None)
+        return None if info is None else info.annotation
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType, list):
-        for arg in typing.get_args(annotation):
-            found = _model_in(arg)
-            if found is not None:
-                return found
+    if origin is list and isinstance(part, int):
+        return typing.get_args(annotation)[0]
+    if origin is dict:
+        return typing.get_args(annotation)[1]
     return None
+
+
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
+# Fields people put in the wrong place, with where they belong.
+_MOVED_FIELDS = {
+    "single": "`single` belongs to a stage: stages: {production: {single: true}}",
+}
+
+
+def _items(count: object) -> str:
+    return "item" if count == 1 else "items"
 
 
 def message_for(error: ErrorDetails, loaded: Loaded | None, model: type[BaseModel]) -> str:
@@ -132,6 +161,8 @@ def message_for(error: ErrorDetails, loaded: Loaded | None, model: type[BaseMode
         return "required field is missing"
     if kind == "extra_forbidden":
         name = str(loc[-1])
+        if name in _MOVED_FIELDS:
+            return f"unknown field; {_MOVED_FIELDS[name]}"
         hint = difflib.get_close_matches(name, _field_names(model, loc[:-1]), n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         return f"unknown field{suggestion}"
@@ -142,10 +173,16 @@ def message_for(error: ErrorDetails, loaded: Loaded | None, model: type[BaseMode
         return message
     if kind == "literal_error":
         return f"expected {ctx.get('expected')}, got {shown}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{error['msg'].lower().removeprefix('input should be ')}, got {shown}"
-    if kind in ("too_short", "too_long"):
-        return error["msg"].replace("Input", "value", 1).replace("List", "list", 1)
+    if kind in _BOUNDS:
+        words, key = _BOUNDS[kind]
+        return f"expected {words} {ctx.get(key)}, got {shown}"
+    if kind == "too_short":
+        minimum, actual = ctx.get("min_length"), ctx.get("actual_length")
+        got = "an empty list" if actual == 0 else f"{actual}"
+        return f"expected at least {minimum} {_items(minimum)}, got {got}"
+    if kind == "too_long":
+        maximum, actual = ctx.get("max_length"), ctx.get("actual_length")
+        return f"expected at most {maximum} {_items(maximum)}, got {actual}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"]

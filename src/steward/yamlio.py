@@ -108,6 +108,8 @@ def loads(raw: bytes, path: str) -> Loaded:
         )
     nul = raw.find(b"\x00")
     if nul >= 0:
+        if nul < 4:  # "a\0:\0" or "\0a\0:": text encoded as UTF-16 or UTF-32 without a BOM
+            raise YamlError(path, 1, "file looks like UTF-16 or UTF-32; save it as UTF-8")
         raise YamlError(path, raw.count(b"\n", 0, nul) + 1, "NUL byte is not allowed")
     try:
         text = raw.decode("utf-8")
@@ -189,15 +191,20 @@ class _Builder:
         tag = getattr(event, "tag", None)
         if tag is not None:
             shown = tag.replace("tag:yaml.org,2002:", "!!")
-            raise self.fail(event, f"tag {shown} is not allowed; write a plain value")
+            advice = (
+                "quote the value instead"
+                if isinstance(event, yaml.ScalarEvent)
+                else "write a plain list or mapping"
+            )
+            raise self.fail(event, f"tag {shown} is not allowed; {advice}")
 
     def _node(self, event: yaml.Event, loc: Loc, depth: int, events: Iterator[yaml.Event]) -> Any:
         assert isinstance(event, yaml.NodeEvent)
         self._refuse_decorations(event)
-        if depth > MAX_DEPTH:
-            raise self.fail(event, f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(event, yaml.ScalarEvent):
             return self._scalar(event, loc)
+        if depth > MAX_DEPTH:  # depth counts lists and mappings, the root one being 1
+            raise self.fail(event, f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
             for event in events:
@@ -226,7 +233,9 @@ class _Builder:
             raise self.fail(event, "keys must be plain strings, not lists or mappings")
         self._refuse_decorations(event)
         key = self._scalar(event, loc, record=False)
-        if not isinstance(key, str) or key == "":
+        if key == "":
+            raise self.fail(event, "keys must not be empty")
+        if not isinstance(key, str):
             shown = event.value if event.value else "an empty key"
             raise self.fail(event, f"keys must be strings: {shown} is not; quote it")
         return key
@@ -253,7 +262,9 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style: str | None = None
-    if "\n" in value:
+    if any(separator in value for separator in _UNICODE_LINE_BREAKS):
+        style = '"'  # escaped as \N, \L, \P: the loader refuses them raw
+    elif "\n" in value:
         style = "|"
     else:
         try:
