@@ -440,3 +440,8 @@ def test_unicode_line_breaks_in_strings_are_written_escaped(character: str) -> N
     data = {"description": f"weekly{character}churners"}
     assert load('description: "weekly\\N churners"\n') == {"description": "weekly\x85 churners"}
     assert load(dumps(data)) == data
+
+
+def test_tabs_inside_block_text_and_flow_collections_are_content_not_indentation() -> None:
+    loaded = loads(b"notes: |\n  step 1\n  \tindented with a tab\nsizes: [1,\n\t2]\n", "f.yaml")
+    assert loaded.data == {"notes": "step 1\n\tindented with a tab\n", "sizes": [1, 2]}

@@ -125,12 +125,24 @@ def loads(raw: bytes, path: str) -> Loaded:
                 line,
                 f"Unicode line break U+{ord(separator):04X} is not allowed; use a newline",
             )
-    if "\t" in text:
-        for match in _INDENT.finditer(text):
-            if "\t" in match.group():
-                line = text.count("\n", 0, match.start()) + 1
-                raise YamlError(path, line, "tab used for indentation; indent with spaces")
     return _Builder(path, text).build()
+
+
+def _tab_indented_line(text: str, last_line: int | None) -> int | None:
+    """The first line up to `last_line` whose indentation holds a tab, if any.
+
+    YAML forbids tabs in indentation and libyaml refuses them, but with a message about tokens;
+    this finds the line to blame. Tabs inside block-scalar text or flow collections are fine,
+    which is why this runs only after the parser has failed."""
+    if "\t" not in text:
+        return None
+    for match in _INDENT.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        if last_line is not None and line > last_line:
+            return None
+        if "\t" in match.group():
+            return line
+    return None
 
 
 def _line(event: yaml.Event) -> int:
@@ -172,6 +184,10 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
+            tab_line = _tab_indented_line(self.text, line)
+            if tab_line is not None:
+                message = "tab used for indentation; indent with spaces"
+                raise YamlError(self.path, tab_line, message) from exc
             detail = " ".join(part for part in (exc.context, exc.problem) if part)
             raise YamlError(self.path, line, f"invalid YAML: {detail}") from exc
         except yaml.reader.ReaderError as exc:
