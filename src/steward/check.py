@@ -17,7 +17,14 @@ from steward.dvcfile import DvcPointer
 from steward.entries import ModelEntry, VersionEntry
 from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
 from steward.layout import Kind, Misplaced, Place
-from steward.policy.spec import Policy, TeamExtension, policy_problems, team_problems
+from steward.policy.spec import (
+    Policy,
+    TeamExtension,
+    compile_team_schemas,
+    policy_problems,
+    schema_violations,
+    team_problems,
+)
 from steward.problems import Problem, problem_at, sorted_problems
 from steward.tree import FileType, Snapshot, TreeFile
 from steward.validate import Parsed, parse_file
@@ -359,46 +366,30 @@ def _team_rules(registry: _Registry) -> list[Problem]:
             continue
         found = team_problems(team, policy)
         problems.extend(problem_at(parsed.path, parsed.loaded, loc, msg) for loc, msg in found)
-        if any(loc[:1] == ("schemas",) for loc, _ in found):
-            continue
-        validators[name] = {
-            kind: Draft202012Validator(fragment)
-            for kind in ("model", "version")
-            if (fragment := getattr(team.schemas, kind)) is not None
-        }
+        if not any(loc[:1] == ("schemas",) for loc, _ in found):
+            validators[name] = compile_team_schemas(team)
     if not validators:
         return problems
     team_of_model: dict[str, str] = {}
     for model_name, parsed in registry.models.items():
         entry: ModelEntry | None = _valid(parsed)
-        if entry is None:
-            continue
-        team_of_model[model_name] = entry.team
-        problems.extend(
-            _team_schema_problems(parsed, validators.get(entry.team, {}), "model", entry.team)
-        )
+        if entry is not None:
+            team_of_model[model_name] = entry.team
+            problems.extend(_team_schema_problems(parsed, validators, entry.team, "model"))
     for (model_name, _version), parsed in registry.versions.items():
-        if parsed.entry is None or model_name not in team_of_model:
-            continue
-        team_name = team_of_model[model_name]
-        problems.extend(
-            _team_schema_problems(parsed, validators.get(team_name, {}), "version", team_name)
-        )
+        if parsed.entry is not None and model_name in team_of_model:
+            team_name = team_of_model[model_name]
+            problems.extend(_team_schema_problems(parsed, validators, team_name, "version"))
     return problems
 
 
 def _team_schema_problems(
-    parsed: Parsed, validators: dict[str, Draft202012Validator], kind: str, team: str
+    parsed: Parsed, validators: dict[str, dict[str, Draft202012Validator]], team: str, kind: str
 ) -> list[Problem]:
-    validator = validators.get(kind)
+    validator = validators.get(team, {}).get(kind)
     if validator is None or parsed.loaded is None:
         return []
     return [
-        problem_at(
-            parsed.path,
-            parsed.loaded,
-            tuple(error.absolute_path),
-            f"{error.message} (required by {layout.team_path(team)})",
-        )
-        for error in validator.iter_errors(parsed.loaded.data)
+        problem_at(parsed.path, parsed.loaded, loc, message)
+        for loc, message in schema_violations(validator, parsed.loaded.data, team)
     ]

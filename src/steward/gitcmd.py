@@ -99,3 +99,119 @@ def commit_all(root: Path, message: str, paths: tuple[str, ...] = (".",)) -> str
     run_git(root, "add", "--", *paths)
     run_git(root, *_identity_args(root), "commit", "--quiet", "-m", message)
     return run_git(root, "rev-parse", "HEAD").decode().strip()
+
+
+def head_commit(root: Path) -> str:
+    return run_git(root, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
+
+
+def current_branch(root: Path) -> str:
+    try:
+        return run_git(root, "symbolic-ref", "--short", "HEAD").decode().strip()
+    except GitCommandError:
+        raise RepoError("HEAD is detached: check out a branch to commit to") from None
+
+
+def commit_files(root: Path, paths: list[str], message: str, expected_head: str) -> str:
+    """Commit `paths` as they are in the working tree on top of `expected_head`, touching nothing
+    else the user has staged, and move the branch only if it still points at `expected_head`.
+
+    The commit is built in a private index, so a failure at any step leaves the branch, the
+    index and every other file as they were."""
+    import os
+    import tempfile
+
+    branch = current_branch(root)
+    with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        _git_env(root, env, "read-tree", expected_head)
+        _git_env(root, env, "add", "--", *paths)
+        tree = _git_env(root, env, "write-tree").strip()
+        commit = _git_env(
+            root,
+            env,
+            *_identity_args(root),
+            "commit-tree",
+            tree,
+            "-p",
+            expected_head,
+            "-m",
+            message,
+        ).strip()
+    run_git(
+        root,
+        "update-ref",
+        "-m",
+        f"steward: {message}",
+        f"refs/heads/{branch}",
+        commit,
+        expected_head,
+    )
+    return commit
+
+
+def refresh_index(root: Path, paths: list[str]) -> None:
+    """After `commit_files`: the user's index takes our files from HEAD, so `git status` is clean
+    for them. Only these paths are touched; whatever else the user staged stays staged."""
+    try:
+        run_git(root, "reset", "--quiet", "HEAD", "--", *paths)
+    except GitCommandError as exc:
+        raise GitCommandError(
+            f"committed, but the index could not be updated ({exc}); run `git reset -- "
+            f"{' '.join(paths)}`"
+        ) from exc
+
+
+def _git_env(root: Path, env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, env=env, check=False
+    )
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip() or f"exit {result.returncode}"
+        raise GitCommandError(f"git {args[0]} failed: {message}")
+    return result.stdout.decode()
+
+
+def upstream(root: Path) -> tuple[str, str]:
+    """(remote, branch) the current branch pushes to: its upstream, else origin/<same name>."""
+    branch = current_branch(root)
+    try:
+        remote = run_git(root, "config", f"branch.{branch}.remote").decode().strip()
+        merge = run_git(root, "config", f"branch.{branch}.merge").decode().strip()
+        return remote, merge.removeprefix("refs/heads/")
+    except GitCommandError:
+        return "origin", branch
+
+
+class PushRejected(GitCommandError):
+    """The remote branch moved on: someone else pushed first."""
+
+
+def push(root: Path, remote: str, branch: str) -> None:
+    result = subprocess.run(
+        ["git", "-C", str(root), "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode == 0:
+        return
+    output = (result.stdout + result.stderr).decode("utf-8", "replace")
+    # "[rejected]": the branch moved on; "cannot lock ref": another push is updating it right now.
+    if any(sign in output for sign in ("[rejected]", "non-fast-forward", "cannot lock ref")):
+        raise PushRejected(f"git push to {remote}/{branch} was rejected: the branch moved on")
+    raise GitCommandError(f"git push to {remote}/{branch} failed: {output.strip()}")
+
+
+def fetch(root: Path, remote: str, branch: str) -> str:
+    """Fetch `branch` from `remote` and return the commit it points at."""
+    run_git(root, "fetch", "--quiet", remote, f"refs/heads/{branch}")
+    return run_git(root, "rev-parse", "FETCH_HEAD^{commit}").decode().strip()
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    result = subprocess.run(
+        ["git", "-C", str(root), "merge-base", "--is-ancestor", ancestor, descendant],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0

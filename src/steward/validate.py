@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from steward.dvcfile import DvcPointer
 from steward.entries import DatasetEntry, ModelEntry, VersionEntry
-from steward.errors import YamlError
+from steward.errors import StewardError, YamlError
 from steward.layout import Kind
 from steward.policy.spec import Policy, TeamExtension
 from steward.problems import Problem, problems_from_validation
@@ -50,3 +51,21 @@ def parse_file(kind: Kind, raw: bytes, path: str) -> Parsed:
     except ValidationError as exc:
         return Parsed(path, loaded, None, problems_from_validation(path, loaded, exc, model))
     return Parsed(path, loaded, entry, [])
+
+
+class EntryError(StewardError):
+    """An entry that a command needs is missing or has problems."""
+
+
+def read_entry(root: Path, relative: str, kind: Kind) -> Any:
+    """Read and validate one entry of the working tree, or raise EntryError listing its problems."""
+    path = root / relative
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise EntryError(f"{relative} does not exist") from None
+    parsed = parse_file(kind, raw, relative)
+    if parsed.problems:
+        details = "\n".join(problem.render() for problem in parsed.problems)
+        raise EntryError(f"{relative} has problems; fix them first:\n{details}")
+    return parsed.entry

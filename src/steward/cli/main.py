@@ -53,11 +53,15 @@ def cli(ctx: click.Context, directory: Path, show_traceback: bool) -> None:
 
 
 def _register_commands() -> None:
-    from steward.cli import check_cmd, init_cmd, schema_cmd
+    from steward.cli import check_cmd, create_cmd, init_cmd, pull_cmd, register_cmd, schema_cmd
 
     cli.add_command(check_cmd.check)
     cli.add_command(init_cmd.init)
     cli.add_command(schema_cmd.schema)
+    cli.add_command(create_cmd.create)
+    cli.add_command(register_cmd.register)
+    cli.add_command(pull_cmd.pull)
+    cli.add_command(pull_cmd.verify)
 
 
 _register_commands()

@@ -199,3 +199,22 @@ def team_problems(team: TeamExtension, policy: Policy | None) -> list[tuple[Fiel
                         )
                     )
     return problems
+
+
+def compile_team_schemas(team: TeamExtension) -> dict[str, Draft202012Validator]:
+    """The team's JSON Schemas by entry kind ('model', 'version'), ready to validate entries."""
+    return {
+        kind: Draft202012Validator(fragment)
+        for kind in ("model", "version")
+        if (fragment := getattr(team.schemas, kind)) is not None
+    }
+
+
+def schema_violations(
+    validator: Draft202012Validator, data: Any, team: str
+) -> list[tuple[FieldPath, str]]:
+    """Where `data` fails a team's schema, as (field path, message naming the team's file)."""
+    return [
+        (tuple(error.absolute_path), f"{error.message} (required by policies/teams/{team}.yaml)")
+        for error in validator.iter_errors(data)
+    ]

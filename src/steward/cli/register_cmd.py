@@ -1,0 +1,125 @@
+"""`steward register`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from steward.cli.main import Settings
+from steward.cli.options import (
+    parse_metric_value,
+    parse_pairs,
+    parse_param_value,
+    read_metrics_file,
+    read_params_file,
+)
+from steward.errors import UsageError
+from steward.gitcmd import find_repo_root
+from steward.registration import DatasetCitation, RegistrationRequest, register_version
+from steward.semver import BUMPS
+
+
+@click.command()
+@click.argument("model")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--version", "version", metavar="X.Y.Z", help="The version number to register.")
+@click.option(
+    "--bump",
+    type=click.Choice(BUMPS),
+    help="Without --version: which part of the highest existing version to bump [default: minor].",
+)
+@click.option("--metric", "metrics", multiple=True, metavar="NAME=VALUE", help="An offline metric.")
+@click.option(
+    "--metrics-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSON object of metrics (nested objects flatten to dotted names).",
+)
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="ID[@VERSION]",
+    help="A registered dataset the model was trained on (repeatable).",
+)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A hyperparameter.")
+@click.option(
+    "--params-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Hyperparameters from a YAML or JSON file (e.g. DVC's params.yaml).",
+)
+@click.option("--feature", "features", multiple=True, help="An input feature (repeatable).")
+@click.option("--description", help="What changed in this version.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--format", "artifact_format", help="Artifact format [default: from the files].")
+@click.option("--as", "login", metavar="LOGIN", help="Who registers [default: from the env].")
+@click.option("--push", is_flag=True, help="Push the commit to the git remote, retrying on races.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def register(
+    settings: Settings,
+    model: str,
+    paths: tuple[Path, ...],
+    version: str | None,
+    bump: str | None,
+    metrics: tuple[str, ...],
+    metrics_file: Path | None,
+    datasets: tuple[str, ...],
+    params: tuple[str, ...],
+    params_file: Path | None,
+    features: tuple[str, ...],
+    description: str | None,
+    tags: tuple[str, ...],
+    artifact_format: str | None,
+    login: str | None,
+    push: bool,
+    as_json: bool,
+) -> int:
+    """Register PATHS (files or a directory) as a new version of MODEL.
+
+    The files are hashed, stored by DVC and pushed to its default remote; then the version entry
+    (stage development) and its .dvc pointer are committed. Identical content to an existing
+    version returns that version and commits nothing.
+    """
+    if version is not None and bump is not None:
+        raise UsageError("give --version or --bump, not both")
+    metric_values = read_metrics_file(metrics_file) if metrics_file else {}
+    for name, text in parse_pairs(metrics, "metric").items():
+        metric_values[name] = parse_metric_value(name, text)
+    param_values: dict[str, Any] = read_params_file(params_file) if params_file else {}
+    for key, text in parse_pairs(params, "parameter").items():
+        param_values[key] = parse_param_value(text)
+    request = RegistrationRequest(
+        model=model,
+        sources=tuple(settings.start / p for p in paths),
+        version=version,
+        bump="minor" if bump is None else bump,  # type: ignore[arg-type]
+        metrics=metric_values,
+        datasets=tuple(DatasetCitation.parse(d) for d in datasets),
+        params=param_values,
+        features=features,
+        description=description,
+        tags=tags,
+        format=artifact_format,
+        created_by=login,
+        push=push,
+        show_progress=sys.stderr.isatty() and not as_json,
+    )
+    result = register_version(find_repo_root(settings.start), request)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    elif result.created:
+        pushed = ", pushed" if result.pushed else ""
+        click.echo(
+            f"Registered {result.model} {result.version} at stage development "
+            f"({result.entry_path}, commit {result.commit[:12] if result.commit else '-'}{pushed})"
+        )
+    else:
+        click.echo(
+            f"{result.model} {result.version} already holds this content ({result.md5}); "
+            "nothing registered"
+        )
+    return 0

@@ -1,0 +1,1 @@
+"""Benchmarks: run separately from the tests (see the README's Performance section)."""

@@ -1,0 +1,102 @@
+"""`steward register` of a large file against `md5sum` of the same file, in the same run.
+
+    python -m tests.benchmarks.register [--size-mb 1024] [--runs 3] [--with-dvc]
+
+Prints the median wall time of each and the ratio; asserts nothing. Every run registers into a
+fresh registry (registration is idempotent, so the same file would not register twice), with the
+file already in the page cache for every contender.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from steward.create import create_model
+from steward.scaffold import init_registry
+
+STEWARD = [sys.executable, "-m", "steward"]
+
+
+def make_file(path: Path, size_mb: int) -> None:
+    block = os.urandom(1024 * 1024)
+    with path.open("wb") as stream:
+        for i in range(size_mb):
+            stream.write(block[i % 997 :] + block[: i % 997])  # distinct blocks, cheap to make
+
+
+def timed(action: Callable[[], object]) -> float:
+    os.sync()  # earlier runs' dirty pages are written back before the clock starts, not during
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def fresh_registry(base: Path, name: str) -> Path:
+    root = init_registry(base / name).root
+    create_model(root, {"name": "big", "owner": "carol", "team": "bench", "risk": "minimal"})
+    return root
+
+
+def discard(root: Path) -> None:
+    """Each run's copies go before the next: gigabytes of page cache left behind would make the
+    kernel reclaim memory during later runs, and the figures would measure that."""
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(root.with_name(root.name + ".dvc-storage"), ignore_errors=True)
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> None:
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--with-dvc", action="store_true", help="also time plain `dvc add`")
+    args = parser.parse_args()
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    base = Path(tempfile.mkdtemp(prefix="steward-bench-"))
+    try:
+        artifact = base / "model.bin"
+        make_file(artifact, args.size_mb)
+        run(["md5sum", str(artifact)])  # warm the page cache
+        md5sum = [timed(lambda: run(["md5sum", str(artifact)])) for _ in range(args.runs)]
+        steward = []
+        for i in range(args.runs):
+            root = fresh_registry(base, f"reg{i}")
+            steward.append(
+                timed(lambda r=root: run([*STEWARD, "register", "big", str(artifact)], r))
+            )
+            discard(root)
+        rows = [("md5sum", md5sum), ("steward register (CLI, local remote)", steward)]
+        if args.with_dvc:
+            dvc = []
+            for i in range(args.runs):
+                root = fresh_registry(base, f"dvc{i}")
+                shutil.copyfile(artifact, root / "model.bin")
+                dvc.append(
+                    timed(lambda r=root: run([sys.executable, "-m", "dvc", "add", "model.bin"], r))
+                )
+                discard(root)
+            rows.append(("dvc add (copy into cache)", dvc))
+        floor = statistics.median(md5sum)
+        print(f"\nregister {args.size_mb} MB, median of {args.runs} runs ({os.cpu_count()} cores)")
+        print(f"{'what':40} {'seconds':>8} {'x md5sum':>9}")
+        for label, times in rows:
+            median = statistics.median(times)
+            print(f"{label:40} {median:8.2f} {median / floor:9.2f}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Real registries for registration tests: `steward init` (git + DVC + a local remote), a bare
+origin to push to, a model and a dataset."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from steward.create import create_model
+from steward.scaffold import init_registry
+from tests.builders import add_dataset, run_git
+
+
+@dataclass
+class RegistryRepo:
+    root: Path
+    origin: Path
+    remote: Path
+
+    def clone(self, where: Path) -> Path:
+        subprocess.run(["git", "clone", "-q", str(self.origin), str(where)], check=True)
+        return where
+
+    def head(self, root: Path | None = None) -> str:
+        return run_git(root or self.root, "rev-parse", "HEAD").strip()
+
+    def status(self, root: Path | None = None) -> str:
+        return run_git(root or self.root, "status", "--porcelain", "--ignored", "--untracked=all")
+
+
+def make_registry(tmp_path: Path) -> RegistryRepo:
+    result = init_registry(tmp_path / "registry")
+    root = result.root
+    create_model(
+        root,
+        {
+            "name": "fraud",
+            "owner": "carol",
+            "team": "risk-ml",
+            "risk": "high",
+            "card": {"intended_use": "Rank card authorisations by fraud risk."},
+        },
+    )
+    add_dataset(root, "transactions")
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-q", "-m", "Add the transactions dataset")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    run_git(root, "remote", "add", "origin", str(origin))
+    run_git(root, "push", "-q", "-u", "origin", "main")
+    return RegistryRepo(root, origin, Path(result.remote_url))
+
+
+def write_model_files(directory: Path, weights: bytes, config: str = "depth: 6\n") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "model.pkl").write_bytes(weights)
+    (directory / "config.yaml").write_text(config)
+    return directory
+
+
+def remote_object(remote: Path, md5: str) -> Path:
+    return remote / "files" / "md5" / md5[:2] / md5[2:]
