@@ -253,11 +253,83 @@ def test_unknown_revision_is_a_clear_error(
 ) -> None:
     root = small_registry(tmp_path / "reg")
     assert run(["-C", str(root), "check", "--rev", "nope"]) == 1
+    assert f"error: 'nope' is not a revision of {root}" in capsys.readouterr().err
     assert (
-        "error: git ls-tree failed: fatal: Not a valid object name nope" in capsys.readouterr().err
-    )
+        run(["-C", str(root), "check", "--rev=--output=/tmp/x"]) == 1
+    )  # never reaches git as an option
+    assert "'--output=/tmp/x' is not a revision" in capsys.readouterr().err
+
+
+def test_top_level_directories_differing_by_case_are_checked(tmp_path: Path) -> None:
+    root = small_registry(tmp_path / "reg")
+    write(root, "Registry/models/fraud/1.1.0.yaml", "model: !!python/object:os.system x\n")
+    write(root, "Policies/registry.yaml", "roles: {}\n")
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-qm", "case tricks")
+    expected = [
+        "Policies/registry.yaml: 'Policies' differs from 'policies' only by case: on "
+        "case-insensitive file systems they are one directory",
+        "Registry/models/fraud/1.1.0.yaml: 'Registry' differs from 'registry' only by case: on "
+        "case-insensitive file systems they are one directory",
+        "policies/registry.yaml: differs from Policies/registry.yaml only by case; they are the "
+        "same file on case-insensitive file systems",
+        "registry/models/fraud/1.1.0.yaml: differs from Registry/models/fraud/1.1.0.yaml only by "
+        "case; they are the same file on case-insensitive file systems",
+    ]
+    assert rendered(root) == expected
+    assert rendered(root, "HEAD") == expected
+
+
+def test_a_symlinked_steward_directory_is_refused(tmp_path: Path) -> None:
+    root = small_registry(tmp_path / "reg")
+    import shutil
+
+    shutil.rmtree(root / ".steward")
+    (root / ".steward").symlink_to(tmp_path)
+    assert rendered(root) == [".steward: symbolic links are not allowed in a registry"]
 
 
 def test_outside_a_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["-C", str(tmp_path), "check"]) == 1
     assert "is not inside a git repository" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("wdir: ../../../elsewhere\n", "wdir: unknown field"),
+        ("", None),
+    ],
+)
+def test_pointer_fields_dvc_would_honour_are_refused(
+    tmp_path: Path, extra: str, problem: str | None
+) -> None:
+    root = small_registry(tmp_path / "reg")
+    pointer = root / "registry/models/fraud/1.0.0.dvc"
+    pointer.write_text(extra + pointer.read_text())
+    found = rendered(root)
+    if problem is None:
+        assert found == []
+    else:
+        assert found == [f"registry/models/fraud/1.0.0.dvc:1: {problem}"]
+
+
+@pytest.mark.parametrize("field", ["push: false", "cache: false", "remote: attacker"])
+def test_pointer_output_options_are_refused(tmp_path: Path, field: str) -> None:
+    root = small_registry(tmp_path / "reg")
+    pointer = root / "registry/models/fraud/1.0.0.dvc"
+    pointer.write_text(pointer.read_text() + f"  {field}\n")
+    name = field.split(":")[0]
+    assert rendered(root) == [f"registry/models/fraud/1.0.0.dvc:7: outs[0].{name}: unknown field"]
+
+
+def test_problems_render_on_one_line_whatever_names_hold(tmp_path: Path) -> None:
+    root = small_registry(tmp_path / "reg")
+    write(root, "registry/datasets/evil\n::error::forged.yaml", "name: x\n")
+    problems = rendered(root)
+    assert problems == [
+        "registry/datasets/evil\\n::error::forged.yaml: 'evil\\n::error::forged' is not a valid "
+        "dataset name: names are 1 to 64 lowercase letters, digits, '.', '_' or '-', starting "
+        "with a letter or digit"
+    ]
+    assert all("\n" not in line for line in problems)

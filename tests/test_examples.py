@@ -38,7 +38,6 @@ KNOWN_WRONG: dict[str, str] = {}
 SCHEMA_CANNOT_EXPRESS = {
     "version/path-duplicate": "uniqueness of one property across array items",
     "dataset/duplicate-column": "uniqueness of one property across array items",
-    "version/control-character": "no pattern on free text fields",
     "version/naive-timestamp": "'format: date-time' is an annotation unless a format checker runs",
     "version/naive-timestamp-production-metrics": "'format: date-time' is an annotation",
     "version/timestamp-space-separator": "'format: date-time' is an annotation",

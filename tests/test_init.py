@@ -65,8 +65,8 @@ def test_init_failure_leaves_nothing_behind(
         raise OSError("disk full")
 
     monkeypatch.setattr(scaffold, "_write_files", broken)
-    with pytest.raises(OSError, match="disk full"):
-        init_registry(tmp_path / "reg")
+    with pytest.raises(StewardError, match=r"could not create the registry in .*: disk full"):
+        init_registry(tmp_path / "deep" / "er" / "reg")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
@@ -78,7 +78,7 @@ def test_init_into_an_existing_empty_directory_keeps_it_on_failure(
     target = tmp_path / "empty"
     target.mkdir()
     monkeypatch.setattr(scaffold, "commit_all", lambda *a, **k: (_ for _ in ()).throw(OSError("x")))
-    with pytest.raises(OSError):
+    with pytest.raises(StewardError, match="could not create the registry"):
         init_registry(target)
     assert target.is_dir() and list(target.iterdir()) == []
     assert not (tmp_path / "empty.dvc-storage").exists()
@@ -97,3 +97,33 @@ def test_init_without_a_git_identity_still_commits(
     result = init_registry(tmp_path / "reg")
     author = run_git(result.root, "log", "-1", "--format=%an <%ae>").strip()
     assert author == "Steward <steward@localhost>"
+
+
+def test_init_refuses_a_directory_inside_another_repository(tmp_path: Path) -> None:
+    outer = tmp_path / "project"
+    outer.mkdir()
+    run_git(outer, "init", "-q")
+    with pytest.raises(StewardError, match="is inside the git repository"):
+        init_registry(outer / "registry")
+    assert not (outer / "registry").exists()
+    assert not (outer / "registry.dvc-storage").exists()
+
+
+def test_a_relative_local_remote_is_taken_from_the_directory_given_with_C(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert run(["-C", str(base), "init", "reg", "--remote", "store"]) == 0
+    assert f"url = {base / 'store'}" in (base / "reg/.dvc/config").read_text()
+    assert (base / "store").is_dir()
+
+
+def test_init_reports_file_system_errors_as_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert run(["init", str(blocker / "reg")]) == 1
+    assert "error: could not create the registry" in capsys.readouterr().err

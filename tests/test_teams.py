@@ -99,8 +99,8 @@ def test_team_schema_fragment_must_be_valid_and_local(tmp_path: Path) -> None:
     assert rendered(root) == [
         "policies/teams/risk-ml.yaml:3: schemas.model.required: not a valid JSON Schema: "
         "'yes' is not of type 'array'",
-        "policies/teams/risk-ml.yaml:4: schemas.version.$ref: only local references (#/...) are "
-        "allowed, not 'https://evil.example/schema.json'",
+        "policies/teams/risk-ml.yaml:4: schemas.version.$ref: only local references (# or #/...) "
+        "are allowed, not 'https://evil.example/schema.json'",
     ]
 
 
@@ -147,4 +147,26 @@ def test_policy_needs_governance_approvals(tmp_path: Path) -> None:
     assert rendered(root) == [
         "policies/registry.yaml:2: governance.approvals: expected at least 1 item, "
         "got an empty list"
+    ]
+
+
+def test_team_schemas_that_cannot_be_applied_fail_closed_with_a_problem(tmp_path: Path) -> None:
+    root = small_registry(tmp_path / "reg")
+    write(
+        root,
+        "policies/teams/risk-ml.yaml",
+        "team: risk-ml\nschemas:\n"
+        "  model: {$ref: '#/$defs/missing'}\n"
+        "  version: {$dynamicRef: 'https://example.invalid/x.json'}\n",
+    )
+    assert rendered(root) == [
+        "policies/teams/risk-ml.yaml:3: schemas.model.$ref: #/$defs/missing points at nothing "
+        "in this schema",
+        "policies/teams/risk-ml.yaml:4: schemas.version.$dynamicRef: $dynamicRef is not "
+        "supported in a team schema; use $ref to #/$defs",
+    ]
+    write(root, "policies/teams/risk-ml.yaml", "team: risk-ml\nschemas:\n  model: {$ref: '#'}\n")
+    assert rendered(root) == [
+        "registry/models/fraud/model.yaml:1: the schema in policies/teams/risk-ml.yaml refers to "
+        "itself without end: it cannot be applied"
     ]

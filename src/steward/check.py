@@ -28,7 +28,7 @@ from steward.policy.spec import (
 from steward.problems import Problem, problem_at, sorted_problems
 from steward.tree import FileType, Snapshot, TreeFile
 from steward.validate import Parsed, parse_file
-from steward.yamlio import MAX_FILE_BYTES, Loc
+from steward.yamlio import MAX_FILE_BYTES, Loc, too_large
 
 
 @dataclass
@@ -137,14 +137,7 @@ def _read_file(snapshot: Snapshot, file: TreeFile, registry: _Registry) -> list[
     if place.kind is Kind.NEUTRAL:
         return []
     if file.size > MAX_FILE_BYTES:
-        return [
-            Problem(
-                file.path,
-                None,
-                "",
-                f"file is {file.size} bytes; the limit is {MAX_FILE_BYTES} bytes",
-            )
-        ]
+        return [Problem(file.path, None, "", too_large(file.size))]
     raw = snapshot.read(file)
     if place.kind is Kind.SCHEMA:
         return _schema_copy_problems(file.path, place, raw)

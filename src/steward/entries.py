@@ -34,7 +34,9 @@ from steward.names import (
     RelativePath,
     Sha256,
     Version,
+    path_identity,
 )
+from steward.yamlio import FORBIDDEN
 
 Stage = Literal["development", "staging", "production", "archived"]
 STAGES: tuple[str, ...] = get_args(Stage)
@@ -51,11 +53,14 @@ class StrictModel(BaseModel):
 
 
 def _no_control_characters(value: str) -> str:
-    for char in value:
-        if (ord(char) < 32 and char not in "\n\t") or ord(char) == 127:
-            raise PydanticCustomError(
-                "control_character", "contains the control character {char}", {"char": repr(char)}
-            )
+    """Values built in code (the Python API, command-line options) meet the loader's rule too."""
+    forbidden = FORBIDDEN.search(value)
+    if forbidden is not None:
+        raise PydanticCustomError(
+            "control_character",
+            "contains the character U+{code} (control or bidirectional override)",
+            {"code": f"{ord(forbidden.group()):04X}"},
+        )
     return value
 
 
@@ -171,13 +176,20 @@ class Artifact(StrictModel):
     @field_validator("files")
     @classmethod
     def _paths_unique(cls, files: list[ArtifactFile]) -> list[ArtifactFile]:
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for item in files:
-            if item.path in seen:
-                raise PydanticCustomError(
-                    "duplicate_path", "lists the file '{path}' twice", {"path": item.path}
+            identity = path_identity(item.path)
+            if identity in seen:
+                first = seen[identity]
+                message = (
+                    "lists the file '{path}' twice"
+                    if first == item.path
+                    else "lists '{path}' and '{first}', one file on case-insensitive file systems"
                 )
-            seen.add(item.path)
+                raise PydanticCustomError(
+                    "duplicate_path", message, {"path": item.path, "first": first}
+                )
+            seen[identity] = item.path
         return files
 
 

@@ -1,7 +1,7 @@
 """Thin, fast access to git: one subprocess per question, one `cat-file --batch` per snapshot.
 
-GitPython is used where it makes writing convenient (init, commits); reading trees at scale goes
-straight to git so that no per-file process is started.
+Plain `git` keeps every step exact (a private index for atomic commits, porcelain push output);
+reading trees at scale goes through one long-lived `cat-file` so that no per-file process starts.
 """
 
 from __future__ import annotations
@@ -24,8 +24,21 @@ def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
     )
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip() or f"exit {result.returncode}"
-        raise GitCommandError(f"git {args[0]} failed: {message}")
+        raise GitCommandError(f"git {_subcommand(args)} failed: {message}")
     return result.stdout
+
+
+def _subcommand(args: tuple[str, ...]) -> str:
+    """The git subcommand in `args`, past any `-c name=value` options."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "-c":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return args[0] if args else "?"
 
 
 def find_repo_root(start: Path) -> Path:
@@ -168,7 +181,7 @@ def _git_env(root: Path, env: dict[str, str], *args: str) -> str:
     )
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip() or f"exit {result.returncode}"
-        raise GitCommandError(f"git {args[0]} failed: {message}")
+        raise GitCommandError(f"git {_subcommand(args)} failed: {message}")
     return result.stdout.decode()
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steward.errors import StewardError
-from steward.names import check_relative_path
+from steward.names import check_relative_path, path_identity
 
 CHUNK = 4 * 1024 * 1024
 
@@ -84,9 +84,12 @@ def collect_sources(sources: Sequence[Path]) -> list[tuple[str, Path]]:
             check_relative_path(relpath)
         except ValueError as exc:
             raise ArtifactSourceError(f"{path}: cannot be stored as '{relpath}': {exc}") from None
-        if relpath in seen:
-            raise ArtifactSourceError(f"{path} and {seen[relpath]} would both be '{relpath}'")
-        seen[relpath] = path
+        identity = path_identity(relpath)
+        if identity in seen:
+            raise ArtifactSourceError(
+                f"{path} and {seen[identity]} would be one file on case-insensitive file systems"
+            )
+        seen[identity] = path
     if not pairs:
         raise ArtifactSourceError(f"{sources[0]}: the directory is empty")
     return sorted(pairs)

@@ -25,9 +25,11 @@ DATASETS_DIR = "registry/datasets"
 POLICIES_DIR = "policies"
 POLICY_FILE = "policies/registry.yaml"
 TEAMS_DIR = "policies/teams"
+STEWARD_DIR = ".steward"
 SCHEMAS_DIR = ".steward/schemas"
-# Paths that hold registry content; everything under them is checked.
-CHECKED_ROOTS = (REGISTRY_DIR, POLICIES_DIR, SCHEMAS_DIR)
+# Top-level directories that hold registry content; everything under them is checked, and so is
+# anything whose name differs from one of them only by case.
+CHECKED_ROOTS = (REGISTRY_DIR, POLICIES_DIR, STEWARD_DIR)
 # Files that may sit anywhere under the checked roots without being entries.
 NEUTRAL_FILE_NAMES = frozenset({"README.md", ".gitkeep", ".gitignore"})
 
@@ -131,6 +133,13 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _where_things_go(path: str) -> str:
+    top = path.split("/", 1)[0]
+    for root in CHECKED_ROOTS:
+        if top != root and top.casefold() == root:
+            return (
+                f"'{top}' differs from '{root}' only by case: on case-insensitive file systems "
+                "they are one directory"
+            )
     if path.endswith(".yml"):
         return "unexpected file: Steward reads '.yaml' files, not '.yml'"
     return (

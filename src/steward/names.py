@@ -157,6 +157,37 @@ CommitId = Annotated[
 
 _MAX_PATH = 1024
 _MAX_SEGMENT = 255
+_NOT_PORTABLE = frozenset('<>:"|?*')
+_WINDOWS_DEVICES = frozenset(
+    {
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        *(f"com{i}" for i in range(1, 10)),
+        *(f"lpt{i}" for i in range(1, 10)),
+    }
+)
+
+
+def _segment_problem(segment: str) -> str | None:
+    if segment in ("", ".", ".."):
+        return f"has a '{segment}' segment" if segment else "has an empty segment"
+    if len(segment) > _MAX_SEGMENT:
+        return f"has a segment longer than {_MAX_SEGMENT} characters"
+    if segment.endswith((".", " ")):
+        return f"has a segment '{segment}' ending in a dot or space, which Windows drops"
+    if segment.split(".", 1)[0].casefold() in _WINDOWS_DEVICES:
+        return f"has a segment '{segment}' that names a Windows device"
+    return None
+
+
+def path_identity(path: str) -> str:
+    """What two paths share when they are one file somewhere: same letters up to case and
+    Unicode normalization (macOS and Windows file systems fold both)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", path).casefold()
 
 
 def check_relative_path(value: str) -> str:
@@ -172,13 +203,12 @@ def check_relative_path(value: str) -> str:
         problem = "contains a backslash; separate directories with '/'"
     elif any(ord(c) < 32 or ord(c) == 127 for c in value):
         problem = "contains a control character"
+    elif any(c in _NOT_PORTABLE for c in value):
+        problem = 'contains one of < > : " | ? *, which Windows cannot store'
     else:
         for segment in value.split("/"):
-            if segment in ("", ".", ".."):
-                problem = f"has a '{segment}' segment" if segment else "has an empty segment"
-                break
-            if len(segment) > _MAX_SEGMENT:
-                problem = f"has a segment longer than {_MAX_SEGMENT} characters"
+            problem = _segment_problem(segment)
+            if problem is not None:
                 break
     if problem is not None:
         raise PydanticCustomError(

@@ -27,9 +27,13 @@ class Problem:
     message: str
 
     def render(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        """One line, whatever the path or value holds: a newline in a file name must not forge
+        another report line (or an Actions `::command::`)."""
+        path = printable(self.path)
+        where = path if self.line is None else f"{path}:{self.line}"
+        message = printable(self.message)
         return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+            f"{where}: {printable(self.field)}: {message}" if self.field else f"{where}: {message}"
         )
 
     def sort_key(self) -> tuple[str, int, str, str]:
@@ -37,6 +41,13 @@ class Problem:
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "field": self.field, "message": self.message}
+
+
+def printable(text: str) -> str:
+    """`text` with every non-printable character (and undecodable byte) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:

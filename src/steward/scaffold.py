@@ -45,28 +45,58 @@ def write_schema_copies(root: Path) -> list[Path]:
 
 
 def init_registry(target: Path, remote: str | None = None) -> InitResult:
-    """Create a registry repo in `target` (new or empty). On failure, remove what was created."""
+    """Create a registry repo in `target` (new or empty). On failure, remove what was created.
+
+    A `remote` without a scheme is a local directory; a relative one is taken from the current
+    directory and stored absolute, so that every clone on this machine finds the same one."""
     root = target.resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise StewardError(f"{root} exists and is not an empty directory; choose a new one")
-    default_remote = default_remote_for(root)
+    outer = _enclosing_repository(root)
+    if outer is not None:
+        raise StewardError(
+            f"{root} is inside the git repository {outer}; a registry is a repository of its own"
+        )
     remote_is_default = remote is None
-    if remote_is_default and default_remote.exists():
-        raise StewardError(f"{default_remote} already exists; pass --remote to choose the remote")
-    root_existed = root.exists()
+    if remote is None:
+        remote = str(default_remote_for(root))
+        if Path(remote).exists():
+            raise StewardError(f"{remote} already exists; pass --remote to choose the remote")
+    elif "://" not in remote:
+        remote = str(Path(remote).resolve())
+    created = _first_missing(root)
+    created_remote = _first_missing(Path(remote)) if "://" not in remote else None
     try:
         root.mkdir(parents=True, exist_ok=True)
-        if remote is None:
-            default_remote.mkdir(parents=True)
-            remote = str(default_remote)
+        if created_remote is not None:
+            Path(remote).mkdir(parents=True)
         run_git(root, "init", "--quiet", "--initial-branch=main")
         _init_dvc(root, remote)
         _write_files(root, remote)
         commit = commit_all(root, "Initialize Steward registry")
-    except BaseException:
-        _undo(root, root_existed, default_remote if remote_is_default else None)
+    except BaseException as exc:
+        _undo(root, created, created_remote)
+        if isinstance(exc, OSError):
+            raise StewardError(f"could not create the registry in {root}: {exc}") from exc
         raise
     return InitResult(root, remote, remote_is_default, commit)
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost directory of `path` that does not exist yet: what creating it would add."""
+    missing = None
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+def _enclosing_repository(root: Path) -> Path | None:
+    for candidate in (root, *root.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
 
 
 def _init_dvc(root: Path, remote_url: str) -> None:
@@ -90,14 +120,16 @@ def _write_files(root: Path, remote_url: str) -> None:
     write_schema_copies(root)
 
 
-def _undo(root: Path, root_existed: bool, created_remote: Path | None) -> None:
-    if root_existed:
+def _undo(root: Path, created: Path | None, created_remote: Path | None) -> None:
+    """Remove what `init_registry` made: the directories it created, or the contents it put in
+    the empty directory it was given."""
+    if created is not None:
+        shutil.rmtree(created, ignore_errors=True)
+    elif root.is_dir():
         for child in root.iterdir():
             if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
+                shutil.rmtree(child, ignore_errors=True)
             else:
-                child.unlink()
-    else:
-        shutil.rmtree(root, ignore_errors=True)
+                child.unlink(missing_ok=True)
     if created_remote is not None:
         shutil.rmtree(created_remote, ignore_errors=True)

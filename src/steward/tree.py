@@ -13,6 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
+from steward.errors import GitCommandError, RepoError
 from steward.gitcmd import CatFile, run_git
 from steward.layout import CHECKED_ROOTS
 
@@ -63,7 +64,7 @@ class WorktreeSnapshot:
             "--others",
             "--exclude-standard",
             "--",
-            *CHECKED_ROOTS,
+            *(f":(icase){root}" for root in CHECKED_ROOTS),
         )
         files = []
         for raw_path in sorted(set(out.split(b"\0"))):
@@ -100,9 +101,17 @@ class GitSnapshot:
         self._cat: CatFile | None = None
 
     def files(self) -> list[TreeFile]:
-        out = run_git(
-            self.root, "ls-tree", "-r", "-z", "-l", "--full-tree", self.rev, "--", *CHECKED_ROOTS
-        )
+        tree = self._tree_id()
+        # ls-tree takes no case-insensitive pathspecs: pick the top-level names first.
+        top = run_git(self.root, "ls-tree", "-z", "--name-only", tree)
+        names = [
+            os.fsdecode(name)
+            for name in top.split(b"\0")
+            if name and os.fsdecode(name).casefold() in CHECKED_ROOTS
+        ]
+        if not names:
+            return []
+        out = run_git(self.root, "ls-tree", "-r", "-z", "-l", "--full-tree", tree, "--", *names)
         files = []
         for record in out.split(b"\0"):
             if not record:
@@ -118,6 +127,16 @@ class GitSnapshot:
             length = int(size) if size != b"-" else 0
             files.append(TreeFile(os.fsdecode(raw_path), file_type, length, oid.decode()))
         return files
+
+    def _tree_id(self) -> str:
+        """The tree of `rev`, checked to be a revision (not an option) before git sees it."""
+        try:
+            out = run_git(
+                self.root, "rev-parse", "--verify", "--end-of-options", f"{self.rev}^{{tree}}"
+            )
+        except GitCommandError:
+            raise RepoError(f"'{self.rev}' is not a revision of {self.root}") from None
+        return out.decode().strip()
 
     def read(self, file: TreeFile) -> bytes:
         assert file.oid is not None

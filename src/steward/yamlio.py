@@ -43,8 +43,20 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 # The indentation of a line: spaces, and the `- ` of block sequence entries.
 _INDENT = re.compile(r"^(?:[ \t]*-(?=[ \t]))*[ \t]*", re.MULTILINE)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-# YAML treats these as line breaks; editors and `git diff` do not, so line numbers would disagree.
+# YAML treats these as line breaks; editors and `git diff` do not, so what a reviewer sees in a
+# diff would not be what Steward reads. Bidirectional overrides reorder what a reviewer sees
+# ("Trojan Source"). None may appear anywhere in a file, raw.
 _UNICODE_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+_INVISIBLE_TRAPS = re.compile("\r(?!\n)|[\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters no value or key may hold however it is written (quoted strings can spell them as
+# escapes): C0 controls but tab and newline, DEL, C1 controls, line and paragraph separators, and
+# bidirectional overrides.
+FORBIDDEN_CHARACTERS = (
+    "".join(map(chr, (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))))
+    + "\u2028\u2029"
+    + "".join(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+)
+FORBIDDEN = re.compile(f"[{re.escape(FORBIDDEN_CHARACTERS)}]")
 
 
 class _NotAllowed(ValueError):
@@ -70,7 +82,8 @@ def resolve_plain(text: str) -> object:
     if _FLOAT.fullmatch(text) and any(c.isdigit() for c in text):
         number = float(text)
         if not math.isfinite(number):
-            raise _NotAllowed(f"number {text} is out of range")
+            shown = text if len(text) <= 24 else f"{text[:20]}..."
+            raise _NotAllowed(f"number {shown} is out of range")
         return number
     if _NAN_INF.fullmatch(text):
         raise _NotAllowed(
@@ -96,12 +109,14 @@ class Loaded:
         return None
 
 
+def too_large(size: int) -> str:
+    return f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes"
+
+
 def loads(raw: bytes, path: str) -> Loaded:
     """Parse `raw` strictly; `path` is only used in messages. Raises YamlError."""
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlError(
-            path, None, f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES} bytes"
-        )
+        raise YamlError(path, None, too_large(len(raw)))
     if raw.startswith(_BOMS):
         raise YamlError(
             path, 1, "byte-order mark (BOM) is not allowed; save the file as UTF-8 without BOM"
@@ -116,32 +131,44 @@ def loads(raw: bytes, path: str) -> Loaded:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise YamlError(path, line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from exc
-    for separator in _UNICODE_LINE_BREAKS:
-        found = text.find(separator)
-        if found >= 0:
-            line = text.count("\n", 0, found) + 1
-            raise YamlError(
-                path,
-                line,
-                f"Unicode line break U+{ord(separator):04X} is not allowed; use a newline",
-            )
+    trap = _INVISIBLE_TRAPS.search(text)
+    if trap is not None:
+        line = text.count("\n", 0, trap.start()) + 1
+        raise YamlError(path, line, _describe_trap(trap.group()))
     return _Builder(path, text).build()
 
 
-def _tab_indented_line(text: str, last_line: int | None) -> int | None:
-    """The first line up to `last_line` whose indentation holds a tab, if any.
+def _describe_trap(character: str) -> str:
+    if character == "\r":
+        return "carriage return without a newline: a line break that `git diff` does not show"
+    if character in _UNICODE_LINE_BREAKS:
+        return f"Unicode line break U+{ord(character):04X} is not allowed; use a newline"
+    return (
+        f"bidirectional control U+{ord(character):04X} is not allowed: it makes the text read "
+        "differently from what it is"
+    )
+
+
+def _character_name(character: str) -> str:
+    import unicodedata
+
+    return unicodedata.name(character, "control character")
+
+
+def _tab_indented_line(text: str, error_line: int | None) -> int | None:
+    """The line the parser failed on, or the one before, if its indentation holds a tab.
 
     YAML forbids tabs in indentation and libyaml refuses them, but with a message about tokens;
-    this finds the line to blame. Tabs inside block-scalar text or flow collections are fine,
-    which is why this runs only after the parser has failed."""
-    if "\t" not in text:
+    this names the cause. Tabs inside block-scalar text or flow collections are fine, which is
+    why this runs only after the parser has failed, and only near where it failed."""
+    if error_line is None or "\t" not in text:
         return None
-    for match in _INDENT.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        if last_line is not None and line > last_line:
-            return None
-        if "\t" in match.group():
-            return line
+    lines = text.split("\n")
+    for line in (error_line - 1, error_line):
+        if 1 <= line <= len(lines):
+            match = _INDENT.match(lines[line - 1])
+            if match is not None and "\t" in match.group():
+                return line
     return None
 
 
@@ -191,8 +218,9 @@ class _Builder:
             detail = " ".join(part for part in (exc.context, exc.problem) if part)
             raise YamlError(self.path, line, f"invalid YAML: {detail}") from exc
         except yaml.reader.ReaderError as exc:
-            line = self.text.count("\n", 0, exc.position) + 1
             code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            # libyaml counts the position in bytes, the Python reader in characters: find it.
+            line = self.text.count("\n", 0, max(self.text.find(chr(code)), 0)) + 1
             raise YamlError(
                 self.path, line, f"control character U+{code:04X} is not allowed"
             ) from exc
@@ -223,31 +251,33 @@ class _Builder:
             raise self.fail(event, f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
-            for event in events:
-                if isinstance(event, yaml.SequenceEndEvent):
+            for item in events:
+                if isinstance(item, yaml.SequenceEndEvent):
                     return items
                 item_loc = (*loc, len(items))
-                self.lines[item_loc] = _line(event)
-                items.append(self._node(event, item_loc, depth + 1, events))
-        if isinstance(event, yaml.MappingStartEvent):
+                self.lines[item_loc] = _line(item)
+                items.append(self._node(item, item_loc, depth + 1, events))
+        elif isinstance(event, yaml.MappingStartEvent):
             mapping: dict[str, Any] = {}
-            for event in events:
-                if isinstance(event, yaml.MappingEndEvent):
+            for key_event in events:
+                if isinstance(key_event, yaml.MappingEndEvent):
                     return mapping
-                key = self._key(event, loc)
+                key = self._key(key_event, loc)
                 key_loc = (*loc, key)
                 if key in mapping:
                     first = self.lines[key_loc]
-                    raise self.fail(event, f"duplicate key '{key}' (first on line {first})")
-                self.lines[key_loc] = _line(event)
+                    raise self.fail(key_event, f"duplicate key '{key}' (first on line {first})")
+                self.lines[key_loc] = _line(key_event)
                 mapping[key] = self._node(next(events), key_loc, depth + 1, events)
-        raise self.fail(event, "unexpected YAML structure")
+        raise self.fail(event, "unexpected end of a list or mapping")
 
     def _key(self, event: yaml.Event, loc: Loc) -> str:
         if not isinstance(event, yaml.ScalarEvent):
             self._refuse_decorations(event)  # type: ignore[arg-type]
             raise self.fail(event, "keys must be plain strings, not lists or mappings")
         self._refuse_decorations(event)
+        if event.value == "<<" and not event.style:
+            raise self.fail(event, "merge keys (<<) are not allowed; write the keys out")
         key = self._scalar(event, loc, record=False)
         if key == "":
             raise self.fail(event, "keys must not be empty")
@@ -257,6 +287,13 @@ class _Builder:
         return key
 
     def _scalar(self, event: yaml.ScalarEvent, loc: Loc, record: bool = True) -> Any:
+        forbidden = FORBIDDEN.search(event.value)
+        if forbidden is not None:
+            character = forbidden.group()
+            raise self.fail(
+                event,
+                f"character U+{ord(character):04X} ({_character_name(character)}) is not allowed",
+            )
         if event.style:  # quoted, literal or folded: always a string (plain is None or "")
             return event.value
         try:
@@ -278,9 +315,7 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style: str | None = None
-    if any(separator in value for separator in _UNICODE_LINE_BREAKS):
-        style = '"'  # escaped as \N, \L, \P: the loader refuses them raw
-    elif "\n" in value:
+    if "\n" in value:
         style = "|"
     else:
         try:

@@ -25,6 +25,8 @@ def init(settings: Settings, directory: Path, remote: str | None) -> int:
     It is a git repository with DVC initialised, a DVC default remote, registry/, a default
     policies/registry.yaml, a README and JSON Schemas for editors, all committed.
     """
+    if remote is not None and "://" not in remote:
+        remote = str(settings.start / remote)  # a local path, relative to -C like DIRECTORY
     result = init_registry(settings.start / directory, remote)
     where = "a local directory, the default" if result.remote_is_local_default else "as given"
     click.echo(f"Initialized a Steward registry in {result.root}")

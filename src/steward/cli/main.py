@@ -27,7 +27,6 @@ class Settings:
     """Options of the `steward` group that every command may use."""
 
     start: Path
-    show_traceback: bool
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +48,8 @@ class Settings:
 @click.pass_context
 def cli(ctx: click.Context, directory: Path, show_traceback: bool) -> None:
     """Steward: a model registry governed through Git, DVC and pull requests."""
-    ctx.obj = Settings(start=directory, show_traceback=show_traceback)
+    del show_traceback  # `run` reads it (or STEWARD_TRACEBACK) before click parses anything
+    ctx.obj = Settings(start=directory)
 
 
 def _register_commands() -> None:

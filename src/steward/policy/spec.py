@@ -16,8 +16,7 @@ from pydantic import Field, JsonValue
 
 from steward.entries import CardSection, RiskClass, Stage, StrictModel, Text
 from steward.names import MetricName, Name, Principal
-
-FieldPath = tuple[str | int, ...]
+from steward.yamlio import Loc
 
 DEFAULT_PROTECTED_PATHS = ["policies/", ".github/", "src/"]
 
@@ -105,7 +104,7 @@ class TeamExtension(StrictModel):
     transitions: list[Transition] = []
 
 
-def _role_uses(policy: Policy) -> Iterator[tuple[FieldPath, str]]:
+def _role_uses(policy: Policy) -> Iterator[tuple[Loc, str]]:
     for i, role in enumerate(policy.create_models):
         yield ("create_models", i), role
     for i, role in enumerate(policy.register_versions):
@@ -117,29 +116,30 @@ def _role_uses(policy: Policy) -> Iterator[tuple[FieldPath, str]]:
         yield ("governance", "approvals", a, "role"), approval.role
 
 
-def _transition_problems(
-    transitions: list[Transition], where: str = "transitions"
-) -> Iterator[tuple[FieldPath, str]]:
+def _transition_problems(transitions: list[Transition]) -> Iterator[tuple[Loc, str]]:
     seen: dict[tuple[str, str], int] = {}
     for t, transition in enumerate(transitions):
         pair = (transition.from_, transition.to)
         if transition.from_ == transition.to:
-            yield (where, t), f"a transition from {transition.from_} to itself is not a transition"
+            yield (
+                ("transitions", t),
+                f"a transition from {transition.from_} to itself is not a transition",
+            )
         if pair in seen:
             yield (
-                (where, t),
-                (f"{pair[0]} -> {pair[1]} is already defined at {where}[{seen[pair]}]"),
+                ("transitions", t),
+                (f"{pair[0]} -> {pair[1]} is already defined at transitions[{seen[pair]}]"),
             )
         seen.setdefault(pair, t)
         for metric, gate in transition.gates.metrics.items():
             if gate.min is not None and gate.max is not None and gate.min > gate.max:
                 yield (
-                    (where, t, "gates", "metrics", metric),
+                    ("transitions", t, "gates", "metrics", metric),
                     (f"min {gate.min} is greater than max {gate.max}: no version could pass"),
                 )
 
 
-def policy_problems(policy: Policy) -> list[tuple[FieldPath, str]]:
+def policy_problems(policy: Policy) -> list[tuple[Loc, str]]:
     """Rules across fields of the central policy."""
     problems = [
         (loc, f"role '{role}' is not defined under roles")
@@ -150,28 +150,51 @@ def policy_problems(policy: Policy) -> list[tuple[FieldPath, str]]:
     return problems
 
 
-def _remote_refs(fragment: Any, loc: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+_UNSUPPORTED_KEYWORDS = ("$dynamicRef", "$recursiveRef", "$id", "$anchor", "$dynamicAnchor")
+
+
+def _reference_problems(fragment: Any, root: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """References must point inside the fragment (`#` or `#/json/pointer`) at something there."""
     if isinstance(fragment, dict):
         for key, value in fragment.items():
-            if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
-                yield (*loc, key), f"only local references (#/...) are allowed, not '{value}'"
-            yield from _remote_refs(value, (*loc, key))
+            if key in _UNSUPPORTED_KEYWORDS:
+                yield (*loc, key), f"{key} is not supported in a team schema; use $ref to #/$defs"
+            elif key == "$ref":
+                problem = _dangling(value, root)
+                if problem is not None:
+                    yield (*loc, key), problem
+            yield from _reference_problems(value, root, (*loc, key))
     elif isinstance(fragment, list):
         for i, value in enumerate(fragment):
-            yield from _remote_refs(value, (*loc, i))
+            yield from _reference_problems(value, root, (*loc, i))
 
 
-def team_problems(team: TeamExtension, policy: Policy | None) -> list[tuple[FieldPath, str]]:
+def _dangling(reference: object, root: Any) -> str | None:
+    if not isinstance(reference, str) or not (reference == "#" or reference.startswith("#/")):
+        return f"only local references (# or #/...) are allowed, not {reference!r}"
+    target = root
+    for token in reference[2:].split("/") if reference != "#" else []:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and token in target:
+            target = target[token]
+        elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
+            target = target[int(token)]
+        else:
+            return f"{reference} points at nothing in this schema"
+    return None
+
+
+def team_problems(team: TeamExtension, policy: Policy | None) -> list[tuple[Loc, str]]:
     """Rules on a team extension: valid JSON Schemas, and only transitions the policy allows."""
-    problems: list[tuple[FieldPath, str]] = []
+    problems: list[tuple[Loc, str]] = []
     for kind in ("model", "version"):
         fragment = getattr(team.schemas, kind)
         if fragment is None:
             continue
-        loc: FieldPath = ("schemas", kind)
-        remote = list(_remote_refs(fragment, loc))
-        problems.extend(remote)
-        if remote:
+        loc: Loc = ("schemas", kind)
+        references = list(_reference_problems(fragment, fragment, loc))
+        problems.extend(references)
+        if references:
             continue
         try:
             Draft202012Validator.check_schema(fragment)
@@ -212,9 +235,18 @@ def compile_team_schemas(team: TeamExtension) -> dict[str, Draft202012Validator]
 
 def schema_violations(
     validator: Draft202012Validator, data: Any, team: str
-) -> list[tuple[FieldPath, str]]:
-    """Where `data` fails a team's schema, as (field path, message naming the team's file)."""
-    return [
-        (tuple(error.absolute_path), f"{error.message} (required by policies/teams/{team}.yaml)")
-        for error in validator.iter_errors(data)
-    ]
+) -> list[tuple[Loc, str]]:
+    """Where `data` fails a team's schema, as (field path, message naming the team's file).
+
+    A schema that cannot be evaluated (it refers to itself without end, say) is a violation
+    too: the check fails closed rather than crashing or passing."""
+    where = f"policies/teams/{team}.yaml"
+    try:
+        return [
+            (tuple(error.absolute_path), f"{error.message} (required by {where})")
+            for error in validator.iter_errors(data)
+        ]
+    except RecursionError:
+        return [((), f"the schema in {where} refers to itself without end: it cannot be applied")]
+    except Exception as exc:  # jsonschema raises many kinds for a schema it cannot use
+        return [((), f"the schema in {where} could not be applied: {type(exc).__name__}: {exc}")]
