@@ -6,6 +6,7 @@ reading trees at scale goes through one long-lived `cat-file` so that no per-fil
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from types import TracebackType
@@ -62,14 +63,23 @@ class CatFile:
         )
 
     def read(self, oid: str) -> bytes:
+        data = self.read_optional(oid)
+        if data is None:
+            raise GitCommandError(f"git cat-file: object {oid} is missing")
+        return data
+
+    def read_optional(self, name: str) -> bytes | None:
+        """An object by id or by `REV:path`; None when there is no such object."""
+        if "\n" in name:
+            return None  # cat-file --batch reads one name per line
         stdin: IO[bytes] | None = self._process.stdin
         stdout: IO[bytes] | None = self._process.stdout
         assert stdin is not None and stdout is not None
-        stdin.write(oid.encode("ascii") + b"\n")
+        stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
         stdin.flush()
         header = stdout.readline().split()
         if len(header) != 3:
-            raise GitCommandError(f"git cat-file: object {oid} is missing")
+            return None
         size = int(header[2])
         data = stdout.read(size)
         stdout.read(1)  # the newline after each object
@@ -97,7 +107,7 @@ class CatFile:
 _FALLBACK_IDENTITY = ("-c", "user.name=Steward", "-c", "user.email=steward@localhost")
 
 
-def _identity_args(root: Path) -> tuple[str, ...]:
+def identity_args(root: Path) -> tuple[str, ...]:
     """Use the user's git identity; where none is configured (a fresh CI box), Steward's own."""
     try:
         run_git(root, "config", "user.email")
@@ -110,7 +120,7 @@ def _identity_args(root: Path) -> tuple[str, ...]:
 def commit_all(root: Path, message: str, paths: tuple[str, ...] = (".",)) -> str:
     """Stage `paths`, commit them, and return the new commit id."""
     run_git(root, "add", "--", *paths)
-    run_git(root, *_identity_args(root), "commit", "--quiet", "-m", message)
+    run_git(root, *identity_args(root), "commit", "--quiet", "-m", message)
     return run_git(root, "rev-parse", "HEAD").decode().strip()
 
 
@@ -131,7 +141,6 @@ def commit_files(root: Path, paths: list[str], message: str, expected_head: str)
 
     The commit is built in a private index, so a failure at any step leaves the branch, the
     index and every other file as they were."""
-    import os
     import tempfile
 
     branch = current_branch(root)
@@ -143,7 +152,7 @@ def commit_files(root: Path, paths: list[str], message: str, expected_head: str)
         commit = _git_env(
             root,
             env,
-            *_identity_args(root),
+            *identity_args(root),
             "commit-tree",
             tree,
             "-p",
@@ -222,9 +231,52 @@ def fetch(root: Path, remote: str, branch: str) -> str:
 
 
 def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    """Exit 0 is yes and 1 is no; anything else (a bad object) is an error, not a no."""
     result = subprocess.run(
         ["git", "-C", str(root), "merge-base", "--is-ancestor", ancestor, descendant],
         capture_output=True,
         check=False,
     )
+    if result.returncode not in (0, 1):
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise GitCommandError(f"git merge-base failed: {message}")
     return result.returncode == 0
+
+
+def list_names(root: Path, rev: str, directory: str) -> list[str]:
+    """Names of the entries directly inside `directory` at `rev` (empty if it is not there)."""
+    if not _exists(root, f"{rev}:{directory}"):
+        return []
+    out = run_git(root, "ls-tree", "-z", "--name-only", f"{rev}:{directory}")
+    return [os.fsdecode(name) for name in out.split(b"\0") if name]
+
+
+def _exists(root: Path, name: str) -> bool:
+    result = subprocess.run(
+        ["git", "-C", str(root), "cat-file", "-e", name], capture_output=True, check=False
+    )
+    return result.returncode == 0
+
+
+def commit_blobs(
+    root: Path, parent: str, files: dict[str, bytes], message: str, branch: str
+) -> str:
+    """Commit `files` (path -> content) on top of `parent` as the new branch `branch`, without
+    touching the work tree or the user's index. Fails if the branch already exists."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        _git_env(root, env, "read-tree", parent)
+        for path, content in files.items():
+            blob = (
+                run_git(root, "hash-object", "-w", "--stdin", input_bytes=content).decode().strip()
+            )
+            _git_env(root, env, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+        tree = _git_env(root, env, "write-tree").strip()
+        commit = _git_env(
+            root, env, *identity_args(root), "commit-tree", tree, "-p", parent, "-m", message
+        ).strip()
+    zero = "0" * len(commit)
+    run_git(root, "update-ref", "-m", f"steward: {message}", f"refs/heads/{branch}", commit, zero)
+    return commit

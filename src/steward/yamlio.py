@@ -351,3 +351,23 @@ def dumps(data: Any, header: str | None = None) -> str:
 def schema_comment(schema_ref: str) -> str:
     """The first line of an entry file, so that editors with yaml-language-server validate it."""
     return f"# yaml-language-server: $schema={schema_ref}"
+
+
+def replace_top_level_value(text: str, key: str, value: str, path: str) -> str:
+    """Change one top-level `key: value` line and nothing else: comments, order and every other
+    byte stay, so the diff of a promotion is one line. Re-reads the result to prove it."""
+    pattern = re.compile(
+        rf"^{re.escape(key)}:[ \t]*(?P<value>[^#\n]*?)[ \t]*(?P<comment>#[^\n]*)?$", re.MULTILINE
+    )
+    matches = list(pattern.finditer(text))
+    if len(matches) != 1:
+        raise YamlError(path, None, f"expected one top-level '{key}:' line, found {len(matches)}")
+    match = matches[0]
+    written = value if isinstance(resolve_plain(value), str) and value else f"'{value}'"
+    edited = text[: match.start("value")] + written + text[match.end("value") :]
+    before = loads(text.encode("utf-8"), path).data
+    after = loads(edited.encode("utf-8"), path).data
+    if not isinstance(before, dict) or after != {**before, key: value}:
+        line = text.count("\n", 0, match.start()) + 1
+        raise YamlError(path, line, f"could not change '{key}' without changing anything else")
+    return edited

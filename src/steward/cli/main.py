@@ -53,7 +53,15 @@ def cli(ctx: click.Context, directory: Path, show_traceback: bool) -> None:
 
 
 def _register_commands() -> None:
-    from steward.cli import check_cmd, create_cmd, init_cmd, pull_cmd, register_cmd, schema_cmd
+    from steward.cli import (
+        check_cmd,
+        create_cmd,
+        init_cmd,
+        promote_cmd,
+        pull_cmd,
+        register_cmd,
+        schema_cmd,
+    )
 
     cli.add_command(check_cmd.check)
     cli.add_command(init_cmd.init)
@@ -62,6 +70,10 @@ def _register_commands() -> None:
     cli.add_command(register_cmd.register)
     cli.add_command(pull_cmd.pull)
     cli.add_command(pull_cmd.verify)
+    cli.add_command(promote_cmd.promote)
+    cli.add_command(promote_cmd.review)
+    cli.add_command(promote_cmd.gate)
+    cli.add_command(promote_cmd.merge)
 
 
 _register_commands()

@@ -1,0 +1,133 @@
+"""`steward promote`, `steward review`, `steward gate` and `steward merge`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from steward.cli.main import Settings
+from steward.entries import STAGES
+from steward.environment import current_login
+from steward.errors import UsageError
+from steward.forge import open_forge
+from steward.gate import run_gate
+from steward.gate_report import render_markdown, render_text
+from steward.gitcmd import find_repo_root
+from steward.promotion import merge_proposal, propose_promotion, review_proposal
+
+_AS_HELP = "Act as this GitHub login [default: STEWARD_LOGIN, the Actions actor, or the user]."
+
+
+@click.command()
+@click.argument("model")
+@click.argument("version")
+@click.option("--to", "to_stage", required=True, type=click.Choice(STAGES), help="Target stage.")
+@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON.")
+@click.pass_obj
+def promote(
+    settings: Settings, model: str, version: str, to_stage: str, login: str | None, as_json: bool
+) -> int:
+    """Propose moving MODEL VERSION to a stage: a branch with a one-line change, and a proposal.
+
+    When the target stage is single, the current holder is archived in the same change. Nothing
+    in the work tree changes; `steward merge` lands it once the gate passes.
+    """
+    root = find_repo_root(settings.start)
+    result = propose_promotion(
+        root, open_forge(root), model, version, to_stage, login or current_login()
+    )
+    if as_json:
+        data = {
+            "proposal": result.proposal.number,
+            "title": result.proposal.title,
+            "branch": result.branch,
+            "commit": result.commit,
+            "archived": list(result.archived),
+        }
+        click.echo(json.dumps(data, indent=2))
+    else:
+        archived = f"; archives {', '.join(result.archived)}" if result.archived else ""
+        click.echo(
+            f"Opened proposal #{result.proposal.number}: {result.proposal.title} "
+            f"(branch {result.branch}{archived})"
+        )
+    return 0
+
+
+@click.command()
+@click.argument("proposal", type=int)
+@click.option("--approve", "decision", flag_value="APPROVED", help="Approve the proposal.")
+@click.option(
+    "--request-changes", "decision", flag_value="CHANGES_REQUESTED", help="Ask for changes."
+)
+@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("-m", "--message", default="", help="The review's text.")
+@click.pass_obj
+def review(
+    settings: Settings, proposal: int, decision: str | None, login: str | None, message: str
+) -> int:
+    """Review PROPOSAL: approve it or request changes, on its current head commit."""
+    if decision is None:
+        raise UsageError("give --approve or --request-changes")
+    root = find_repo_root(settings.start)
+    reviewer = login or current_login()
+    review_proposal(open_forge(root), proposal, reviewer, decision, message)  # type: ignore[arg-type]
+    verb = "approved" if decision == "APPROVED" else "requested changes on"
+    click.echo(f"{reviewer} {verb} proposal #{proposal}")
+    return 0
+
+
+@click.command()
+@click.option("--proposal", type=int, help="Judge this proposal (its branches and reviews).")
+@click.option("--base", metavar="REV", help="Without --proposal: the base revision.")
+@click.option("--head", metavar="REV", help="Without --proposal: the head revision.")
+@click.option("--author", metavar="LOGIN", help="Without --proposal: who proposes the change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@click.option(
+    "--markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the verdict as Markdown (for a pull request comment) to this file.",
+)
+@click.pass_obj
+def gate(
+    settings: Settings,
+    proposal: int | None,
+    base: str | None,
+    head: str | None,
+    author: str | None,
+    as_json: bool,
+    markdown: Path | None,
+) -> int:
+    """Judge a proposed change by the base branch's policy; exit 0 if it may merge, 1 if not."""
+    root = find_repo_root(settings.start)
+    if proposal is not None:
+        if base or head or author:
+            raise UsageError("give --proposal, or --base and --head, not both")
+        run = run_gate(root, "", "", forge=open_forge(root), proposal_number=proposal)
+    else:
+        if not (base and head):
+            raise UsageError("give --proposal N, or --base REV and --head REV")
+        run = run_gate(root, base, head, author=author)
+    verdict = run.verdict
+    if markdown is not None:
+        (settings.start / markdown).write_text(render_markdown(verdict, proposal), encoding="utf-8")
+    click.echo(
+        json.dumps(verdict.as_dict(), indent=2) if as_json else render_text(verdict, proposal)
+    )
+    return 0 if verdict.passed else 1
+
+
+@click.command()
+@click.argument("proposal", type=int)
+@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.pass_obj
+def merge(settings: Settings, proposal: int, login: str | None) -> int:
+    """Merge PROPOSAL if the gate passes on its current head; merging is the promotion."""
+    root = find_repo_root(settings.start)
+    merged = merge_proposal(root, open_forge(root), proposal, login or current_login())
+    click.echo(render_text(merged.run.verdict, proposal))
+    click.echo(f"Merged proposal #{proposal} as {merged.commit[:12]}")
+    return 0

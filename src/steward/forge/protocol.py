@@ -1,0 +1,78 @@
+"""The narrow interface between the registry and a forge, and the records it exchanges.
+
+Everything the gate needs from a forge is here: who proposed, which commits, which reviews. A
+forge implementation translates its own errors into `ForgeError` at this boundary, so the gate
+can fail closed naming the evidence it could not read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from steward.errors import StewardError
+
+ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]
+ProposalState = Literal["open", "merged", "closed"]
+StatusState = Literal["success", "failure", "pending", "error"]
+
+
+class ForgeError(StewardError):
+    """The forge could not be read or written; the message says which evidence is missing."""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed change (a pull request): merge `head_branch` into `base_branch`."""
+
+    number: int
+    title: str
+    body: str
+    author: str
+    base_branch: str
+    head_branch: str
+    base_sha: str  # the tip of the base branch now
+    head_sha: str  # the tip of the head branch now
+    state: ProposalState
+    created_at: datetime
+    merge_commit: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    reviewer: str
+    state: ReviewState
+    commit: str  # the head commit the review was given on
+    submitted_at: datetime
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    sha: str
+    context: str
+    state: StatusState
+    description: str
+
+
+class Forge(Protocol):
+    """What the registry asks of a forge. Implementations raise ForgeError, nothing else."""
+
+    def create_proposal(
+        self, title: str, body: str, head_branch: str, base_branch: str, author: str
+    ) -> Proposal: ...
+
+    def get_proposal(self, number: int) -> Proposal: ...
+
+    def list_reviews(self, number: int) -> list[Review]: ...
+
+    def add_review(
+        self, number: int, reviewer: str, state: ReviewState, body: str = ""
+    ) -> Review: ...
+
+    def comment(self, number: int, body: str) -> None: ...
+
+    def set_status(self, sha: str, context: str, state: StatusState, description: str) -> None: ...
+
+    def merge(self, number: int, merged_by: str, message: str) -> str: ...

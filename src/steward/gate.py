@@ -1,0 +1,264 @@
+"""`steward gate`: gather the facts and the evidence for a proposed change, then let the pure
+policy evaluation decide.
+
+The judge comes from the base: the policy and team extensions are read from the base branch's
+commit, never from the head, so a proposal cannot loosen the rules it is judged by. The head is
+read only as data. Evidence that cannot be read (the forge, the DVC remote, an unparsable policy)
+is passed on as missing, and the rules that need it fail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from steward import layout
+from steward.changes import ChangeSet, change_set, merge_base, resolve
+from steward.check import check_snapshot
+from steward.entries import RISK_CLASSES, DatasetEntry, ModelEntry, VersionEntry
+from steward.errors import StewardError
+from steward.forge.protocol import Forge, ForgeError, Proposal
+from steward.gitcmd import CatFile, list_names
+from steward.layout import Kind
+from steward.policy.evaluate import (
+    ArtifactCheck,
+    Evidence,
+    GateInput,
+    ModelFacts,
+    Verdict,
+    VersionFacts,
+    evaluate,
+)
+from steward.policy.spec import Policy, TeamExtension
+from steward.problems import Problem
+from steward.semver import precedence
+from steward.tree import GitSnapshot
+from steward.validate import parse_file
+
+STATUS_CONTEXT = "steward/gate"
+
+
+@dataclass(frozen=True)
+class GateRun:
+    verdict: Verdict
+    base: str
+    head: str
+    proposal: Proposal | None
+
+
+class _Reader:
+    """Entries at one commit, by path, through one `cat-file` process."""
+
+    def __init__(self, root: Path, rev: str, cat: CatFile) -> None:
+        self.root = root
+        self.rev = rev
+        self.cat = cat
+
+    def entry(self, kind: Kind, path: str) -> Any:
+        raw = self.cat.read_optional(f"{self.rev}:{path}")
+        if raw is None:
+            return None
+        return parse_file(kind, raw, path).entry
+
+    def versions(self, model: str) -> list[VersionEntry]:
+        found = []
+        for name in list_names(self.root, self.rev, f"{layout.MODELS_DIR}/{model}"):
+            if not name.endswith(".yaml") or name == "model.yaml":
+                continue
+            entry = self.entry(Kind.VERSION, f"{layout.MODELS_DIR}/{model}/{name}")
+            if entry is not None:
+                found.append(entry)
+        return sorted(found, key=lambda e: precedence(e.version))
+
+
+def _base_policy(base: _Reader) -> tuple[Policy | None, str | None, dict[str, TeamExtension]]:
+    raw = base.cat.read_optional(f"{base.rev}:{layout.POLICY_FILE}")
+    if raw is None:
+        return None, f"{layout.POLICY_FILE} does not exist at the base", {}
+    parsed = parse_file(Kind.POLICY, raw, layout.POLICY_FILE)
+    if parsed.entry is None:
+        return None, "; ".join(p.render() for p in parsed.problems), {}
+    teams: dict[str, TeamExtension] = {}
+    for name in list_names(base.root, base.rev, layout.TEAMS_DIR):
+        path = f"{layout.TEAMS_DIR}/{name}"
+        team_raw = base.cat.read_optional(f"{base.rev}:{path}")
+        team = parse_file(Kind.TEAM, team_raw or b"", path)
+        if team.entry is None:
+            return None, "; ".join(p.render() for p in team.problems), {}
+        teams[team.entry.team] = team.entry
+    return parsed.entry, None, teams
+
+
+def _new_problems(root: Path, before: str, after: str) -> list[Problem]:
+    """Problems of the head tree that the base did not already have."""
+    old = {p.render() for p in check_snapshot(GitSnapshot(root, before)).problems}
+    return [p for p in check_snapshot(GitSnapshot(root, after)).problems if p.render() not in old]
+
+
+def _touched_models(changes: ChangeSet) -> set[str]:
+    models = set(changes.models_created)
+    models |= {model for model, _, _ in changes.versions_registered}
+    models |= {change.model for change in changes.stage_changes}
+    models |= {edit.name.split("@")[0] for edit in changes.edits if edit.kind.value != "dataset"}
+    return models
+
+
+def _model_facts(name: str, base: _Reader, head: _Reader) -> ModelFacts | None:
+    path = layout.model_path(name)
+    before: ModelEntry | None = base.entry(Kind.MODEL, path)
+    after: ModelEntry | None = head.entry(Kind.MODEL, path)
+    if after is None:
+        return None
+    # Who owns it and how risky it is come from the base where the model exists there: a
+    # proposal cannot make itself the owner, or lower the risk, to need fewer approvals.
+    owner_source = before or after
+    risks = [e.risk for e in (before, after) if e is not None]
+    card = after.card.model_dump()
+    return ModelFacts(
+        name=name,
+        owner=owner_source.owner,
+        team=owner_source.team,
+        risk=max(risks, key=RISK_CLASSES.index),
+        data_steward=owner_source.data_steward,
+        filled_card_sections=frozenset(k for k, v in card.items() if v and str(v).strip()),
+    )
+
+
+def _classifications(entry: VersionEntry, base: _Reader, head: _Reader) -> frozenset[str]:
+    """Classifications a version inherits from its datasets and their columns, at base or head
+    (the union: a proposal cannot declassify a dataset to dodge an approval)."""
+    found: set[str] = set()
+    for ref in entry.training.datasets:
+        for reader in (base, head):
+            dataset: DatasetEntry | None = reader.entry(Kind.DATASET, layout.dataset_path(ref.id))
+            if dataset is not None:
+                found |= set(dataset.classification)
+                for column in dataset.columns:
+                    found |= set(column.classification)
+    return frozenset(found)
+
+
+def _facts(entry: VersionEntry, classifications: frozenset[str]) -> VersionFacts:
+    return VersionFacts(
+        entry.model, entry.version, entry.stage, dict(entry.metrics), classifications
+    )
+
+
+def build_input(root: Path, base_tip: str, head: str) -> GateInput:
+    start = merge_base(root, base_tip, head)
+    changes = change_set(root, start, head)
+    with CatFile(root) as cat:
+        base = _Reader(root, base_tip, cat)
+        head_reader = _Reader(root, head, cat)
+        policy, policy_error, teams = _base_policy(base)
+        models = {}
+        for name in _touched_models(changes):
+            facts = _model_facts(name, base, head_reader)
+            if facts is not None:
+                models[name] = facts
+        versions: dict[tuple[str, str], VersionFacts] = {}
+        holders: dict[tuple[str, str], VersionFacts] = {}
+        counts: dict[tuple[str, str], list[str]] = {}
+        single = policy.single_stages() if policy is not None else set()
+        for change in changes.stage_changes:
+            key = (change.model, change.version)
+            entry = head_reader.entry(Kind.VERSION, change.path)
+            if entry is not None:
+                versions[key] = _facts(entry, _classifications(entry, base, head_reader))
+            for held in base.versions(change.model):
+                if held.stage == change.to_stage:
+                    holders[(change.model, change.to_stage)] = _facts(held, frozenset())
+            for stage in single:
+                counts[(change.model, stage)] = [
+                    e.version for e in head_reader.versions(change.model) if e.stage == stage
+                ]
+    return GateInput(
+        changes=changes,
+        policy=policy,
+        policy_error=policy_error,
+        teams=teams,
+        models=models,
+        versions=versions,
+        holders=holders,
+        head_stage_counts=counts,
+        new_problems=_new_problems(root, start, head),
+    )
+
+
+def _artifact_checks(root: Path, data: GateInput) -> dict[tuple[str, str], ArtifactCheck]:
+    """Ask the DVC remote about every version whose transition gates on its artifact."""
+    needed = []
+    policy = data.policy
+    if policy is None:
+        return {}
+    for change in data.changes.stage_changes:
+        model = data.models.get(change.model)
+        pair = (change.from_stage, change.to_stage)
+        transitions = [t for t in policy.transitions if (t.from_, t.to) == pair]
+        team = data.teams.get(model.team) if model else None
+        if team is not None:
+            transitions += [t for t in team.transitions if (t.from_, t.to) == pair]
+        if any(t.gates.artifact_available for t in transitions):
+            needed.append(change)
+    if not needed:
+        return {}
+    checks: dict[tuple[str, str], ArtifactCheck] = {}
+    try:
+        from steward.artifacts import ArtifactStore
+
+        store = ArtifactStore(root)
+    except Exception as exc:  # DVC not initialised, unreadable config: the evidence is missing
+        return {(c.model, c.version): ArtifactCheck(error=str(exc)) for c in needed}
+    with store, CatFile(root) as cat:
+        for change in needed:
+            key = (change.model, change.version)
+            raw = cat.read_optional(f"{data.changes.head}:{change.path}")
+            entry = parse_file(Kind.VERSION, raw or b"", change.path).entry
+            if entry is None:
+                checks[key] = ArtifactCheck(error="the version entry could not be read")
+                continue
+            try:
+                problems = store.missing_objects(entry)
+            except StewardError as exc:
+                checks[key] = ArtifactCheck(error=str(exc))
+                continue
+            checks[key] = ArtifactCheck(missing=tuple(p.render() for p in problems))
+    return checks
+
+
+def run_gate(
+    root: Path,
+    base: str,
+    head: str,
+    author: str | None = None,
+    forge: Forge | None = None,
+    proposal_number: int | None = None,
+) -> GateRun:
+    """Judge `head` against `base` (or a proposal of `forge`, whose branches and reviews are
+    read from it). Returns the verdict; never raises for missing evidence, only records it."""
+    proposal = None
+    reviews = None
+    reviews_error: str | None = "no proposal: approvals can only come from a forge's reviews"
+    if forge is not None and proposal_number is not None:
+        try:
+            proposal = forge.get_proposal(proposal_number)
+        except ForgeError as exc:
+            raise StewardError(f"proposal #{proposal_number}: {exc}") from exc
+        base, head, author = proposal.base_sha, proposal.head_sha, proposal.author
+        try:
+            reviews = forge.list_reviews(proposal_number)
+            reviews_error = None
+        except ForgeError as exc:
+            reviews_error = str(exc)
+    base_sha, head_sha = resolve(root, base), resolve(root, head)
+    data = build_input(root, base_sha, head_sha)
+    evidence = Evidence(
+        author=author,
+        head_sha=head_sha if reviews is not None else None,
+        reviews=reviews,
+        reviews_error=reviews_error,
+        artifacts=_artifact_checks(root, data),
+        team_members=getattr(forge, "team_members", None),
+    )
+    return GateRun(evaluate(data, evidence), base_sha, head_sha, proposal)

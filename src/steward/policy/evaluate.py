@@ -1,0 +1,617 @@
+"""The gate's decision: a pure function of (change set, base policy, facts, evidence) -> Verdict.
+
+No I/O happens here. The caller (`steward.gate`) reads the trees, the forge and the DVC remote and
+passes what it found, including what it could *not* find: evidence that is missing makes the
+rules that need it fail, never pass (fail closed).
+
+Every rule gives one line: passed, failed or not applicable, and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from steward.changes import ChangeSet, StageChange
+from steward.forge.protocol import Review
+from steward.policy.spec import Approval, Gates, MetricGate, Policy, TeamExtension, Transition
+from steward.problems import Problem
+
+RuleStatus = Literal["passed", "failed", "not applicable"]
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the policy needs to know about a model (risk: the higher of base and head)."""
+
+    name: str
+    owner: str
+    team: str
+    risk: str
+    data_steward: str | None
+    filled_card_sections: frozenset[str]
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    model: str
+    version: str
+    stage: str
+    metrics: dict[str, float]
+    classifications: frozenset[str]  # inherited from its datasets and their columns
+
+
+@dataclass(frozen=True)
+class ArtifactCheck:
+    """What the remote said about one version's objects: missing paths, or why it could not say."""
+
+    missing: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class Evidence:
+    """What the forge and the remote said. `None`/errors mean the evidence could not be read."""
+
+    author: str | None
+    head_sha: str | None
+    reviews: list[Review] | None
+    reviews_error: str | None = None
+    artifacts: dict[tuple[str, str], ArtifactCheck] = field(default_factory=dict)
+    # Resolves `@org/team` principals; raises to say it cannot (the gate then fails closed).
+    team_members: Callable[[str], set[str]] | None = None
+
+
+@dataclass
+class GateInput:
+    changes: ChangeSet
+    policy: Policy | None  # None: the base policy could not be read
+    policy_error: str | None
+    teams: dict[str, TeamExtension]
+    models: dict[str, ModelFacts]  # every model the change touches
+    versions: dict[tuple[str, str], VersionFacts]  # head facts of versions whose stage moves
+    holders: dict[tuple[str, str], VersionFacts]  # base holder of (model, stage), if any
+    head_stage_counts: dict[tuple[str, str], list[str]]  # (model, single stage) -> versions at head
+    new_problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    status: RuleStatus
+    reason: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MissingApproval:
+    subject: str  # the transition, or "governance"
+    role: str
+    needed: int
+    have: int
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MetricDelta:
+    model: str
+    version: str
+    stage: str
+    metric: str
+    value: float | None
+    holder: str | None
+    holder_value: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.value is None or self.holder_value is None:
+            return None
+        return self.value - self.holder_value
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rules: tuple[RuleResult, ...]
+    missing_approvals: tuple[MissingApproval, ...]
+    deltas: tuple[MetricDelta, ...]
+    approvers: tuple[str, ...]
+    base: str
+    head: str
+    author: str | None
+
+    @property
+    def passed(self) -> bool:
+        return all(rule.status != "failed" for rule in self.rules)
+
+    @property
+    def failed_rules(self) -> list[RuleResult]:
+        return [rule for rule in self.rules if rule.status == "failed"]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "passed": self.passed,
+            "base": self.base,
+            "head": self.head,
+            "author": self.author,
+            "approvers": list(self.approvers),
+            "rules": [asdict(rule) for rule in self.rules],
+            "missing_approvals": [asdict(m) for m in self.missing_approvals],
+            "metric_deltas": [{**asdict(d), "delta": d.delta} for d in self.deltas],
+            "digest": self.digest(),
+        }
+
+    def digest(self) -> str:
+        """A short fingerprint of the decision, for the records a merge leaves."""
+        core = {
+            "passed": self.passed,
+            "base": self.base,
+            "head": self.head,
+            "rules": [asdict(rule) for rule in self.rules],
+        }
+        return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _transition_name(change: StageChange) -> str:
+    return f"{change.model} {change.version} {change.from_stage} -> {change.to_stage}"
+
+
+def valid_approvers(reviews: Iterable[Review], head_sha: str, author: str | None) -> set[str]:
+    """Logins whose latest review is APPROVED on the current head commit, the author excepted.
+
+    The latest review of each reviewer wins: a later CHANGES_REQUESTED or DISMISSED takes an
+    approval back; an approval given on an older commit does not count for the new one."""
+    latest: dict[str, Review] = {}
+    for review in reviews:
+        if review.state == "COMMENTED":
+            continue  # a comment neither gives nor takes back an approval
+        latest[review.reviewer.casefold()] = review
+    author_key = author.casefold() if author else None
+    return {
+        review.reviewer
+        for key, review in latest.items()
+        if review.state == "APPROVED" and review.commit == head_sha and key != author_key
+    }
+
+
+class _Roles:
+    """Role membership from the base policy; teams resolved on demand, failures remembered."""
+
+    def __init__(self, policy: Policy, resolver: Callable[[str], set[str]] | None) -> None:
+        self.policy = policy
+        self.resolver = resolver
+
+    def members(self, role: str) -> tuple[set[str], list[str]]:
+        """(logins known to hold the role, teams that could not be resolved)."""
+        logins: set[str] = set()
+        unresolved: list[str] = []
+        for principal in self.policy.roles.get(role, []):
+            if not principal.startswith("@"):
+                logins.add(principal.casefold())
+                continue
+            if self.resolver is None:
+                unresolved.append(f"{principal} (no forge to resolve teams)")
+                continue
+            try:
+                logins |= {login.casefold() for login in self.resolver(principal)}
+            except Exception as exc:  # any failure to read a team is missing evidence
+                unresolved.append(f"{principal} ({exc})")
+        return logins, unresolved
+
+    def holds(self, login: str | None, roles: Iterable[str]) -> tuple[bool, list[str]]:
+        if login is None:
+            return False, []
+        problems: list[str] = []
+        for role in roles:
+            members, unresolved = self.members(role)
+            if login.casefold() in members:
+                return True, []
+            problems.extend(unresolved)
+        return False, problems
+
+
+def _condition_applies(
+    approval: Approval, model: ModelFacts | None, facts: VersionFacts | None
+) -> bool:
+    when = approval.when
+    if when is None:
+        return True
+    if when.risk is not None and model is not None and model.risk in when.risk:
+        return True
+    return bool(
+        when.classification is not None
+        and facts is not None
+        and facts.classifications & set(when.classification)
+    )
+
+
+def _merged_rules(
+    policy: Policy, teams: dict[str, TeamExtension], team: str | None, pair: tuple[str, str]
+) -> tuple[Transition | None, list[Transition]]:
+    central = next((t for t in policy.transitions if (t.from_, t.to) == pair), None)
+    extension = teams.get(team) if team else None
+    extra = [t for t in extension.transitions if (t.from_, t.to) == pair] if extension else []
+    return central, extra
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
+    changes = data.changes
+    rules: list[RuleResult] = []
+    missing: list[MissingApproval] = []
+    deltas: list[MetricDelta] = []
+    approvers: set[str] = set()
+
+    rules.append(_entries_valid(data))
+    rules.append(_immutable(changes))
+    policy = data.policy
+    if policy is None:
+        rules.append(
+            RuleResult(
+                "policy", "failed", f"the base policy could not be read: {data.policy_error}"
+            )
+        )
+        return Verdict(tuple(rules), (), (), (), changes.base, changes.head, evidence.author)
+
+    roles = _Roles(policy, evidence.team_members)
+    if evidence.reviews is not None and evidence.head_sha is not None:
+        approvers = valid_approvers(evidence.reviews, evidence.head_sha, evidence.author)
+    rules.append(_transitions_allowed(changes, policy))
+    rules.append(_single_stage(data, policy))
+    for change in changes.stage_changes:
+        gate_rule, change_deltas = _gates(data, policy, change, evidence)
+        rules.append(gate_rule)
+        deltas.extend(change_deltas)
+    rules.append(_registry_access(changes, policy, roles, evidence))
+    rules.append(_model_access(data, policy, roles, evidence))
+    for change in changes.stage_changes:
+        rule, needed = _transition_approvals(data, policy, change, roles, evidence, approvers)
+        rules.append(rule)
+        missing.extend(needed)
+    rule, needed = _governance(changes, policy, roles, evidence, approvers)
+    rules.append(rule)
+    missing.extend(needed)
+    return Verdict(
+        tuple(rules),
+        tuple(missing),
+        tuple(deltas),
+        tuple(sorted(approvers)),
+        changes.base,
+        changes.head,
+        evidence.author,
+    )
+
+
+def _entries_valid(data: GateInput) -> RuleResult:
+    problems = data.new_problems
+    unparsed = data.changes.unparsed
+    if problems or unparsed:
+        details = tuple(p.render() for p in problems) or tuple(
+            f"{path}: could not be read" for path in unparsed
+        )
+        return RuleResult(
+            "entries valid", "failed", f"{len(details)} problems in the changed registry", details
+        )
+    if not data.changes.touches_registry:
+        return RuleResult("entries valid", "not applicable", "no registry file changed")
+    return RuleResult("entries valid", "passed", "every entry of the head tree is valid")
+
+
+def _immutable(changes: ChangeSet) -> RuleResult:
+    broken = [
+        f"{edit.name}: {', '.join(edit.immutable)} changed"
+        for edit in changes.edits
+        if edit.immutable
+    ]
+    deleted = [
+        f"{path}: deleted"
+        for path in changes.deleted
+        if path.startswith(("registry/models/", "registry/datasets/"))
+        and path.endswith((".yaml", ".dvc"))
+    ]
+    if broken or deleted:
+        return RuleResult(
+            "registered facts immutable",
+            "failed",
+            "registered facts never change and entries are never deleted",
+            tuple(broken + deleted),
+        )
+    if not changes.edits and not changes.deleted:
+        return RuleResult("registered facts immutable", "not applicable", "no entry edited")
+    return RuleResult("registered facts immutable", "passed", "only mutable fields changed")
+
+
+def _transitions_allowed(changes: ChangeSet, policy: Policy) -> RuleResult:
+    allowed = {(t.from_, t.to) for t in policy.transitions}
+    refused = [
+        f"{_transition_name(c)} is not a transition of the base policy"
+        for c in changes.stage_changes
+        if (c.from_stage, c.to_stage) not in allowed
+    ]
+    refused += [
+        f"{model} {version} is registered at {stage}: new versions start at development"
+        for model, version, stage in changes.versions_registered
+        if stage != "development"
+    ]
+    if refused:
+        return RuleResult(
+            "transitions allowed",
+            "failed",
+            "stage changes the policy does not list",
+            tuple(refused),
+        )
+    if not changes.stage_changes:
+        return RuleResult("transitions allowed", "not applicable", "no stage changes")
+    listed = ", ".join(_transition_name(c) for c in changes.stage_changes)
+    return RuleResult("transitions allowed", "passed", f"listed in the base policy: {listed}")
+
+
+def _single_stage(data: GateInput, policy: Policy) -> RuleResult:
+    single = policy.single_stages()
+    crowded = [
+        f"{model} has {len(versions)} versions in {stage}: {', '.join(versions)}"
+        for (model, stage), versions in sorted(data.head_stage_counts.items())
+        if stage in single and len(versions) > 1
+    ]
+    if crowded:
+        return RuleResult(
+            "single stages", "failed", "a single stage holds one version per model", tuple(crowded)
+        )
+    touched = {c.to_stage for c in data.changes.stage_changes} & single
+    if not touched:
+        return RuleResult("single stages", "not applicable", "no version enters a single stage")
+    return RuleResult(
+        "single stages", "passed", f"one version per model in {', '.join(sorted(touched))}"
+    )
+
+
+def _gates(
+    data: GateInput, policy: Policy, change: StageChange, evidence: Evidence
+) -> tuple[RuleResult, list[MetricDelta]]:
+    name = f"gates: {_transition_name(change)}"
+    model = data.models.get(change.model)
+    central, extra = _merged_rules(
+        policy, data.teams, model.team if model else None, (change.from_stage, change.to_stage)
+    )
+    if central is None:
+        return RuleResult(name, "not applicable", "not a transition of the policy"), []
+    gates = [central.gates, *(t.gates for t in extra)]
+    facts = data.versions.get((change.model, change.version))
+    if facts is None or model is None:
+        return RuleResult(name, "failed", "the version or its model could not be read"), []
+    failures: list[str] = []
+    passes: list[str] = []
+    deltas: list[MetricDelta] = []
+    holder = data.holders.get((change.model, change.to_stage))
+    if holder is not None and holder.version == change.version:
+        holder = None
+    for gate in gates:
+        _metric_gates(gate, facts, holder, change, failures, passes, deltas)
+        for section in gate.model_card:
+            if section in model.filled_card_sections:
+                passes.append(f"model card: {section} filled in")
+            else:
+                failures.append(
+                    f"model card: {section} is empty (registry/models/{model.name}/model.yaml)"
+                )
+    if any(gate.artifact_available for gate in gates):
+        check = evidence.artifacts.get((change.model, change.version))
+        if check is None or check.error is not None:
+            reason = check.error if check is not None else "not checked"
+            failures.append(f"artifact: could not check the DVC remote ({reason})")
+        elif check.missing:
+            failures.append(f"artifact: missing from the DVC remote: {', '.join(check.missing)}")
+        else:
+            passes.append("artifact: every file object is on the DVC remote")
+    if failures:
+        return RuleResult(name, "failed", "; ".join(failures), tuple(failures + passes)), deltas
+    if not passes:
+        return RuleResult(name, "not applicable", "the transition has no gates"), deltas
+    return RuleResult(name, "passed", "; ".join(passes), tuple(passes)), deltas
+
+
+def _metric_gates(
+    gate: Gates,
+    facts: VersionFacts,
+    holder: VersionFacts | None,
+    change: StageChange,
+    failures: list[str],
+    passes: list[str],
+    deltas: list[MetricDelta],
+) -> None:
+    for metric, rule in gate.metrics.items():
+        value = facts.metrics.get(metric)
+        held = holder.metrics.get(metric) if holder is not None else None
+        deltas.append(
+            MetricDelta(
+                change.model,
+                change.version,
+                change.to_stage,
+                metric,
+                value,
+                holder.version if holder else None,
+                held,
+            )
+        )
+        if value is None:
+            failures.append(f"metric {metric} is not recorded for {change.version}")
+            continue
+        found = _threshold_failures(metric, value, rule, holder, held)
+        failures.extend(found)
+        if not found:
+            passes.append(f"metric {metric} = {value:g} meets its thresholds")
+
+
+def _threshold_failures(
+    metric: str, value: float, rule: MetricGate, holder: VersionFacts | None, held: float | None
+) -> list[str]:
+    failures = []
+    if rule.min is not None and value < rule.min:
+        failures.append(f"metric {metric} = {value:g} is below the minimum {rule.min:g}")
+    if rule.max is not None and value > rule.max:
+        failures.append(f"metric {metric} = {value:g} is above the maximum {rule.max:g}")
+    if rule.max_regression is not None and holder is not None:
+        if held is None:
+            failures.append(
+                f"metric {metric}: the current holder {holder.version} has no value to compare"
+            )
+        else:
+            worse = held - value if rule.higher_is_better else value - held
+            if worse > rule.max_regression:
+                failures.append(
+                    f"metric {metric} = {value:g} is worse than {held:g} of {holder.version} "
+                    f"by {worse:g}, more than the {rule.max_regression:g} allowed"
+                )
+    return failures
+
+
+def _registry_access(
+    changes: ChangeSet, policy: Policy, roles: _Roles, evidence: Evidence
+) -> RuleResult:
+    if not changes.models_created:
+        return RuleResult("may create models", "not applicable", "no model created")
+    allowed, unresolved = roles.holds(evidence.author, policy.create_models)
+    created = ", ".join(changes.models_created)
+    if allowed:
+        return RuleResult("may create models", "passed", f"{evidence.author} may create {created}")
+    who = evidence.author or "the author (unknown)"
+    why = f"{who} holds none of {', '.join(policy.create_models) or 'no role'}"
+    return RuleResult("may create models", "failed", why, tuple(unresolved))
+
+
+def _model_access(data: GateInput, policy: Policy, roles: _Roles, evidence: Evidence) -> RuleResult:
+    changes = data.changes
+    subjects = {model for model, _, _ in changes.versions_registered}
+    subjects |= {
+        edit.name.split("@")[0] for edit in changes.edits if edit.kind.value in ("model", "version")
+    }
+    subjects -= set(changes.models_created)  # creating is judged by the registry-level rule
+    if not subjects:
+        return RuleResult(
+            "may register or edit", "not applicable", "no version registered, no entry edited"
+        )
+    author = evidence.author
+    refused: list[str] = []
+    for name in sorted(subjects):
+        model = data.models.get(name)
+        if model is None:
+            refused.append(f"{name}: the model could not be read")
+            continue
+        if author is not None and _is_owner(author, model, roles):
+            continue
+        team_roles = [model.team] if model.team in policy.roles else []
+        allowed, unresolved = roles.holds(author, [*policy.register_versions, *team_roles])
+        if not allowed:
+            holders = ", ".join([model.owner, *team_roles, *policy.register_versions])
+            refused.append(f"{name}: {author or 'the author (unknown)'} is not one of {holders}")
+            refused.extend(unresolved)
+    if refused:
+        return RuleResult("may register or edit", "failed", "; ".join(refused), tuple(refused))
+    return RuleResult(
+        "may register or edit", "passed", f"{author} may change {', '.join(sorted(subjects))}"
+    )
+
+
+def _is_owner(author: str, model: ModelFacts, roles: _Roles) -> bool:
+    if not model.owner.startswith("@"):
+        return author.casefold() == model.owner.casefold()
+    if roles.resolver is None:
+        return False
+    try:
+        return author.casefold() in {m.casefold() for m in roles.resolver(model.owner)}
+    except Exception:  # unresolvable owner team: not proven an owner
+        return False
+
+
+def _count_approvals(
+    subject: str,
+    required: Iterable[Approval],
+    roles: _Roles,
+    approvers: set[str],
+    evidence: Evidence,
+) -> tuple[list[str], list[str], list[MissingApproval]]:
+    """(satisfied lines, failure lines, missing approvals) for `required` on one subject."""
+    satisfied: list[str] = []
+    failures: list[str] = []
+    missing: list[MissingApproval] = []
+    folded = {login.casefold(): login for login in approvers}
+    for approval in required:
+        members, unresolved = roles.members(approval.role)
+        have = sorted(folded[m] for m in members if m in folded)
+        if len(have) >= approval.count:
+            satisfied.append(f"{approval.role}: {', '.join(have)}")
+            continue
+        author = (evidence.author or "").casefold()
+        candidates = tuple(sorted(m for m in members if m != author and m not in folded))
+        failures.append(
+            f"{approval.role}: {len(have)} of {approval.count} approvals"
+            + (f" (could not resolve {', '.join(unresolved)})" if unresolved else "")
+        )
+        missing.append(
+            MissingApproval(subject, approval.role, approval.count, len(have), candidates)
+        )
+    return satisfied, failures, missing
+
+
+def _transition_approvals(
+    data: GateInput,
+    policy: Policy,
+    change: StageChange,
+    roles: _Roles,
+    evidence: Evidence,
+    approvers: set[str],
+) -> tuple[RuleResult, list[MissingApproval]]:
+    subject = _transition_name(change)
+    name = f"approvals: {subject}"
+    model = data.models.get(change.model)
+    central, extra = _merged_rules(
+        policy, data.teams, model.team if model else None, (change.from_stage, change.to_stage)
+    )
+    if central is None:
+        return RuleResult(name, "not applicable", "not a transition of the policy"), []
+    if evidence.reviews is None or evidence.head_sha is None:
+        why = f"reviews could not be read: {evidence.reviews_error or 'no proposal'}"
+        return RuleResult(name, "failed", why), []
+    facts = data.versions.get((change.model, change.version))
+    required = [
+        approval
+        for transition in (central, *extra)
+        for approval in transition.approvals
+        if _condition_applies(approval, model, facts)
+    ]
+    if not required:
+        return RuleResult(name, "passed", "the transition needs no approval"), []
+    satisfied, failures, missing = _count_approvals(subject, required, roles, approvers, evidence)
+    if failures:
+        return RuleResult(name, "failed", "; ".join(failures), tuple(failures + satisfied)), missing
+    return RuleResult(name, "passed", "; ".join(satisfied), tuple(satisfied)), []
+
+
+def _governance(
+    changes: ChangeSet, policy: Policy, roles: _Roles, evidence: Evidence, approvers: set[str]
+) -> tuple[RuleResult, list[MissingApproval]]:
+    prefixes = tuple(policy.governance.paths)
+    touched = [path for path in changes.paths if path.startswith(prefixes)]
+    name = "governance"
+    if not touched:
+        return RuleResult(name, "not applicable", "no policy, workflow or Steward code changed"), []
+    if evidence.reviews is None or evidence.head_sha is None:
+        why = f"changes {', '.join(touched)}; reviews could not be read: {evidence.reviews_error}"
+        return RuleResult(name, "failed", why), []
+    satisfied, failures, missing = _count_approvals(
+        "governance", policy.governance.approvals, roles, approvers, evidence
+    )
+    shown = ", ".join(touched[:5]) + (" ..." if len(touched) > 5 else "")
+    if failures:
+        why = f"changes {shown}, judged by the base policy: " + "; ".join(failures)
+        return RuleResult(name, "failed", why, tuple(touched)), missing
+    return RuleResult(
+        name, "passed", f"changes {shown}; " + "; ".join(satisfied), tuple(touched)
+    ), []
