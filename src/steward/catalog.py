@@ -24,8 +24,14 @@ def version_paths(root: Path, model: str | None = None) -> list[str]:
         directory = root / layout.MODELS_DIR / model
         if not (directory / "model.yaml").is_file():
             raise NotFound(f"model '{model}' is not in the registry ({layout.model_path(model)})")
-        names = [p.name for p in directory.glob("*.yaml") if p.name != "model.yaml"]
-        places = [layout.classify(f"{layout.MODELS_DIR}/{model}/{name}") for name in names]
+        places = []
+        for path in directory.glob("*.yaml"):
+            if path.name == "model.yaml":
+                continue
+            try:
+                places.append(layout.classify(f"{layout.MODELS_DIR}/{model}/{path.name}"))
+            except Misplaced as exc:
+                raise NotFound(f"{layout.MODELS_DIR}/{model}/{path.name}: {exc}") from None
     else:
         places = []
         for file in WorktreeSnapshot(root).files():

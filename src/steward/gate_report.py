@@ -20,7 +20,7 @@ def render_text(verdict: Verdict, proposal: int | None = None) -> str:
     ]
     for rule in verdict.rules:
         lines.append(f"  {rule.status:>14}  {rule.rule}: {printable(rule.reason)}")
-        if rule.status == "failed":
+        if rule.status == "failed" and rule.details != (rule.reason,):
             lines.extend(f"{'':18}- {printable(detail)}" for detail in rule.details)
     for missing in verdict.missing_approvals:
         who = ", ".join(missing.candidates) or "nobody holds the role"

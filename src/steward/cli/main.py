@@ -59,6 +59,8 @@ def _register_commands() -> None:
         init_cmd,
         promote_cmd,
         pull_cmd,
+        query_cmd,
+        quickstart_cmd,
         register_cmd,
         schema_cmd,
     )
@@ -74,6 +76,10 @@ def _register_commands() -> None:
     cli.add_command(promote_cmd.review)
     cli.add_command(promote_cmd.gate)
     cli.add_command(promote_cmd.merge)
+    cli.add_command(quickstart_cmd.quickstart)
+    cli.add_command(query_cmd.list_versions)
+    cli.add_command(query_cmd.show)
+    cli.add_command(query_cmd.which)
 
 
 _register_commands()

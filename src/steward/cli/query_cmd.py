@@ -1,0 +1,331 @@
+"""`steward list`, `steward show` and `steward which`: the registry's read-only questions.
+
+Each command asks one core function in `steward.queries` and renders its answer as text or, with
+`--json`, as the answer's `as_dict()`. Files that could not be read are listed on stderr and make
+the exit code 1, whatever the format, so a script never takes a partial answer for a whole one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+from steward import queries
+from steward.cli.main import Settings
+from steward.entries import STAGES, VersionEntry, format_timestamp
+from steward.gitcmd import find_repo_root
+from steward.problems import Problem, printable
+from steward.queries import Filters, Listing, ModelView, VersionView, Whereabouts
+
+MISSING = "(missing)"
+# More metric columns than this make the versions table wrap on an 80-column terminal; --json
+# carries them all.
+TABLE_METRICS = 4
+
+
+@click.command("list")
+@click.option("--stage", type=click.Choice(STAGES), help="Only versions in this stage.")
+@click.option("--model", metavar="MODEL", help="Only versions of this model.")
+@click.option(
+    "--owner", metavar="LOGIN", help="Only versions of models this login or @org/team owns."
+)
+@click.option("--tag", metavar="TAG", help="Only versions tagged TAG, on the version or its model.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the versions.")
+@click.pass_obj
+def list_versions(
+    settings: Settings,
+    stage: str | None,
+    model: str | None,
+    owner: str | None,
+    tag: str | None,
+    as_json: bool,
+) -> int:
+    """List every version in the registry's working tree that matches all the filters.
+
+    Sorted by model, then by version precedence. Exits 1 if any entry could not be read (the
+    list may then be incomplete; the problems are printed on stderr).
+    """
+    filters = Filters(stage=stage, model=model, owner=owner, tag=tag)
+    listing = queries.list_versions(find_repo_root(settings.start), filters)
+    click.echo(json.dumps(listing.as_dicts(), indent=2) if as_json else render_listing(listing))
+    return _report_problems(listing.problems)
+
+
+@click.command()
+@click.argument("target", metavar="MODEL[@VERSION]")
+@click.option("--json", "as_json", is_flag=True, help="Print the same facts as JSON.")
+@click.pass_obj
+def show(settings: Settings, target: str, as_json: bool) -> int:
+    """Show a model (owners, card, versions) or, with @VERSION, one version's facts.
+
+    A version's facts include its lineage and the classifications it inherits from the datasets
+    it was trained on. Exits 1 if a file the answer needs could not be read.
+    """
+    model, version = queries.parse_target(target)
+    root = find_repo_root(settings.start)
+    view: ModelView | VersionView
+    if version is None:
+        view = queries.show_model(root, model)
+        text = render_model(view)
+    else:
+        view = queries.show_version(root, model, version)
+        text = render_version(view)
+    click.echo(json.dumps(view.as_dict(), indent=2) if as_json else text)
+    return _report_problems(view.problems)
+
+
+@click.command()
+@click.argument("model")
+@click.argument("stage", type=click.Choice(STAGES))
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as a JSON object.")
+@click.pass_obj
+def which(settings: Settings, model: str, stage: str, as_json: bool) -> int:
+    """Say which version of MODEL holds STAGE, and where its artifact is.
+
+    Exits 1 if no version holds the stage, the model does not exist, or more versions hold a
+    single stage than the policy allows. A missing DVC remote is reported, not an error.
+    """
+    found = queries.which(find_repo_root(settings.start), model, stage)
+    click.echo(json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found))
+    return 0
+
+
+# --- text renderers ---------------------------------------------------------------------------
+
+
+def render_listing(listing: Listing) -> str:
+    rows = [
+        [
+            row.version.model,
+            row.version.version,
+            row.version.stage,
+            format_timestamp(row.version.created_at),
+            row.model.owner if row.model is not None else "?",
+        ]
+        for row in listing.rows
+    ]
+    lines = table(["MODEL", "VERSION", "STAGE", "CREATED", "OWNER"], rows) if rows else []
+    models = len({row.version.model for row in listing.rows})
+    if rows:
+        lines.append(f"{_count(len(rows), 'version')} of {_count(models, 'model')}")
+    else:
+        lines.append("no versions match")
+    return "\n".join(lines)
+
+
+def render_model(view: ModelView) -> str:
+    model = view.model
+    downstream = [
+        consumer.name + (f" ({consumer.owner})" if consumer.owner else "")
+        for consumer in model.downstream
+    ]
+    lines = [f"{model.name}  ({view.entry_path})"]
+    lines += fields(
+        [
+            ("owner", model.owner),
+            ("team", model.team),
+            ("risk", model.risk),
+            ("data steward", model.data_steward or MISSING),
+            ("description", model.description or MISSING),
+            ("tags", ", ".join(model.tags) or "-"),
+            ("downstream", ", ".join(downstream) or "-"),
+        ]
+    )
+    lines.append("model card")
+    lines += fields(
+        (section.replace("_", " "), text or MISSING) for section, text in view.card.items()
+    )
+    lines.append("versions")
+    lines += _indent(_versions_table(view.versions, view.key_metrics[:TABLE_METRICS]))
+    return "\n".join(lines)
+
+
+def _versions_table(versions: Sequence[VersionEntry], metrics: list[str]) -> list[str]:
+    if not versions:
+        return ["(none registered)"]
+    rows = [
+        [
+            version.version,
+            version.stage,
+            format_timestamp(version.created_at),
+            *(_number(version.metrics.get(name)) for name in metrics),
+        ]
+        for version in versions
+    ]
+    return table(["VERSION", "STAGE", "CREATED", *metrics], rows)
+
+
+def render_version(view: VersionView) -> str:
+    entry, model = view.version, view.model
+    lines = [f"{entry.model} {entry.version}  ({view.entry_path})"]
+    lines += fields(
+        [
+            ("stage", entry.stage),
+            ("created", f"{format_timestamp(entry.created_at)} by {entry.created_by}"),
+            ("description", entry.description or "-"),
+            ("tags", ", ".join(entry.tags) or "-"),
+            ("model", f"owner {model.owner}, team {model.team}, risk {model.risk}"),
+        ]
+    )
+    lines += _artifact_section(view)
+    lines += _lineage_section(view)
+    lines.append("metrics")
+    lines += fields((name, _number(value)) for name, value in entry.metrics.items()) or ["  (none)"]
+    lines += _environment_section(entry)
+    if entry.production_metrics:
+        lines.append("production metrics")
+        lines += fields(
+            (
+                format_timestamp(point.at) + (f" ({point.source})" if point.source else ""),
+                ", ".join(f"{name} {_number(value)}" for name, value in point.metrics.items()),
+            )
+            for point in entry.production_metrics
+        )
+    return "\n".join(lines)
+
+
+def _artifact_section(view: VersionView) -> list[str]:
+    artifact = view.version.artifact
+    files = table(
+        ["FILE", "SIZE", "SHA256"],
+        [[item.path, str(item.size), item.sha256] for item in artifact.files],
+    )
+    return [
+        "artifact",
+        *fields(
+            [
+                ("md5", artifact.md5),
+                ("size", _count(artifact.size, "byte")),
+                ("format", artifact.format),
+                ("pointer", view.pointer_path),
+            ]
+        ),
+        *_indent(files),
+    ]
+
+
+def _lineage_section(view: VersionView) -> list[str]:
+    training = view.version.training
+    lines = ["training lineage"]
+    for dataset in view.datasets:
+        name = dataset.id + (f"@{dataset.version}" if dataset.version else "")
+        lines.append(f"  dataset {name}" + (f"  {dataset.location}" if dataset.location else ""))
+        if dataset.dataset is None:
+            lines.append("    not registered: its classifications are unknown")
+            continue
+        columns = [
+            f"{column}: {', '.join(labels)}"
+            for column, labels in dataset.column_classifications.items()
+        ]
+        lines += fields(
+            [
+                ("classification", ", ".join(dataset.dataset.classification) or "-"),
+                ("columns", "; ".join(columns) or "-"),
+            ],
+            indent=4,
+        )
+    if not view.datasets:
+        lines.append("  (no datasets recorded)")
+    code = training.code
+    lines += fields(
+        [
+            ("inherited classifications", ", ".join(view.inherited_classifications) or "-"),
+            ("features", ", ".join(training.features) or "-"),
+            (
+                "hyperparameters",
+                ", ".join(f"{k}={json.dumps(v)}" for k, v in training.hyperparameters.items())
+                or "-",
+            ),
+            ("duration", f"{training.duration_s:g} s" if training.duration_s is not None else "-"),
+            ("code", f"{code.repo or '?'}@{code.commit}" if code is not None else "-"),
+            ("run", training.run or "-"),
+        ]
+    )
+    return lines
+
+
+def _environment_section(entry: VersionEntry) -> list[str]:
+    environment = entry.environment
+    packages = ", ".join(f"{name}=={version}" for name, version in environment.packages.items())
+    pairs = [
+        ("python", environment.python),
+        ("platform", environment.platform),
+        ("framework", environment.framework),
+        ("packages", packages or None),
+        ("hardware", environment.hardware),
+        ("image", environment.image),
+        ("dependencies", ", ".join(entry.dependencies) or None),
+    ]
+    return ["environment", *(fields((k, v) for k, v in pairs if v is not None) or ["  (none)"])]
+
+
+def render_whereabouts(found: Whereabouts) -> str:
+    artifact = found.artifact
+    lines = [f"{found.version.model} {found.version.version} is in {found.stage}"]
+    pairs: list[tuple[str, str]] = [
+        ("entry", found.entry_path),
+        ("pointer", found.pointer_path),
+        ("data", found.data_path + "/"),
+        ("md5", f"{artifact.md5} ({_count(artifact.size, 'byte')}, {artifact.format})"),
+    ]
+    if found.remote is not None:
+        pairs.append(("remote", f"{found.remote.url} ('{found.remote.name}')"))
+        pairs.append(("listing", found.remote.object_url(artifact.md5)))
+    else:
+        pairs.append(("remote", found.remote_problem or "not configured"))
+    pairs += [("files" if i == 0 else "", item.path) for i, item in enumerate(artifact.files)]
+    lines += fields(pairs)
+    if found.also_in_stage:
+        lines.append(
+            f"also in {found.stage}: {', '.join(found.also_in_stage)} (the highest version answers)"
+        )
+    return "\n".join(lines)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Columns aligned by the widest cell; the last one unpadded, so no line ends in spaces."""
+    lines = [list(headers), *([printable(cell) for cell in row] for row in rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+
+
+def fields(pairs: Iterable[tuple[str, Any]], indent: int = 2) -> list[str]:
+    """`name  value` lines with the values aligned; text from entries made printable, so a
+    control character in a description cannot rewrite the terminal."""
+    items = [(name, printable(str(value))) for name, value in pairs]
+    width = max((len(name) for name, _ in items), default=0)
+    return [f"{' ' * indent}{name.ljust(width)}  {value}".rstrip() for name, value in items]
+
+
+def _indent(lines: list[str], by: int = 2) -> list[str]:
+    return [" " * by + line for line in lines]
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _report_problems(problems: list[Problem]) -> int:
+    """Problems on stderr, after the answer; 1 if any, so the gap is never silent."""
+    for problem in problems:
+        click.echo(f"warning: {problem.render()}", err=True)
+    if problems:
+        click.echo(
+            f"{_count(len(problems), 'problem')} in files this answer needed; it may be "
+            "incomplete (run `steward check`)",
+            err=True,
+        )
+    return 1 if problems else 0

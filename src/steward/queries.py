@@ -1,0 +1,466 @@
+"""The registry's read-only questions: which versions there are, what a model or a version is, and
+which version holds a stage and where its artifact lives.
+
+Every answer is a frozen dataclass with `as_dict()` for `--json`; nothing here prints. A query
+reads only as wide as its question: `which`, `show` and `list --model` open one model's
+directory, `list --owner` skips the versions of models it rules out, and only `list` without a
+model walks the whole registry.
+
+A file that cannot be read is a problem *collected* in the answer (`list`, `show MODEL`), so one
+broken entry does not hide the rest, and the command still exits 1: an answer with a gap must
+never pass for a complete one. `which` instead fails outright on a broken version of its model,
+since it could not tell which version really holds the stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from steward import catalog, dvcconfig, layout
+from steward.artifacts import RemoteError
+from steward.entries import (
+    CARD_SECTIONS,
+    STAGES,
+    Artifact,
+    DatasetEntry,
+    ModelEntry,
+    VersionEntry,
+    format_timestamp,
+)
+from steward.errors import StewardError, UsageError
+from steward.layout import Kind
+from steward.names import is_name, is_version
+from steward.policy.spec import Policy
+from steward.problems import Problem
+from steward.semver import precedence
+from steward.validate import Parsed, parse_file, read_entry
+
+
+class StageConflict(StewardError):
+    """More versions of a model hold a stage than its policy allows (a `single` stage)."""
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What `steward list` narrows to; every given filter must match."""
+
+    stage: str | None = None
+    model: str | None = None
+    owner: str | None = None  # the model's owner: a login or @org/team, compared ignoring case
+    tag: str | None = None  # a tag of the version or of its model
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version as `list` shows it, with the model facts people filter and sort by.
+
+    `owner`, `team` and `risk` are None when the model's own file cannot be read.
+    """
+
+    entry_path: str
+    version: VersionEntry
+    model: ModelEntry | None
+
+    @property
+    def tags(self) -> list[str]:
+        """The model's tags then the version's, each once: a version inherits its model's."""
+        model_tags = self.model.tags if self.model is not None else []
+        return list(dict.fromkeys([*model_tags, *self.version.tags]))
+
+    def as_dict(self) -> dict[str, Any]:
+        entry, model = self.version, self.model
+        return {
+            "model": entry.model,
+            "version": entry.version,
+            "stage": entry.stage,
+            "created_at": format_timestamp(entry.created_at),
+            "created_by": entry.created_by,
+            "owner": model.owner if model else None,
+            "team": model.team if model else None,
+            "risk": model.risk if model else None,
+            "tags": self.tags,
+            "metrics": dict(entry.metrics),
+            "artifact_md5": entry.artifact.md5,
+            "entry": self.entry_path,
+        }
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The versions matching the filters, by model then version precedence, and the files that
+    could not be read (whose versions may be missing from `rows`)."""
+
+    rows: list[VersionRow]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [row.as_dict() for row in self.rows]
+
+
+def list_versions(root: Path, filters: Filters = Filters()) -> Listing:
+    """Every version of the working tree at `root` that matches all of `filters`."""
+    _check_filters(filters)
+    rows: list[VersionRow] = []
+    problems: list[Problem] = []
+    for model, paths in _group_by_model(_version_paths(root, filters.model)).items():
+        model_parsed = _parse(root, layout.model_path(model), Kind.MODEL)
+        problems.extend(model_parsed.problems)
+        model_entry: ModelEntry | None = model_parsed.entry
+        if filters.owner is not None and not _owned_by(model_entry, filters.owner):
+            continue  # an unreadable model.yaml is reported above, not guessed at
+        for relative in paths:
+            parsed = _parse(root, relative, Kind.VERSION)
+            problems.extend(parsed.problems)
+            if parsed.entry is None:
+                continue
+            row = VersionRow(relative, parsed.entry, model_entry)
+            if filters.stage is not None and row.version.stage != filters.stage:
+                continue
+            if filters.tag is not None and filters.tag not in row.tags:
+                continue
+            rows.append(row)
+    return Listing(rows, problems)
+
+
+def _check_filters(filters: Filters) -> None:
+    if filters.stage is not None and filters.stage not in STAGES:
+        raise UsageError(f"'{filters.stage}' is not a stage: use one of {', '.join(STAGES)}")
+    if filters.model is not None:
+        _require_model_name(filters.model)
+
+
+def _owned_by(model: ModelEntry | None, owner: str) -> bool:
+    # GitHub logins and organisation names are case-insensitive: Carol and carol are one person.
+    return model is not None and model.owner.casefold() == owner.casefold()
+
+
+def _group_by_model(paths: Iterable[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for relative in paths:
+        grouped.setdefault(relative.split("/")[2], []).append(relative)
+    return grouped
+
+
+# --- show MODEL -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """A model as `show MODEL` tells it: who answers for it, its card, and its versions."""
+
+    entry_path: str
+    model: ModelEntry
+    versions: list[VersionEntry]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def card(self) -> dict[str, str | None]:
+        """Every card section, None where it is not written: the gaps are what reviewers ask."""
+        return {section: getattr(self.model.card, section) for section in CARD_SECTIONS}
+
+    @property
+    def key_metrics(self) -> list[str]:
+        """Metric names, the ones most versions report first: the columns worth comparing."""
+        counts: dict[str, int] = {}
+        for version in self.versions:
+            for name in version.metrics:
+                counts[name] = counts.get(name, 0) + 1
+        return sorted(counts, key=lambda name: (-counts[name], name))
+
+    def as_dict(self) -> dict[str, Any]:
+        model = self.model
+        return {
+            "model": model.name,
+            "entry": self.entry_path,
+            "owner": model.owner,
+            "team": model.team,
+            "risk": model.risk,
+            "data_steward": model.data_steward,
+            "description": model.description,
+            "license": model.license,
+            "tags": list(model.tags),
+            "downstream": [consumer.model_dump(mode="json") for consumer in model.downstream],
+            "card": self.card,
+            "missing_card_sections": [name for name, text in self.card.items() if not text],
+            "versions": [
+                {
+                    "version": version.version,
+                    "stage": version.stage,
+                    "created_at": format_timestamp(version.created_at),
+                    "created_by": version.created_by,
+                    "metrics": dict(version.metrics),
+                    "entry": layout.version_path(version.model, version.version),
+                }
+                for version in self.versions
+            ],
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+
+def show_model(root: Path, model: str) -> ModelView:
+    """The model `model` and all its versions; its own file must be readable, its versions'
+    problems are collected."""
+    _require_model_name(model)
+    paths = _version_paths(root, model)  # raises NotFound for a model that does not exist
+    relative = layout.model_path(model)
+    entry: ModelEntry = read_entry(root, relative, Kind.MODEL)
+    versions: list[VersionEntry] = []
+    problems: list[Problem] = []
+    for path in paths:
+        parsed = _parse(root, path, Kind.VERSION)
+        problems.extend(parsed.problems)
+        if parsed.entry is not None:
+            versions.append(parsed.entry)
+    return ModelView(relative, entry, versions, problems)
+
+
+# --- show MODEL@VERSION -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetLineage:
+    """A dataset a version was trained on, with the classifications its registry entry gives
+    it. `dataset` is None when `registry/datasets/<id>.yaml` is missing or unreadable."""
+
+    id: str
+    version: str | None
+    uri: str | None
+    dataset: DatasetEntry | None
+
+    @property
+    def column_classifications(self) -> dict[str, list[str]]:
+        if self.dataset is None:
+            return {}
+        return {c.name: list(c.classification) for c in self.dataset.columns if c.classification}
+
+    @property
+    def inherited(self) -> list[str]:
+        """Dataset-level and column-level classifications together: a model trained on one
+        `pii` column has seen personal data, whatever the dataset as a whole is labelled."""
+        if self.dataset is None:
+            return []
+        labels = set(self.dataset.classification)
+        for column in self.dataset.columns:
+            labels.update(column.classification)
+        return sorted(labels)
+
+    @property
+    def location(self) -> str | None:
+        """The URI the version cites, else the dataset's own."""
+        if self.uri is not None or self.dataset is None:
+            return self.uri
+        return self.dataset.uri
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "uri": self.location,
+            "registered": self.dataset is not None,
+            "classification": list(self.dataset.classification) if self.dataset else None,
+            "column_classifications": self.column_classifications,
+            "inherited_classifications": self.inherited,
+        }
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version as `show MODEL@VERSION` tells it: its facts and what its data implies."""
+
+    entry_path: str
+    model: ModelEntry
+    version: VersionEntry
+    datasets: list[DatasetLineage]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def inherited_classifications(self) -> list[str]:
+        """Every classification of every dataset the version was trained on."""
+        labels: set[str] = set()
+        for dataset in self.datasets:
+            labels.update(dataset.inherited)
+        return sorted(labels)
+
+    @property
+    def pointer_path(self) -> str:
+        return layout.pointer_path(self.version.model, self.version.version)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.version.model_dump(mode="json")
+        data["training"]["datasets"] = [dataset.as_dict() for dataset in self.datasets]
+        return {
+            "entry": self.entry_path,
+            "pointer": self.pointer_path,
+            "owner": self.model.owner,
+            "team": self.model.team,
+            "risk": self.model.risk,
+            **data,
+            "inherited_classifications": self.inherited_classifications,
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+
+def show_version(root: Path, model: str, version: str) -> VersionView:
+    """The version `version` of `model`, its datasets' classifications read from the registry."""
+    _require_model_name(model)
+    if not is_version(version):
+        raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
+    entry = catalog.find_version(root, model, version=version)
+    model_entry: ModelEntry = read_entry(root, layout.model_path(model), Kind.MODEL)
+    datasets: list[DatasetLineage] = []
+    problems: list[Problem] = []
+    for ref in entry.training.datasets:
+        parsed = _parse(root, layout.dataset_path(ref.id), Kind.DATASET)
+        problems.extend(
+            Problem(p.path, p.line, p.field, f"{p.message}; its classifications are unknown")
+            for p in parsed.problems
+        )
+        datasets.append(DatasetLineage(ref.id, ref.version, ref.uri, parsed.entry))
+    return VersionView(layout.version_path(model, version), model_entry, entry, datasets, problems)
+
+
+# --- which ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """The version holding a stage and every place its artifact is named or kept.
+
+    `remote` is None when the DVC default remote cannot be told (`remote_problem` says why):
+    the version is still the answer, and the files are still where the pointer says.
+    """
+
+    stage: str
+    version: VersionEntry
+    remote: dvcconfig.DefaultRemote | None
+    remote_problem: str | None
+    also_in_stage: list[str]  # other holders of a stage that is not `single`, lower versions
+
+    @property
+    def entry_path(self) -> str:
+        return layout.version_path(self.version.model, self.version.version)
+
+    @property
+    def pointer_path(self) -> str:
+        return layout.pointer_path(self.version.model, self.version.version)
+
+    @property
+    def data_path(self) -> str:
+        """Where `dvc pull` / `steward pull` put the files: the directory the pointer tracks."""
+        return f"{layout.MODELS_DIR}/{self.version.model}/{self.version.version}"
+
+    @property
+    def artifact(self) -> Artifact:
+        return self.version.artifact
+
+    def as_dict(self) -> dict[str, Any]:
+        remote = None
+        if self.remote is not None:
+            remote = {
+                "name": self.remote.name,
+                "url": self.remote.url,
+                "config_file": self.remote.config_file,
+                "listing_object": self.remote.object_url(self.artifact.md5),
+            }
+        return {
+            "model": self.version.model,
+            "version": self.version.version,
+            "stage": self.stage,
+            "entry": self.entry_path,
+            "pointer": self.pointer_path,
+            "data": self.data_path,
+            "md5": self.artifact.md5,
+            "size": self.artifact.size,
+            "format": self.artifact.format,
+            "files": [item.model_dump(mode="json") for item in self.artifact.files],
+            "remote": remote,
+            "remote_problem": self.remote_problem,
+            "also_in_stage": self.also_in_stage,
+        }
+
+
+def which(root: Path, model: str, stage: str) -> Whereabouts:
+    """The version of `model` holding `stage`, and where its artifact is.
+
+    Reads the model's own directory and `.dvc/config` only (DVC is not imported), and the
+    policy only when several versions share the stage. Several holders of a `single` stage is
+    an error naming them; of another stage, the highest version answers and the rest are listed
+    (as `gto which` answers with the latest).
+    """
+    _require_model_name(model)
+    if stage not in STAGES:
+        raise UsageError(f"'{stage}' is not a stage: use one of {', '.join(STAGES)}")
+    holders = [entry for entry in catalog.versions(root, model) if entry.stage == stage]
+    if not holders:
+        raise catalog.NotFound(f"no version of {model} is in {stage}")
+    holders.sort(key=lambda entry: precedence(entry.version), reverse=True)
+    if len(holders) > 1 and stage in _single_stages(root):
+        listed = ", ".join(entry.version for entry in reversed(holders))
+        raise StageConflict(
+            f"{model} has {len(holders)} versions in {stage} ({listed}), but the policy allows "
+            f"one; run `steward check` and archive all but one"
+        )
+    try:
+        remote: dvcconfig.DefaultRemote | None = dvcconfig.default_remote(root)
+        remote_problem = None
+    except RemoteError as exc:
+        remote, remote_problem = None, str(exc)
+    others = [entry.version for entry in holders[1:]]
+    return Whereabouts(stage, holders[0], remote, remote_problem, others)
+
+
+def _single_stages(root: Path) -> set[str]:
+    policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+    return policy.single_stages()
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _parse(root: Path, relative: str, kind: Kind) -> Parsed:
+    """The entry at `relative`, or its problems: never raises for a bad or missing file."""
+    try:
+        raw = (root / relative).read_bytes()
+    except FileNotFoundError:
+        return Parsed(relative, None, None, [Problem(relative, None, "", "does not exist")])
+    except OSError as exc:
+        return Parsed(relative, None, None, [Problem(relative, None, "", str(exc.strerror))])
+    return parse_file(kind, raw, relative)
+
+
+def _version_paths(root: Path, model: str | None) -> list[str]:
+    return catalog.version_paths(root, model)
+
+
+def _require_model_name(model: str) -> None:
+    # A name is also a path component: refuse '..' and '/' before touching the file system.
+    if not is_name(model):
+        raise UsageError(
+            f"'{model}' is not a model name: 1 to 64 lowercase letters, digits, '.', '_' or '-'"
+        )
+
+
+def parse_target(target: str) -> tuple[str, str | None]:
+    """`MODEL` or `MODEL@VERSION` as given on the command line."""
+    model, at, version = target.partition("@")
+    if at and not version:
+        raise UsageError(f"'{target}': give a version after '@', or leave the '@' out")
+    return model, version or None

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from steward import layout
+from steward.catalog import find_version
+from steward.cli.main import run
+from steward.forge.local import LocalForge
+from steward.registry import check_registry
+from tests.builders import run_git
+
+
+def test_quickstart_tells_the_whole_story(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "demo" / "registry"
+    assert run(["quickstart", str(target)]) == 0
+    out = capsys.readouterr().out
+    steps = [line for line in out.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    assert len(steps) == 11
+    assert "The gate fails: nobody has approved yet" in out
+    assert "gate FAILED for proposal #1" in out and "gate PASSED for proposal #1" in out
+    assert "which fraud-detector production -> 0.2.0" in out
+    # The registry it leaves is real and consistent.
+    assert check_registry(target).ok
+    assert find_version(target, "fraud-detector", stage="production").version == "0.2.0"
+    assert find_version(target, "fraud-detector", version="0.1.0").stage == "development"
+    forge = LocalForge(target)
+    assert [forge.get_proposal(n).state for n in (1, 2)] == ["merged", "merged"]
+    log = run_git(target, "log", "--format=%s", "main")
+    assert "Merge proposal #2: Promote fraud-detector 0.2.0 to production" in log
+    assert run_git(target, "status", "--porcelain") == ""
+    assert (target / layout.version_path("fraud-detector", "0.2.0")).is_file()
+
+
+def test_quickstart_refuses_a_directory_in_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("keep")
+    assert run(["quickstart", str(tmp_path / "busy")]) == 1
+    assert "exists and is not an empty directory" in capsys.readouterr().err
