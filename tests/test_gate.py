@@ -395,3 +395,96 @@ def test_text_report_lists_every_rule(pr: PromotionRepo) -> None:
     ):
         assert rule in report
     assert "still needed: 1 approval(s) from ml-engineer" in report
+
+
+def test_metric_threshold_and_model_card_gates_fail_when_unmet(pr: PromotionRepo) -> None:
+    policy = text(pr, layout.POLICY_FILE).replace("auc: {min: 0.85}", "auc: {min: 0.95}")
+    model = text(pr, layout.model_path("fraud")).replace(
+        "intended_use: Rank card authorisations by fraud risk.", "limitations: EU only."
+    )
+    (pr.root / layout.POLICY_FILE).write_text(policy)
+    (pr.root / layout.model_path("fraud")).write_text(model)
+    run_git(pr.root, "commit", "-qam", "stricter gate, card without intended use")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    why = reason(judge(pr, number), "gates: fraud 0.2.0")
+    assert "metric auc = 0.93 is below the minimum 0.95" in why
+    assert "model card: intended_use is empty" in why
+
+
+def test_a_team_extension_adds_approvals_to_its_models(pr: PromotionRepo) -> None:
+    team = pr.root / "policies/teams/risk-ml.yaml"
+    team.parent.mkdir(parents=True, exist_ok=True)
+    team.write_text(
+        "team: risk-ml\ntransitions:\n"
+        "  - {from: development, to: staging, approvals: [{role: governance, count: 1}]}\n"
+    )
+    run_git(pr.root, "add", "-A")
+    run_git(pr.root, "commit", "-qm", "risk-ml wants governance on every staging promotion")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = judge(pr, number)
+    assert [(m.role, m.candidates) for m in verdict.missing_approvals] == [
+        ("governance", ("erin",))
+    ]
+    pr.forge.add_review(number, "erin", "APPROVED")
+    assert judge(pr, number).passed
+
+
+def test_a_version_registered_past_development_is_refused(pr: PromotionRepo) -> None:
+    source = text(pr, layout.version_path("fraud", "0.2.0"))
+    pointer = text(pr, layout.pointer_path("fraud", "0.2.0"))
+    entry = (
+        source.replace("version: 0.2.0", "version: 0.9.0")
+        .replace("stage: development", "stage: production")
+        .replace("dvc: 0.2.0.dvc", "dvc: 0.9.0.dvc")
+    )
+    number = propose_edit(
+        pr,
+        {
+            layout.version_path("fraud", "0.9.0"): entry,
+            layout.pointer_path("fraud", "0.9.0"): pointer.replace("path: 0.2.0", "path: 0.9.0"),
+        },
+        "ci-bot",
+        "straight-to-production",
+    )
+    verdict = judge(pr, number)
+    assert status(verdict, "transitions allowed") == "failed"
+    assert (
+        "fraud 0.9.0 is registered at production: new versions start at development"
+        in next(r for r in verdict.rules if r.rule == "transitions allowed").details
+    )
+    assert status(verdict, "may register or edit") == "passed"  # ci-bot is a registrar
+
+
+def test_an_invalid_entry_in_the_proposal_fails_the_gate(pr: PromotionRepo) -> None:
+    path = layout.version_path("fraud", "0.2.0")
+    number = propose_edit(
+        pr,
+        {path: text(pr, path).replace("stage: development", "stage: staging\nstage: prod")},
+        "dave",
+        "dup",
+    )
+    verdict = judge(pr, number)
+    assert status(verdict, "entries valid") == "failed"
+    assert any(
+        "duplicate key 'stage'" in d
+        for d in next(r for r in verdict.rules if r.rule == "entries valid").details
+    )
+
+
+def test_unreadable_reviews_fail_closed(pr: PromotionRepo) -> None:
+    from steward.gate import build_input
+    from steward.policy.evaluate import Evidence, evaluate
+
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    data = build_input(pr.root, head_commit(pr.root), promotion.commit)
+    evidence = Evidence(author="dave", head_sha=None, reviews=None, reviews_error="HTTP 502")
+    verdict = evaluate(data, evidence)
+    assert not verdict.passed
+    assert "reviews could not be read: HTTP 502" in reason(verdict, "approvals:")
+    assert "artifact: could not check the DVC remote (not checked)" in reason(verdict, "gates:")
