@@ -488,3 +488,37 @@ def test_unreadable_reviews_fail_closed(pr: PromotionRepo) -> None:
     assert not verdict.passed
     assert "reviews could not be read: HTTP 502" in reason(verdict, "approvals:")
     assert "artifact: could not check the DVC remote (not checked)" in reason(verdict, "gates:")
+
+
+def test_two_promotions_that_are_each_fine_cannot_both_land(pr: PromotionRepo) -> None:
+    for version in ("0.1.0", "0.2.0"):
+        number = propose_promotion(
+            pr.root, pr.forge, "fraud", version, "staging", "dave"
+        ).proposal.number
+        pr.forge.add_review(number, "carol", "APPROVED")
+        merge_proposal(pr.root, pr.forge, number, "dave")
+    first = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "production", "dave")
+    second = propose_promotion(pr.root, pr.forge, "fraud", "0.1.0", "production", "dave")
+    for promotion in (first, second):
+        for reviewer in ("carol", "erin"):
+            pr.forge.add_review(promotion.proposal.number, reviewer, "APPROVED")
+    assert judge(pr, second.proposal.number).passed  # alone, against the old base
+    merge_proposal(pr.root, pr.forge, first.proposal.number, "dave")
+    verdict = judge(pr, second.proposal.number)  # judged on what merging it would produce
+    assert not verdict.passed
+    assert status(verdict, "single stages") == "failed"
+    with pytest.raises(GateFailed):
+        merge_proposal(pr.root, pr.forge, second.proposal.number, "dave")
+
+
+def test_a_merge_refuses_branches_that_moved_after_the_verdict(pr: PromotionRepo) -> None:
+    from steward.forge.protocol import ForgeError
+
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    number = promotion.proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    judged = run_gate(pr.root, "", "", forge=pr.forge, proposal_number=number)
+    run_git(pr.root, "commit", "-q", "--allow-empty", "-m", "main moves on")
+    with pytest.raises(ForgeError, match="the base branch moved"):
+        pr.forge.merge(number, "dave", "m", expected_base=judged.base, expected_head=judged.head)
+    assert pr.forge.get_proposal(number).state == "open"

@@ -19,7 +19,7 @@ from steward.check import check_snapshot
 from steward.entries import RISK_CLASSES, DatasetEntry, ModelEntry, VersionEntry
 from steward.errors import StewardError
 from steward.forge.protocol import Forge, ForgeError, Proposal
-from steward.gitcmd import CatFile, list_names
+from steward.gitcmd import CatFile, is_ancestor, list_names, merge_tree
 from steward.layout import Kind
 from steward.policy.evaluate import (
     ArtifactCheck,
@@ -146,11 +146,17 @@ def _facts(entry: VersionEntry, classifications: frozenset[str]) -> VersionFacts
 
 
 def build_input(root: Path, base_tip: str, head: str) -> GateInput:
+    """The facts of a proposal: its own changes (merge base to head), and the tree that merging
+    it would produce, on which the registry must stay valid (two promotions that each archive
+    the same production holder are each fine alone, and two production versions together)."""
     start = merge_base(root, base_tip, head)
     changes = change_set(root, start, head)
+    merged = head if is_ancestor(root, base_tip, head) else merge_tree(root, base_tip, head)
+    conflict = merged is None
+    after = merged or head
     with CatFile(root) as cat:
         base = _Reader(root, base_tip, cat)
-        head_reader = _Reader(root, head, cat)
+        head_reader = _Reader(root, after, cat)
         policy, policy_error, teams = _base_policy(base)
         models = {}
         for name in _touched_models(changes):
@@ -182,7 +188,12 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         versions=versions,
         holders=holders,
         head_stage_counts=counts,
-        new_problems=_new_problems(root, start, head),
+        new_problems=_new_problems(root, start, after)
+        + (
+            [Problem("(merge)", None, "", "conflicts with the base branch: update the proposal")]
+            if conflict
+            else []
+        ),
     )
 
 

@@ -280,3 +280,18 @@ def commit_blobs(
     zero = "0" * len(commit)
     run_git(root, "update-ref", "-m", f"steward: {message}", f"refs/heads/{branch}", commit, zero)
     return commit
+
+
+def merge_tree(root: Path, base: str, head: str) -> str | None:
+    """The tree a merge of `head` into `base` would have, or None if they conflict."""
+    result = subprocess.run(
+        ["git", "-C", str(root), "merge-tree", "--write-tree", "--no-messages", base, head],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode == 1:
+        return None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise GitCommandError(f"git merge-tree failed: {message}")
+    return result.stdout.decode().split()[0]

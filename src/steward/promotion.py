@@ -205,8 +205,6 @@ def merge_proposal(root: Path, forge: Forge, number: int, merged_by: str) -> Mer
     )
     if not verdict.passed:
         raise GateFailed(f"not merged: the gate failed\n{render_text(verdict, number)}")
-    if forge.get_proposal(number).head_sha != run.head:
-        raise StewardError(f"proposal #{number} changed while it was judged; run merge again")
     message = (
         f"Merge proposal #{number}: {run.proposal.title}\n\n"
         f"Steward-Proposal: {number}\n"
@@ -216,5 +214,5 @@ def merge_proposal(root: Path, forge: Forge, number: int, merged_by: str) -> Mer
         f"Steward-Head: {run.head}\n"
         f"Steward-Verdict: {verdict.digest()}\n"
     )
-    commit = forge.merge(number, merged_by, message)
+    commit = forge.merge(number, merged_by, message, expected_base=run.base, expected_head=run.head)
     return Merged(commit, run)

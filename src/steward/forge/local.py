@@ -313,7 +313,14 @@ class LocalForge:
 
     # --- merging ----------------------------------------------------------------------------------
 
-    def merge(self, number: int, merged_by: str, message: str) -> str:
+    def merge(
+        self,
+        number: int,
+        merged_by: str,
+        message: str,
+        expected_base: str | None = None,
+        expected_head: str | None = None,
+    ) -> str:
         """Merge the proposal with a true merge commit (base tip, head tip) and return its id.
 
         If the base branch is checked out at `root`, `git merge` runs there so the work tree
@@ -327,6 +334,15 @@ class LocalForge:
             record = self._read_open_record(number)
             head_sha = self._require_branch(record.head_branch, "head")
             base_sha = self._require_branch(record.base_branch, "base")
+            for what, expected, actual in (
+                ("base", expected_base, base_sha),
+                ("head", expected_head, head_sha),
+            ):
+                if expected is not None and expected != actual:
+                    raise ForgeError(
+                        f"proposal #{number}: the {what} branch moved to {actual[:12]} after it "
+                        f"was judged at {expected[:12]}; judge it again"
+                    )
             if self._is_ancestor(head_sha, base_sha):
                 raise ForgeError(
                     f"proposal #{number}: nothing to merge, {record.base_branch!r} already "

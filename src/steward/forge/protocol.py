@@ -75,4 +75,14 @@ class Forge(Protocol):
 
     def set_status(self, sha: str, context: str, state: StatusState, description: str) -> None: ...
 
-    def merge(self, number: int, merged_by: str, message: str) -> str: ...
+    def merge(
+        self,
+        number: int,
+        merged_by: str,
+        message: str,
+        expected_base: str | None = None,
+        expected_head: str | None = None,
+    ) -> str:
+        """Merge; with `expected_*`, only if the branches still point where the gate judged them
+        (else ForgeError): a verdict is about one pair of commits."""
+        ...
