@@ -522,3 +522,135 @@ def test_a_merge_refuses_branches_that_moved_after_the_verdict(pr: PromotionRepo
     with pytest.raises(ForgeError, match="the base branch moved"):
         pr.forge.merge(number, "dave", "m", expected_base=judged.base, expected_head=judged.head)
     assert pr.forge.get_proposal(number).state == "open"
+
+
+# --- found by an adversarial review ---------------------------------------------------------
+
+
+def test_a_prohibited_model_cannot_be_promoted_and_risk_edits_need_governance(
+    pr: PromotionRepo,
+) -> None:
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    merge_proposal(pr.root, pr.forge, number, "dave")
+    model_path = layout.model_path("fraud")
+    path = layout.version_path("fraud", "0.2.0")
+    number = propose_edit(
+        pr,
+        {
+            model_path: text(pr, model_path).replace("risk: high", "risk: prohibited"),
+            path: text(pr, path).replace("stage: staging", "stage: production"),
+        },
+        "dave",
+        "escalate-and-promote",
+    )
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = judge(pr, number)
+    assert not verdict.passed
+    assert "fraud is of the prohibited risk class" in " ".join(
+        next(r for r in verdict.rules if r.rule == "transitions allowed").details
+    )
+    assert status(verdict, "governance") == "failed"
+    assert "fraud: risk" in reason(verdict, "governance")
+    # The governance approval of the high class is still asked for: base risk counts too.
+    assert ("governance", ("erin",)) in [(m.role, m.candidates) for m in verdict.missing_approvals]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("risk: high", "risk: minimal"),
+        ("team: risk-ml", "team: growth"),
+        ("owner: carol", "owner: dave"),
+    ],
+)
+def test_edits_deciding_who_approves_need_governance(pr: PromotionRepo, old: str, new: str) -> None:
+    path = layout.model_path("fraud")
+    number = propose_edit(pr, {path: text(pr, path).replace(old, new)}, "carol", "quiet-edit")
+    verdict = judge(pr, number)
+    assert status(verdict, "governance") == "failed"
+    pr.forge.add_review(number, "erin", "APPROVED")
+    assert judge(pr, number).passed
+
+
+def test_datasets_are_changed_by_their_owner_and_declassified_with_governance(
+    pr: PromotionRepo,
+) -> None:
+    path = layout.dataset_path("transactions")
+    declassified = (
+        text(pr, path)
+        .replace("- internal", "[]")
+        .replace("classification:\n[]", "classification: []")
+    )
+    assert declassified != text(pr, path)
+    number = propose_edit(pr, {path: declassified}, "mallory", "declassify")
+    verdict = judge(pr, number)
+    assert status(verdict, "may change datasets") == "failed"
+    assert status(verdict, "governance") == "failed"
+    described = text(pr, path).replace("owner: erin", "owner: erin\ndescription: daily export")
+    number = propose_edit(pr, {path: described}, "erin", "describe")
+    verdict = judge(pr, number)
+    assert status(verdict, "may change datasets") == "passed"
+    assert verdict.passed
+
+
+def test_the_dvc_remote_is_the_bases_and_protected(pr: PromotionRepo) -> None:
+    config = text(pr, ".dvc/config")
+    number = propose_edit(
+        pr, {".dvc/config": config + "    # points elsewhere\n"}, "mallory", "dvc"
+    )
+    assert status(judge(pr, number), "governance") == "failed"
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    pr.forge.add_review(promotion.proposal.number, "carol", "APPROVED")
+    (pr.root / ".dvc/config").write_text(config.replace(str(pr.repo.remote), "/tmp/a-fake-remote"))
+    verdict = judge(pr, promotion.proposal.number)
+    assert "the checkout's .dvc/config is not the base branch's" in reason(verdict, "gates:")
+
+
+def test_a_forged_listing_on_the_remote_fails_the_gate_without_a_crash(pr: PromotionRepo) -> None:
+    from steward.validate import read_entry
+
+    entry = read_entry(pr.root, layout.version_path("fraud", "0.2.0"), layout.Kind.VERSION)
+    listing = remote_object(pr.repo.remote, entry.artifact.md5)
+    listing.chmod(0o644)
+    listing.write_bytes(b"[1]")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = judge(pr, number)
+    assert not verdict.passed
+    assert "artifact: missing from the DVC remote" in reason(verdict, "gates:")
+
+
+def test_neutral_files_in_policies_teams_do_not_break_the_gate(pr: PromotionRepo) -> None:
+    (pr.root / "policies/teams").mkdir(parents=True, exist_ok=True)
+    (pr.root / "policies/teams/.gitkeep").write_text("")
+    run_git(pr.root, "add", "-A")
+    run_git(pr.root, "commit", "-qm", "keep the teams directory")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    assert judge(pr, number).passed
+
+
+def test_a_submodule_in_the_registry_is_refused(pr: PromotionRepo) -> None:
+    base = head_commit(pr.root)
+    run_git(pr.root, "checkout", "-q", "-b", "gitlink")
+    run_git(
+        pr.root, "update-index", "--add", "--cacheinfo", f"160000,{base},registry/models/fraud/sub"
+    )
+    run_git(pr.root, "commit", "-qm", "a submodule where entries live")
+    run_git(pr.root, "checkout", "-q", "main")
+    number = pr.forge.create_proposal("gitlink", "", "gitlink", "main", "dave").number
+    verdict = judge(pr, number)
+    assert status(verdict, "entries valid") == "failed"
+
+
+def test_judging_a_head_already_in_the_base_fails(pr: PromotionRepo) -> None:
+    verdict = run_gate(pr.root, "main", "main~1", author="dave").verdict
+    assert status(verdict, "changes") == "failed"
+    assert not verdict.passed

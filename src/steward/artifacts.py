@@ -156,7 +156,7 @@ class ArtifactStore:
         raw = self._read_object(oid)
         if hashlib.md5(raw).hexdigest() + ".dir" != oid:
             raise IntegrityError(f"the listing object {oid} does not hash to its name")
-        listing = {item["relpath"]: item["md5"] for item in json.loads(raw)}
+        listing = _parse_listing(raw, oid)
         recorded = {f.path for f in entry.artifact.files}
         if set(listing) != recorded:
             raise IntegrityError(
@@ -194,7 +194,10 @@ class ArtifactStore:
             return [
                 ObjectProblem("(listing)", entry.artifact.md5, "content does not match its hash")
             ]
-        listing = {item["relpath"]: item["md5"] for item in json.loads(raw)}
+        try:
+            listing = _parse_listing(raw, entry.artifact.md5)
+        except IntegrityError as exc:
+            return [ObjectProblem("(listing)", entry.artifact.md5, str(exc))]
         problems = []
         for item in entry.artifact.files:
             oid = listing.get(item.path)
@@ -259,6 +262,23 @@ class ArtifactStore:
             raise RemoteError(f"object {oid} is missing from the remote") from None
         except Exception as exc:
             raise RemoteError(f"could not download {oid} from the remote: {exc}") from exc
+
+
+def _parse_listing(raw: bytes, oid: str) -> dict[str, str]:
+    """relpath -> md5 from a `.dir` object, which must be what DVC writes: a JSON list of
+    {"md5": ..., "relpath": ...}. Anything else is refused, not trusted."""
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise IntegrityError(f"the listing object {oid} is not JSON") from None
+    if not isinstance(items, list) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("relpath"), str)
+        and isinstance(item.get("md5"), str)
+        for item in items
+    ):
+        raise IntegrityError(f"the listing object {oid} is not a DVC directory listing")
+    return {item["relpath"]: item["md5"] for item in items}
 
 
 def _hash_stream(stream: Any) -> tuple[str, str]:

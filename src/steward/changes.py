@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from steward import layout
 from steward.entries import IMMUTABLE_VERSION_FIELDS
+from steward.errors import GitCommandError, StewardError
 from steward.gitcmd import CatFile, run_git
 from steward.layout import Kind, Misplaced
 from steward.validate import parse_file
@@ -35,6 +36,7 @@ class FileChange:
     path: str
     old_oid: str | None
     new_oid: str | None
+    new_mode: str = "100644"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class FieldEdit:
     name: str  # model, dataset or team name; "model@version" for versions
     fields: tuple[str, ...]
     immutable: tuple[str, ...] = ()  # the changed fields that may never change
+    # Changes that decide who must approve what (a model's owner, team, risk or data steward; a
+    # dataset losing a classification): they need the governance approvals.
+    governed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -81,7 +86,10 @@ class ChangeSet:
 
 def merge_base(root: Path, base: str, head: str) -> str:
     """Where `head` left `base`: a proposal is judged on its own changes, as GitHub diffs it."""
-    return run_git(root, "merge-base", base, head).decode().strip()
+    try:
+        return run_git(root, "merge-base", base, head).decode().strip()
+    except GitCommandError:
+        raise StewardError(f"{head[:12]} shares no history with the base {base[:12]}") from None
 
 
 def resolve(root: Path, rev: str) -> str:
@@ -100,7 +108,7 @@ def diff_files(root: Path, base: str, head: str) -> list[FileChange]:
         meta, raw_path = fields[i], fields[i + 1]
         if not meta:
             continue
-        _old_mode, _new_mode, old_oid, new_oid, status = meta.lstrip(b":").split()
+        _old_mode, new_mode, old_oid, new_oid, status = meta.lstrip(b":").split()
         null = "0" * len(old_oid)
         changes.append(
             FileChange(
@@ -108,6 +116,7 @@ def diff_files(root: Path, base: str, head: str) -> list[FileChange]:
                 os.fsdecode(raw_path),
                 None if old_oid.decode() == null else old_oid.decode(),
                 None if new_oid.decode() == null else new_oid.decode(),
+                new_mode.decode(),
             )
         )
     return changes
@@ -133,6 +142,9 @@ def _classify_change(changes: ChangeSet, file: FileChange, cat: CatFile) -> None
         changes.deleted.append(file.path)
         return
     if not file.path.startswith((layout.REGISTRY_DIR + "/", layout.POLICIES_DIR + "/")):
+        return
+    if file.new_mode not in ("100644", "100755"):  # a symlink or a submodule: never an entry
+        changes.unparsed.append(file.path)
         return
     try:
         place = layout.classify(file.path)
@@ -182,4 +194,22 @@ def _record_edit(
     edited = tuple(key for key in after if key != "stage" and before.get(key) != after.get(key))
     if edited:
         immutable = tuple(key for key in edited if key in immutable_fields or key == "name")
-        changes.edits.append(FieldEdit(path, kind, name, edited, immutable))
+        governed: tuple[str, ...] = ()
+        if kind is Kind.MODEL:
+            governed = tuple(key for key in edited if key in GOVERNED_MODEL_FIELDS)
+        elif kind is Kind.DATASET and _classifications(before) - _classifications(after):
+            governed = ("classification",)
+        changes.edits.append(FieldEdit(path, kind, name, edited, immutable, governed))
+
+
+# Who owns a model, which team's rules apply, its risk class and its data steward decide which
+# approvals its promotions need: changing them is a governance decision.
+GOVERNED_MODEL_FIELDS = ("owner", "team", "risk", "data_steward")
+
+
+def _classifications(dataset: dict[str, Any]) -> set[tuple[str, str]]:
+    """(column or '', label) pairs: a label moved from the dataset to a column is still lost."""
+    found = {("", label) for label in dataset.get("classification", [])}
+    for column in dataset.get("columns", []):
+        found |= {(column["name"], label) for label in column.get("classification", [])}
+    return found

@@ -82,6 +82,11 @@ def _base_policy(base: _Reader) -> tuple[Policy | None, str | None, dict[str, Te
     teams: dict[str, TeamExtension] = {}
     for name in list_names(base.root, base.rev, layout.TEAMS_DIR):
         path = f"{layout.TEAMS_DIR}/{name}"
+        try:
+            if layout.classify(path).kind is not Kind.TEAM:
+                continue  # a README or .gitkeep, as `steward check` allows
+        except layout.Misplaced:
+            continue
         team_raw = base.cat.read_optional(f"{base.rev}:{path}")
         team = parse_file(Kind.TEAM, team_raw or b"", path)
         if team.entry is None:
@@ -122,6 +127,7 @@ def _model_facts(name: str, base: _Reader, head: _Reader) -> ModelFacts | None:
         risk=max(risks, key=RISK_CLASSES.index),
         data_steward=owner_source.data_steward,
         filled_card_sections=frozenset(k for k, v in card.items() if v and str(v).strip()),
+        risks=frozenset(risks),
     )
 
 
@@ -179,8 +185,22 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
                 counts[(change.model, stage)] = [
                     e.version for e in head_reader.versions(change.model) if e.stage == stage
                 ]
+    owners = {}
+    with CatFile(root) as cat:
+        for name in {
+            *changes.datasets_created,
+            *(e.name for e in changes.edits if e.kind is Kind.DATASET),
+        }:
+            path = layout.dataset_path(name)
+            entry = _Reader(root, base_tip, cat).entry(Kind.DATASET, path) or _Reader(
+                root, head, cat
+            ).entry(Kind.DATASET, path)
+            if entry is not None:
+                owners[name] = entry.owner
     return GateInput(
         changes=changes,
+        dataset_owners=owners,
+        base_tip=base_tip,
         policy=policy,
         policy_error=policy_error,
         teams=teams,
@@ -215,6 +235,18 @@ def _artifact_checks(root: Path, data: GateInput) -> dict[tuple[str, str], Artif
     if not needed:
         return {}
     checks: dict[tuple[str, str], ArtifactCheck] = {}
+    # Which remote to ask is the base's decision: a checkout of the head could point the DVC
+    # config at a remote the proposal itself filled.
+    with CatFile(root) as cat:
+        base_config = cat.read_optional(f"{data.base_tip}:.dvc/config")
+    local_config = root / ".dvc" / "config"
+    if (
+        base_config is None
+        or not local_config.is_file()
+        or local_config.read_bytes() != base_config
+    ):
+        error = "the checkout's .dvc/config is not the base branch's; run the gate on the base"
+        return {(c.model, c.version): ArtifactCheck(error=error) for c in needed}
     try:
         from steward.artifacts import ArtifactStore
 
@@ -231,8 +263,8 @@ def _artifact_checks(root: Path, data: GateInput) -> dict[tuple[str, str], Artif
                 continue
             try:
                 problems = store.missing_objects(entry)
-            except StewardError as exc:
-                checks[key] = ArtifactCheck(error=str(exc))
+            except Exception as exc:  # any failure to read the remote is missing evidence
+                checks[key] = ArtifactCheck(error=f"{type(exc).__name__}: {exc}")
                 continue
             checks[key] = ArtifactCheck(missing=tuple(p.render() for p in problems))
     return checks

@@ -33,6 +33,9 @@ class ModelFacts:
     risk: str
     data_steward: str | None
     filled_card_sections: frozenset[str]
+    # Every risk class the model has at base or head: a `when: {risk: ...}` condition holds if
+    # any of them is listed, so changing the class in a proposal cannot dodge an approval.
+    risks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class GateInput:
     holders: dict[tuple[str, str], VersionFacts]  # base holder of (model, stage), if any
     head_stage_counts: dict[tuple[str, str], list[str]]  # (model, single stage) -> versions at head
     new_problems: list[Problem]
+    dataset_owners: dict[str, str] = field(default_factory=dict)  # base owner, else head owner
+    base_tip: str = ""  # the base branch's commit: the judge's side
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,11 @@ def _condition_applies(
     when = approval.when
     if when is None:
         return True
-    if when.risk is not None and model is not None and model.risk in when.risk:
+    if (
+        when.risk is not None
+        and model is not None
+        and (model.risks | {model.risk}) & set(when.risk)
+    ):
         return True
     return bool(
         when.classification is not None
@@ -249,6 +258,8 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
     deltas: list[MetricDelta] = []
     approvers: set[str] = set()
 
+    if not changes.files:
+        rules.append(RuleResult("changes", "failed", "the head adds nothing to the base"))
     rules.append(_entries_valid(data))
     rules.append(_immutable(changes))
     policy = data.policy
@@ -263,7 +274,7 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
     roles = _Roles(policy, evidence.team_members)
     if evidence.reviews is not None and evidence.head_sha is not None:
         approvers = valid_approvers(evidence.reviews, evidence.head_sha, evidence.author)
-    rules.append(_transitions_allowed(changes, policy))
+    rules.append(_transitions_allowed(data, policy))
     rules.append(_single_stage(data, policy))
     for change in changes.stage_changes:
         gate_rule, change_deltas = _gates(data, policy, change, evidence)
@@ -271,6 +282,7 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
         deltas.extend(change_deltas)
     rules.append(_registry_access(changes, policy, roles, evidence))
     rules.append(_model_access(data, policy, roles, evidence))
+    rules.append(_dataset_access(data, policy, roles, evidence))
     for change in changes.stage_changes:
         rule, needed = _transition_approvals(data, policy, change, roles, evidence, approvers)
         rules.append(rule)
@@ -328,7 +340,8 @@ def _immutable(changes: ChangeSet) -> RuleResult:
     return RuleResult("registered facts immutable", "passed", "only mutable fields changed")
 
 
-def _transitions_allowed(changes: ChangeSet, policy: Policy) -> RuleResult:
+def _transitions_allowed(data: GateInput, policy: Policy) -> RuleResult:
+    changes = data.changes
     allowed = {(t.from_, t.to) for t in policy.transitions}
     refused = [
         f"{_transition_name(c)} is not a transition of the base policy"
@@ -339,6 +352,13 @@ def _transitions_allowed(changes: ChangeSet, policy: Policy) -> RuleResult:
         f"{model} {version} is registered at {stage}: new versions start at development"
         for model, version, stage in changes.versions_registered
         if stage != "development"
+    ]
+    refused += [
+        f"{c.model} is of the prohibited risk class: it may not be promoted to {c.to_stage}"
+        for c in changes.stage_changes
+        if c.to_stage in ("staging", "production")
+        and (facts := data.models.get(c.model)) is not None
+        and "prohibited" in (facts.risks | {facts.risk})
     ]
     if refused:
         return RuleResult(
@@ -519,6 +539,33 @@ def _model_access(data: GateInput, policy: Policy, roles: _Roles, evidence: Evid
     )
 
 
+def _dataset_access(
+    data: GateInput, policy: Policy, roles: _Roles, evidence: Evidence
+) -> RuleResult:
+    """Datasets are created or edited by their owner or by those who may register or create."""
+    changes = data.changes
+    subjects = sorted(
+        {*changes.datasets_created, *(e.name for e in changes.edits if e.kind.value == "dataset")}
+    )
+    if not subjects:
+        return RuleResult("may change datasets", "not applicable", "no dataset created or edited")
+    author = evidence.author
+    refused: list[str] = []
+    for name in subjects:
+        owner = data.dataset_owners.get(name)
+        if author is not None and owner is not None and author.casefold() == owner.casefold():
+            continue
+        allowed, unresolved = roles.holds(
+            author, [*policy.register_versions, *policy.create_models]
+        )
+        if not allowed:
+            refused.append(f"{name}: {author or 'the author (unknown)'} is not its owner {owner}")
+            refused.extend(unresolved)
+    if refused:
+        return RuleResult("may change datasets", "failed", "; ".join(refused), tuple(refused))
+    return RuleResult("may change datasets", "passed", f"{author} may change {', '.join(subjects)}")
+
+
 def _is_owner(author: str, model: ModelFacts, roles: _Roles) -> bool:
     if not model.owner.startswith("@"):
         return author.casefold() == model.owner.casefold()
@@ -599,9 +646,16 @@ def _governance(
 ) -> tuple[RuleResult, list[MissingApproval]]:
     prefixes = tuple(policy.governance.paths)
     touched = [path for path in changes.paths if path.startswith(prefixes)]
+    touched += [
+        f"{edit.name}: {', '.join(edit.governed)}" for edit in changes.edits if edit.governed
+    ]
     name = "governance"
     if not touched:
-        return RuleResult(name, "not applicable", "no policy, workflow or Steward code changed"), []
+        return RuleResult(
+            name,
+            "not applicable",
+            "no policy, workflow, code, owner, risk or classification changed",
+        ), []
     if evidence.reviews is None or evidence.head_sha is None:
         why = f"changes {', '.join(touched)}; reviews could not be read: {evidence.reviews_error}"
         return RuleResult(name, "failed", why), []

@@ -18,7 +18,7 @@ from steward.entries import CardSection, RiskClass, Stage, StrictModel, Text
 from steward.names import MetricName, Name, Principal
 from steward.yamlio import Loc
 
-DEFAULT_PROTECTED_PATHS = ["policies/", ".github/", "src/"]
+DEFAULT_PROTECTED_PATHS = ["policies/", ".github/", ".dvc/", "src/"]
 
 
 class MetricGate(StrictModel):
