@@ -302,6 +302,6 @@ def run_gate(
         reviews=reviews,
         reviews_error=reviews_error,
         artifacts=_artifact_checks(root, data),
-        team_members=getattr(forge, "team_members", None),
+        teams=forge.teams() if forge is not None else None,
     )
     return GateRun(evaluate(data, evidence), base_sha, head_sha, proposal)

@@ -41,6 +41,7 @@ from steward.forge.protocol import (
     ReviewState,
     Status,
     StatusState,
+    TeamResolver,
 )
 from steward.gitcmd import identity_args, run_git
 from steward.names import LOGIN_PATTERN
@@ -263,15 +264,25 @@ class LocalForge:
             number, reviewer, "DISMISSED", f"dismissed by {by}", require_dismissable
         )
 
-    def comment(self, number: int, body: str) -> None:
-        """Append a comment; merged and closed proposals take comments too (post-merge notes)."""
+    def comment(self, number: int, body: str, marker: str | None = None) -> None:
+        """Append a comment; merged and closed proposals take comments too (post-merge notes).
+        With `marker`, the earlier comment holding it is replaced instead (a sticky comment)."""
         if not body.strip():
             raise ForgeError("a comment needs a body")
         created_at = self._now()
         with self._locked():
             record = self._read_record(number)
-            record.comments.append(_CommentRecord(body=body, created_at=created_at))
+            new = _CommentRecord(body=body, created_at=created_at)
+            sticky = [i for i, c in enumerate(record.comments) if marker and marker in c.body]
+            if sticky:
+                record.comments[sticky[0]] = new
+            else:
+                record.comments.append(new)
             self._write_record(record)
+
+    def teams(self) -> TeamResolver | None:
+        """The local forge knows no teams: `@org/team` roles cannot be resolved here."""
+        return None
 
     def list_comments(self, number: int) -> list[str]:
         """The comments' bodies in the order they were made."""

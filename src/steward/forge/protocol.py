@@ -56,6 +56,15 @@ class Status:
     description: str
 
 
+class TeamResolver(Protocol):
+    """How a forge answers for `@org/team` principals. Either method raises when it cannot
+    tell (no permission to read teams, say); the gate then fails closed and says so."""
+
+    def members(self, team: str) -> set[str]: ...
+
+    def is_active_member(self, team: str, login: str) -> bool: ...
+
+
 class Forge(Protocol):
     """What the registry asks of a forge. Implementations raise ForgeError, nothing else."""
 
@@ -71,7 +80,14 @@ class Forge(Protocol):
         self, number: int, reviewer: str, state: ReviewState, body: str = ""
     ) -> Review: ...
 
-    def comment(self, number: int, body: str) -> None: ...
+    def comment(self, number: int, body: str, marker: str | None = None) -> None:
+        """Add a comment; with `marker`, update the earlier comment holding it instead (a
+        sticky comment, e.g. the gate's verdict)."""
+        ...
+
+    def teams(self) -> TeamResolver | None:
+        """Who is in an `@org/team`, or None when this forge has no teams."""
+        ...
 
     def set_status(self, sha: str, context: str, state: StatusState, description: str) -> None: ...
 

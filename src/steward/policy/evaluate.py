@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from steward.changes import ChangeSet, StageChange
-from steward.forge.protocol import Review
+from steward.forge.protocol import Review, TeamResolver
 from steward.policy.spec import Approval, Gates, MetricGate, Policy, TeamExtension, Transition
 from steward.problems import Problem
 
@@ -65,7 +65,7 @@ class Evidence:
     reviews_error: str | None = None
     artifacts: dict[tuple[str, str], ArtifactCheck] = field(default_factory=dict)
     # Resolves `@org/team` principals; raises to say it cannot (the gate then fails closed).
-    team_members: Callable[[str], set[str]] | None = None
+    teams: TeamResolver | None = None
 
 
 @dataclass
@@ -187,34 +187,53 @@ def valid_approvers(reviews: Iterable[Review], head_sha: str, author: str | None
 class _Roles:
     """Role membership from the base policy; teams resolved on demand, failures remembered."""
 
-    def __init__(self, policy: Policy, resolver: Callable[[str], set[str]] | None) -> None:
+    def __init__(self, policy: Policy, teams: TeamResolver | None) -> None:
         self.policy = policy
-        self.resolver = resolver
+        self.teams = teams
 
-    def members(self, role: str) -> tuple[set[str], list[str]]:
-        """(logins known to hold the role, teams that could not be resolved)."""
-        logins: set[str] = set()
+    def holders_among(self, role: str, logins: Iterable[str]) -> tuple[set[str], list[str]]:
+        """Which of `logins` hold `role` (a team counts only its *active* members), and the
+        teams that could not be asked."""
+        principals = self.policy.roles.get(role, [])
+        plain = {p.casefold() for p in principals if not p.startswith("@")}
+        teams = [p for p in principals if p.startswith("@")]
+        holders = {login for login in logins if login.casefold() in plain}
         unresolved: list[str] = []
+        for team in teams:
+            for login in set(logins) - holders:
+                if self.teams is None:
+                    unresolved.append(f"{team} (this forge cannot resolve teams)")
+                    break
+                try:
+                    if self.teams.is_active_member(team, login):
+                        holders.add(login)
+                except Exception as exc:  # any failure to read a team is missing evidence
+                    unresolved.append(f"{team} ({exc})")
+                    break
+        return holders, unresolved
+
+    def candidates(self, role: str) -> set[str]:
+        """Everyone known to hold `role`, for telling who could still approve (best effort)."""
+        found: set[str] = set()
         for principal in self.policy.roles.get(role, []):
             if not principal.startswith("@"):
-                logins.add(principal.casefold())
-                continue
-            if self.resolver is None:
-                unresolved.append(f"{principal} (no forge to resolve teams)")
-                continue
-            try:
-                logins |= {login.casefold() for login in self.resolver(principal)}
-            except Exception as exc:  # any failure to read a team is missing evidence
-                unresolved.append(f"{principal} ({exc})")
-        return logins, unresolved
+                found.add(principal)
+            elif self.teams is not None:
+                try:
+                    found |= self.teams.members(principal)
+                except Exception:  # a hint only: the approval count itself fails closed
+                    found.add(principal)
+            else:
+                found.add(principal)
+        return found
 
     def holds(self, login: str | None, roles: Iterable[str]) -> tuple[bool, list[str]]:
         if login is None:
             return False, []
         problems: list[str] = []
         for role in roles:
-            members, unresolved = self.members(role)
-            if login.casefold() in members:
+            holders, unresolved = self.holders_among(role, [login])
+            if holders:
                 return True, []
             problems.extend(unresolved)
         return False, problems
@@ -271,7 +290,7 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
         )
         return Verdict(tuple(rules), (), (), (), changes.base, changes.head, evidence.author)
 
-    roles = _Roles(policy, evidence.team_members)
+    roles = _Roles(policy, evidence.teams)
     if evidence.reviews is not None and evidence.head_sha is not None:
         approvers = valid_approvers(evidence.reviews, evidence.head_sha, evidence.author)
     rules.append(_transitions_allowed(data, policy))
@@ -569,10 +588,10 @@ def _dataset_access(
 def _is_owner(author: str, model: ModelFacts, roles: _Roles) -> bool:
     if not model.owner.startswith("@"):
         return author.casefold() == model.owner.casefold()
-    if roles.resolver is None:
+    if roles.teams is None:
         return False
     try:
-        return author.casefold() in {m.casefold() for m in roles.resolver(model.owner)}
+        return roles.teams.is_active_member(model.owner, author)
     except Exception:  # unresolvable owner team: not proven an owner
         return False
 
@@ -588,15 +607,21 @@ def _count_approvals(
     satisfied: list[str] = []
     failures: list[str] = []
     missing: list[MissingApproval] = []
-    folded = {login.casefold(): login for login in approvers}
+    folded = {login.casefold() for login in approvers}
     for approval in required:
-        members, unresolved = roles.members(approval.role)
-        have = sorted(folded[m] for m in members if m in folded)
+        holders, unresolved = roles.holders_among(approval.role, approvers)
+        have = sorted(holders)
         if len(have) >= approval.count:
             satisfied.append(f"{approval.role}: {', '.join(have)}")
             continue
         author = (evidence.author or "").casefold()
-        candidates = tuple(sorted(m for m in members if m != author and m not in folded))
+        candidates = tuple(
+            sorted(
+                m
+                for m in roles.candidates(approval.role)
+                if m.casefold() != author and m.casefold() not in folded
+            )
+        )
         failures.append(
             f"{approval.role}: {len(have)} of {approval.count} approvals"
             + (f" (could not resolve {', '.join(unresolved)})" if unresolved else "")
