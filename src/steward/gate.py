@@ -277,28 +277,37 @@ def run_gate(
     author: str | None = None,
     forge: Forge | None = None,
     proposal_number: int | None = None,
+    judge_commits: tuple[str, str] | None = None,
 ) -> GateRun:
     """Judge `head` against `base` (or a proposal of `forge`, whose branches and reviews are
-    read from it). Returns the verdict; never raises for missing evidence, only records it."""
+    read from it). Returns the verdict; never raises for missing evidence, only records it.
+
+    `judge_commits` (base, head) overrides which commits are judged while the proposal still
+    supplies author and reviews: a merge queue judges its own merge commit, but approvals are
+    given on the pull request's head."""
     proposal = None
     reviews = None
     reviews_error: str | None = "no proposal: approvals can only come from a forge's reviews"
+    approvals_on: str | None = None
     if forge is not None and proposal_number is not None:
         try:
             proposal = forge.get_proposal(proposal_number)
         except ForgeError as exc:
             raise StewardError(f"proposal #{proposal_number}: {exc}") from exc
         base, head, author = proposal.base_sha, proposal.head_sha, proposal.author
+        approvals_on = proposal.head_sha
         try:
             reviews = forge.list_reviews(proposal_number)
             reviews_error = None
         except ForgeError as exc:
             reviews_error = str(exc)
+    if judge_commits is not None:
+        base, head = judge_commits
     base_sha, head_sha = resolve(root, base), resolve(root, head)
     data = build_input(root, base_sha, head_sha)
     evidence = Evidence(
         author=author,
-        head_sha=head_sha if reviews is not None else None,
+        head_sha=(approvals_on or head_sha) if reviews is not None else None,
         reviews=reviews,
         reviews_error=reviews_error,
         artifacts=_artifact_checks(root, data),

@@ -110,6 +110,7 @@ def propose_promotion(
     commit = commit_blobs(root, base, files, message, branch)
     body = promotion_body(entry, to_stage, holders, model_entry, archived)
     try:
+        forge.publish(root, branch)
         proposal = forge.create_proposal(title, body, branch, base_branch, author)
     except BaseException:
         run_git(root, "update-ref", "-d", f"refs/heads/{branch}", commit)  # take the branch back

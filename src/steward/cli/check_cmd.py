@@ -7,7 +7,7 @@ import json
 import click
 
 from steward.check import CheckReport
-from steward.cli.main import Settings
+from steward.cli.settings import Settings
 from steward.registry import check_registry
 
 

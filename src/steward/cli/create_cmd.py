@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from steward.cli.main import Settings
 from steward.cli.options import parse_pairs
+from steward.cli.settings import Settings
 from steward.create import create_model
 from steward.entries import CARD_SECTIONS, RISK_CLASSES
 from steward.errors import UsageError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from steward.cli.main import Settings
+from steward.cli.settings import Settings
 from steward.scaffold import init_registry
 
 

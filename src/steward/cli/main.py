@@ -6,13 +6,13 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from steward import __version__
+from steward.cli.settings import Settings
 from steward.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -20,13 +20,6 @@ from steward.errors import (
     EXIT_USAGE,
     StewardError,
 )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Options of the `steward` group that every command may use."""
-
-    start: Path
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,12 +37,19 @@ class Settings:
     is_flag=True,
     help="On an unexpected error, print the full stack trace.",
 )
+@click.option(
+    "--github-token",
+    metavar="TOKEN",
+    help="Token for the GitHub forge [default: GITHUB_TOKEN, or a GitHub App from the env].",
+)
 @click.version_option(__version__, prog_name="steward")
 @click.pass_context
-def cli(ctx: click.Context, directory: Path, show_traceback: bool) -> None:
+def cli(
+    ctx: click.Context, directory: Path, show_traceback: bool, github_token: str | None
+) -> None:
     """Steward: a model registry governed through Git, DVC and pull requests."""
     del show_traceback  # `run` reads it (or STEWARD_TRACEBACK) before click parses anything
-    ctx.obj = Settings(start=directory)
+    ctx.obj = Settings(start=directory, github_token=github_token)
 
 
 def _register_commands() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from steward.cli.main import Settings
+from steward.actions import gate_in_actions, in_actions
+from steward.cli.settings import Settings
 from steward.entries import STAGES
 from steward.environment import current_login
 from steward.errors import UsageError
@@ -15,6 +16,7 @@ from steward.forge import open_forge
 from steward.gate import run_gate
 from steward.gate_report import render_markdown, render_text
 from steward.gitcmd import find_repo_root
+from steward.problems import printable
 from steward.promotion import merge_proposal, propose_promotion, review_proposal
 
 _AS_HELP = "Act as this GitHub login [default: STEWARD_LOGIN, the Actions actor, or the user]."
@@ -37,7 +39,12 @@ def promote(
     """
     root = find_repo_root(settings.start)
     result = propose_promotion(
-        root, open_forge(root), model, version, to_stage, login or current_login()
+        root,
+        open_forge(root, settings.github_token),
+        model,
+        version,
+        to_stage,
+        login or current_login(),
     )
     if as_json:
         data = {
@@ -74,7 +81,7 @@ def review(
         raise UsageError("give --approve or --request-changes")
     root = find_repo_root(settings.start)
     reviewer = login or current_login()
-    review_proposal(open_forge(root), proposal, reviewer, decision, message)  # type: ignore[arg-type]
+    review_proposal(open_forge(root, settings.github_token), proposal, reviewer, decision, message)  # type: ignore[arg-type]
     verb = "approved" if decision == "APPROVED" else "requested changes on"
     click.echo(f"{reviewer} {verb} proposal #{proposal}")
     return 0
@@ -101,15 +108,26 @@ def gate(
     as_json: bool,
     markdown: Path | None,
 ) -> int:
-    """Judge a proposed change by the base branch's policy; exit 0 if it may merge, 1 if not."""
+    """Judge a proposed change by the base branch's policy; exit 0 if it may merge, 1 if not.
+
+    With no arguments inside GitHub Actions it judges the event's pull request (pull_request,
+    pull_request_review, merge_group), writes the step summary and a sticky comment."""
     root = find_repo_root(settings.start)
-    if proposal is not None:
+    if proposal is None and not (base or head or author) and in_actions():
+        actions = gate_in_actions(root)
+        for warning in actions.warnings:
+            click.echo(f"warning: {printable(warning)}", err=True)
+        run, proposal = actions.run, actions.number
+    elif proposal is not None:
         if base or head or author:
             raise UsageError("give --proposal, or --base and --head, not both")
-        run = run_gate(root, "", "", forge=open_forge(root), proposal_number=proposal)
+        forge = open_forge(root, settings.github_token)
+        run = run_gate(root, "", "", forge=forge, proposal_number=proposal)
     else:
         if not (base and head):
-            raise UsageError("give --proposal N, or --base REV and --head REV")
+            raise UsageError(
+                "give --proposal N, or --base REV and --head REV (no arguments: inside Actions)"
+            )
         run = run_gate(root, base, head, author=author)
     verdict = run.verdict
     if markdown is not None:
@@ -127,7 +145,9 @@ def gate(
 def merge(settings: Settings, proposal: int, login: str | None) -> int:
     """Merge PROPOSAL if the gate passes on its current head; merging is the promotion."""
     root = find_repo_root(settings.start)
-    merged = merge_proposal(root, open_forge(root), proposal, login or current_login())
+    merged = merge_proposal(
+        root, open_forge(root, settings.github_token), proposal, login or current_login()
+    )
     click.echo(render_text(merged.run.verdict, proposal))
     click.echo(f"Merged proposal #{proposal} as {merged.commit[:12]}")
     return 0

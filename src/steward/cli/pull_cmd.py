@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from steward.cli.main import Settings
+from steward.cli.settings import Settings
 from steward.entries import STAGES
 from steward.errors import UsageError
 from steward.gitcmd import find_repo_root

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from steward import queries
-from steward.cli.main import Settings
+from steward.cli.settings import Settings
 from steward.entries import STAGES, VersionEntry, format_timestamp
 from steward.gitcmd import find_repo_root
 from steward.problems import Problem, printable

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from steward.cli.main import Settings
+from steward.cli.settings import Settings
 from steward.quickstart import run_quickstart
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from steward.cli.main import Settings
 from steward.cli.options import (
     parse_metric_value,
     parse_pairs,
@@ -17,6 +16,7 @@ from steward.cli.options import (
     read_metrics_file,
     read_params_file,
 )
+from steward.cli.settings import Settings
 from steward.errors import UsageError
 from steward.gitcmd import find_repo_root
 from steward.registration import DatasetCitation, RegistrationRequest, register_version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from steward.cli.main import Settings
+from steward.cli.settings import Settings
 from steward.gitcmd import find_repo_root
 from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
 from steward.scaffold import write_schema_copies

@@ -280,6 +280,9 @@ class LocalForge:
                 record.comments.append(new)
             self._write_record(record)
 
+    def publish(self, root: Path, branch: str) -> None:
+        """Branches of this repository are already where the local forge reads them."""
+
     def teams(self) -> TeamResolver | None:
         """The local forge knows no teams: `@org/team` roles cannot be resolved here."""
         return None

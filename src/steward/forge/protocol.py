@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal, Protocol
 
 from steward.errors import StewardError
@@ -83,6 +84,11 @@ class Forge(Protocol):
     def comment(self, number: int, body: str, marker: str | None = None) -> None:
         """Add a comment; with `marker`, update the earlier comment holding it instead (a
         sticky comment, e.g. the gate's verdict)."""
+        ...
+
+    def publish(self, root: Path, branch: str) -> None:
+        """Make a local branch visible to the forge before a proposal names it (a push for a
+        hosted forge; nothing for the local one)."""
         ...
 
     def teams(self) -> TeamResolver | None:
