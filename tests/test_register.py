@@ -315,3 +315,34 @@ def test_create_command(repo: RegistryRepo, capsys: pytest.CaptureFixture[str]) 
     assert "'Bad_Name' is not a valid name" in capsys.readouterr().err
     assert run([*args[:3], "x", "--owner", "x", "--team", "t", "--card", "vibe=good"]) == 2
     assert "unknown card section vibe" in capsys.readouterr().err
+
+
+def test_register_as_a_pull_request_moves_nothing_but_a_branch(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    from steward.forge.local import LocalForge
+    from steward.gate import run_gate
+
+    forge = LocalForge(repo.root)
+    head, status = repo.head(), run_git(repo.root, "status", "--porcelain")
+    out = write_model_files(tmp_path / "out", b"weights for review")
+    result = register_version(
+        repo.root, request(out, metrics={"auc": 0.9}, created_by="ci-bot", pull_request=True),
+        forge=forge,
+    )  # fmt: skip
+    assert (result.version, result.proposal, result.branch) == (
+        "0.1.0",
+        1,
+        "steward/register/fraud-0.1.0",
+    )
+    assert (repo.head(), run_git(repo.root, "status", "--porcelain")) == (head, status)
+    assert not (repo.root / "registry/models/fraud/0.1.0").exists()
+    changed = run_git(repo.root, "show", "--name-only", "--format=", result.branch).split()
+    assert sorted(changed) == [
+        "registry/models/fraud/.gitignore",
+        "registry/models/fraud/0.1.0.dvc",
+        "registry/models/fraud/0.1.0.yaml",
+    ]
+    verdict = run_gate(repo.root, "", "", forge=forge, proposal_number=1).verdict
+    assert [r.status for r in verdict.rules if r.rule == "entries valid"] == ["passed"]
+    assert remote_object(repo.remote, hashlib.md5(b"weights for review").hexdigest()).is_file()

@@ -39,12 +39,15 @@ def register(
     duration_s: float | None = None,
     created_by: str | None = None,
     push: bool = False,
+    pull_request: bool = False,
 ) -> Registration:
     """Register `paths` as a new version of `model` in the registry repo at `repo`.
 
     Same as `steward register`: the artifact is hashed, pushed to the DVC default remote and
     committed with its entry at stage `development`; identical content returns the existing
-    version (`created` is False). `datasets` are `ID` or `ID@VERSION`. Raises StewardError
+    version (`created` is False). `datasets` are `ID` or `ID@VERSION`. With `pull_request`,
+    the version is committed on a new branch with a proposal (pull request) instead of on the
+    current branch; `proposal` and `branch` of the result say which. Raises StewardError
     subclasses on failure, leaving the repository as it was.
     """
     from steward.gitcmd import find_repo_root
@@ -65,5 +68,6 @@ def register(
         duration_s=duration_s,
         created_by=created_by,
         push=push,
+        pull_request=pull_request,
     )
     return register_version(find_repo_root(Path(repo)), request)

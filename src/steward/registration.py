@@ -32,9 +32,14 @@ from steward.entries import DatasetEntry, DatasetRef, ModelEntry, VersionEntry
 from steward.entryfiles import render_entry
 from steward.environment import capture_environment, ci_run_url, code_reference, current_login
 from steward.errors import StewardError, UsageError
+from steward.forge import open_forge
+from steward.forge.protocol import Forge
 from steward.gitcmd import (
+    CatFile,
     PushRejected,
+    commit_blobs,
     commit_files,
+    current_branch,
     fetch,
     head_commit,
     is_ancestor,
@@ -103,6 +108,9 @@ class RegistrationRequest:
     created_by: str | None = None
     push: bool = False
     show_progress: bool = False
+    # Instead of committing to the current branch: a branch and a proposal (pull request) for it,
+    # for registries whose main branch only takes reviewed changes. Nothing in the work tree moves.
+    pull_request: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,8 @@ class Registration:
     md5: str
     commit: str | None
     pushed: bool
+    proposal: int | None = None
+    branch: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +136,8 @@ class Registration:
             "md5": self.md5,
             "commit": self.commit,
             "pushed": self.pushed,
+            "proposal": self.proposal,
+            "branch": self.branch,
         }
 
 
@@ -141,6 +153,7 @@ def register_version(
     request: RegistrationRequest,
     clock: Clock = _utc_now,
     training_code_dir: Path | None = None,
+    forge: Forge | None = None,
 ) -> Registration:
     """Register `request.sources` as a new version of `request.model` in the repo at `root`."""
     _check_request(request)
@@ -158,6 +171,8 @@ def register_version(
         added = store.add_to_cache(digest)
         try:
             store.push(digest, show_progress=request.show_progress)
+            if request.pull_request:
+                return attempt.propose(forge or open_forge(root))
             registration = attempt.write_and_commit(store)
         except BaseException:
             store.remove_from_cache(added)
@@ -399,6 +414,51 @@ class _Attempt:
         self.base = commit
         refresh_index(self.root, paths)
         return Registration(model, version, True, entry_path, self.digest.md5, commit, False)
+
+    def propose(self, forge: Forge) -> Registration:
+        """Commit the entry, pointer and `.gitignore` line on a new branch (no work tree change),
+        publish it and open a proposal; the gate judges it like any other change."""
+        model, version = self.request.model, self.version
+        entry_path = layout.version_path(model, version)
+        gitignore_path = f"{layout.MODELS_DIR}/{model}/.gitignore"
+        with CatFile(self.root) as cat:
+            old = (cat.read_optional(f"{self.base}:{gitignore_path}") or b"").decode("utf-8")
+        lines = [line for line in old.splitlines() if line]
+        if f"/{version}" not in lines:
+            lines.append(f"/{version}")
+        files = {
+            entry_path: render_entry(Kind.VERSION, entry_path, self.entry()).encode("utf-8"),
+            layout.pointer_path(model, version): _pointer_text(self.digest, version).encode(),
+            gitignore_path: ("\n".join(lines) + "\n").encode(),
+        }
+        base_branch = current_branch(self.root)
+        branch = f"steward/register/{model}-{version}"
+        message = _commit_message(model, version, self.digest)
+        commit = commit_blobs(self.root, self.base, files, message, branch)
+        try:
+            forge.publish(self.root, branch)
+            proposal = forge.create_proposal(
+                f"Register {model} {version}",
+                f"Registers **{model} {version}** (artifact `{self.digest.md5}`, "
+                f"{len(self.digest.files)} files, {self.digest.size} bytes) at `development`.\n",
+                branch,
+                base_branch,
+                self.request.created_by or current_login(),
+            )
+        except BaseException:
+            run_git(self.root, "update-ref", "-d", f"refs/heads/{branch}", commit)
+            raise
+        return Registration(
+            model,
+            version,
+            True,
+            entry_path,
+            self.digest.md5,
+            commit,
+            False,
+            proposal.number,
+            branch,
+        )
 
     def move_onto(self, tip: str) -> None:
         """After a rejected push: drop our commit and stand on the remote's tip instead."""

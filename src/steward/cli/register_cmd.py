@@ -18,6 +18,7 @@ from steward.cli.options import (
 )
 from steward.cli.settings import Settings
 from steward.errors import UsageError
+from steward.forge import open_forge
 from steward.gitcmd import find_repo_root
 from steward.registration import DatasetCitation, RegistrationRequest, register_version
 from steward.semver import BUMPS
@@ -57,6 +58,12 @@ from steward.semver import BUMPS
 @click.option("--format", "artifact_format", help="Artifact format [default: from the files].")
 @click.option("--as", "login", metavar="LOGIN", help="Who registers [default: from the env].")
 @click.option("--push", is_flag=True, help="Push the commit to the git remote, retrying on races.")
+@click.option(
+    "--pr",
+    "pull_request",
+    is_flag=True,
+    help="Commit on a new branch and open a pull request for it instead (nothing else moves).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def register(
@@ -76,6 +83,7 @@ def register(
     artifact_format: str | None,
     login: str | None,
     push: bool,
+    pull_request: bool,
     as_json: bool,
 ) -> int:
     """Register PATHS (files or a directory) as a new version of MODEL.
@@ -86,6 +94,8 @@ def register(
     """
     if version is not None and bump is not None:
         raise UsageError("give --version or --bump, not both")
+    if push and pull_request:
+        raise UsageError("give --push or --pr, not both: a pull request is pushed anyway")
     metric_values = read_metrics_file(metrics_file) if metrics_file else {}
     for name, text in parse_pairs(metrics, "metric").items():
         metric_values[name] = parse_metric_value(name, text)
@@ -107,10 +117,18 @@ def register(
         created_by=login,
         push=push,
         show_progress=sys.stderr.isatty() and not as_json,
+        pull_request=pull_request,
     )
-    result = register_version(find_repo_root(settings.start), request)
+    root = find_repo_root(settings.start)
+    forge = open_forge(root, settings.github_token) if pull_request else None
+    result = register_version(root, request, forge=forge)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
+    elif result.proposal is not None:
+        click.echo(
+            f"Proposed {result.model} {result.version} for registration: proposal "
+            f"#{result.proposal} (branch {result.branch})"
+        )
     elif result.created:
         pushed = ", pushed" if result.pushed else ""
         click.echo(
