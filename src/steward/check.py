@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from steward import layout
+from steward.codeowners import CODEOWNERS_PATH, render_codeowners
 from steward.dvcfile import DvcPointer
 from steward.entries import ModelEntry, VersionEntry
 from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
@@ -88,6 +89,7 @@ def check_snapshot(snapshot: Snapshot) -> CheckReport:
     try:
         for file in files:
             problems.extend(_read_file(snapshot, file, registry))
+        problems.extend(_codeowners_rule(snapshot, registry))
     finally:
         snapshot.close()
     problems.extend(_path_agreement(registry))
@@ -347,6 +349,28 @@ def _single_stage_rule(registry: _Registry, policy: Policy) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _codeowners_rule(snapshot: Snapshot, registry: _Registry) -> list[Problem]:
+    """A CODEOWNERS file, where there is one, must be what `steward codeowners` writes now."""
+    existing = snapshot.read_path(CODEOWNERS_PATH)
+    policy: Policy | None = _valid(registry.policy)
+    if existing is None or policy is None:
+        return []
+    models = {name: parsed.entry for name, parsed in registry.models.items()}
+    if any(entry is None for entry in models.values()):
+        return []  # the broken model is reported already; the file cannot be judged yet
+    if existing.decode("utf-8", "replace") != render_codeowners(policy, models):
+        return [
+            Problem(
+                CODEOWNERS_PATH,
+                None,
+                "",
+                "is stale: it does not match the policy and the models' owners; run "
+                "`steward codeowners`",
+            )
+        ]
+    return []
 
 
 def _team_rules(registry: _Registry) -> list[Problem]:

@@ -41,6 +41,10 @@ class Snapshot(Protocol):
 
     def read(self, file: TreeFile) -> bytes: ...
 
+    def read_path(self, path: str) -> bytes | None:
+        """A file outside the checked roots (e.g. `.github/CODEOWNERS`), or None."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -86,6 +90,10 @@ class WorktreeSnapshot:
 
     def read(self, file: TreeFile) -> bytes:
         return (self.root / file.path).read_bytes()
+
+    def read_path(self, path: str) -> bytes | None:
+        target = self.root / path
+        return target.read_bytes() if target.is_file() and not target.is_symlink() else None
 
     def close(self) -> None:
         """Nothing to release: files are opened one at a time."""
@@ -143,6 +151,11 @@ class GitSnapshot:
         if self._cat is None:
             self._cat = CatFile(self.root)
         return self._cat.read(file.oid)
+
+    def read_path(self, path: str) -> bytes | None:
+        if self._cat is None:
+            self._cat = CatFile(self.root)
+        return self._cat.read_optional(f"{self._tree_id()}:{path}")
 
     def close(self) -> None:
         if self._cat is not None:

@@ -56,6 +56,7 @@ def _register_commands() -> None:
     from steward.cli import (
         check_cmd,
         create_cmd,
+        github_cmd,
         init_cmd,
         promote_cmd,
         pull_cmd,
@@ -80,6 +81,8 @@ def _register_commands() -> None:
     cli.add_command(query_cmd.list_versions)
     cli.add_command(query_cmd.show)
     cli.add_command(query_cmd.which)
+    cli.add_command(github_cmd.codeowners)
+    cli.add_command(github_cmd.github)
 
 
 _register_commands()
