@@ -127,3 +127,15 @@ def test_init_reports_file_system_errors_as_errors(
     blocker.write_text("x")
     assert run(["init", str(blocker / "reg")]) == 1
     assert "error: could not create the registry" in capsys.readouterr().err
+
+
+def test_init_writes_the_gate_and_apply_workflows_pinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STEWARD_SPEC", "steward==9.9.9")
+    root = init_registry(tmp_path / "reg").root
+    gate = (root / ".github/workflows/gate.yml").read_text()
+    assert 'STEWARD_SPEC: "steward==9.9.9"' in gate
+    assert "__STEWARD_SPEC__" not in gate
+    assert "\n  pull_request_target:" not in gate and "\n  pull_request:" in gate
+    assert ".github/workflows/apply.yml" in run_git(root, "ls-files")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from steward import layout
+from steward import __version__, layout
 from steward.dvcio import import_dvc_repo
 from steward.errors import StewardError
 from steward.gitcmd import commit_all, run_git
@@ -118,6 +119,25 @@ def _write_files(root: Path, remote_url: str) -> None:
     readme = template("README.md").format(name=root.name, remote=remote_url)
     (root / "README.md").write_text(readme, encoding="utf-8")
     write_schema_copies(root)
+    write_workflows(root)
+
+
+def steward_spec() -> str:
+    """What the registry's workflows install to judge: this Steward, unless STEWARD_SPEC says."""
+    return os.environ.get("STEWARD_SPEC") or f"steward=={__version__}"
+
+
+def write_workflows(root: Path) -> list[Path]:
+    """The gate and apply workflows, with the Steward they install pinned."""
+    written = []
+    directory = resources.files("steward") / "templates" / "workflows"
+    for name in ("gate.yml", "apply.yml"):
+        text = (directory / name).read_text("utf-8").replace("__STEWARD_SPEC__", steward_spec())
+        path = root / ".github" / "workflows" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def _undo(root: Path, created: Path | None, created_remote: Path | None) -> None:
