@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+# The fake GitHub's fixtures (`github`, `github_client`) for every test module.
+pytest_plugins = ["tests.github_fixtures"]
+
 _FIGURES: list[str] = []
 
 

@@ -1,0 +1,292 @@
+"""The GitHub forge and `steward gate` in Actions, against the project's fake GitHub (whose every
+response is checked against GitHub's OpenAPI description) and GitHub's example webhook payloads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from steward.actions import gate_in_actions
+from steward.forge.github import GATE_MARKER, GitHubForge, GitHubSettings
+from steward.gate import run_gate
+from steward.gitcmd import merge_tree
+from steward.promotion import propose_promotion
+from tests.builders import run_git
+from tests.github_api import FakeGitHub
+from tests.github_api.webhooks import event_for_pull, example
+from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
+
+REPO = "acme/registry"
+
+
+@dataclass
+class Waits:
+    """An injected clock and sleep: sleeping moves the clock, nobody waits."""
+
+    now: float = 1_800_000_000.0
+    slept: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@dataclass
+class Setup:
+    pr: PromotionRepo
+    github: FakeGitHub
+    forge: GitHubForge
+    waits: Waits
+    number: int
+    head: str
+    base: str
+
+
+def mirror(pr: PromotionRepo, server: FakeGitHub, branch: str, author: str, title: str) -> int:
+    """Put the local repository's main and `branch` on the fake GitHub, and a pull request."""
+    if REPO not in [r.full_name for r in server.state.repos.values()]:
+        server.add_repo(REPO, default_branch="main")
+    server.set_head(REPO, "main", run_git(pr.root, "rev-parse", "main").strip())
+    head = run_git(pr.root, "rev-parse", branch).strip()
+    return server.add_pull(REPO, title=title, user=author, head=branch, head_sha=head).number
+
+
+def forge_for(server: FakeGitHub, waits: Waits, token: str | None = None) -> GitHubForge:
+    settings = GitHubSettings(REPO, token=token or server.token, api_url=server.base_url)
+    return GitHubForge(settings, clock=waits.clock, sleep=waits.sleep, seconds_between_writes=None)
+
+
+def setup(tmp_path: Path, server: FakeGitHub, policy: str = POLICY) -> Setup:
+    pr = make_promotion_repo(tmp_path, policy)
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    number = mirror(pr, server, promotion.branch, "dave", promotion.proposal.title)
+    waits = Waits()
+    base = run_git(pr.root, "rev-parse", "main").strip()
+    return Setup(pr, server, forge_for(server, waits), waits, number, promotion.commit, base)
+
+
+def judge(s: Setup) -> object:
+    return run_gate(s.pr.root, "", "", forge=s.forge, proposal_number=s.number).verdict
+
+
+def test_a_pull_request_is_read_and_judged(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    proposal = s.forge.get_proposal(s.number)
+    assert (proposal.author, proposal.head_sha, proposal.base_sha) == ("dave", s.head, s.base)
+    assert not judge(s).passed  # type: ignore[attr-defined]
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    assert judge(s).passed  # type: ignore[attr-defined]
+
+
+def test_an_approval_on_an_old_head_does_not_count(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    github.add_review(REPO, s.number, "carol", "APPROVED", commit_id=s.base)
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    assert verdict.approvers == ()  # type: ignore[attr-defined]
+
+
+def test_a_dismissed_review_does_not_count(tmp_path: Path, github: FakeGitHub) -> None:
+    from tests.github_fixtures import client_for
+
+    s = setup(tmp_path, github)
+    review = github.add_review(REPO, s.number, "carol", "APPROVED")
+    assert judge(s).passed  # type: ignore[attr-defined]
+    client = client_for(github)
+    client.get_repo(REPO).get_pull(s.number).get_review(review.id).dismiss("stale approval")
+    assert not judge(s).passed  # type: ignore[attr-defined]
+
+
+TEAM_POLICY = POLICY.replace("ml-engineer: [carol, dave]", 'ml-engineer: ["@acme/ml", dave]')
+
+
+def test_team_roles_count_only_active_members(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github, TEAM_POLICY)
+    github.add_team("acme", "ml")
+    github.set_membership("acme", "ml", "carol", state="pending")
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    github.set_membership("acme", "ml", "carol", state="active")
+    s.forge = forge_for(github, s.waits)  # a new run: memberships are cached per run
+    assert judge(s).passed  # type: ignore[attr-defined]
+
+
+def test_a_token_that_cannot_read_teams_fails_closed(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github, TEAM_POLICY)
+    github.add_team("acme", "ml")
+    github.set_membership("acme", "ml", "carol", state="active")
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    weak = github.add_token("actions-token", login="github-actions[bot]", can_read_teams=False)
+    s.forge = forge_for(github, s.waits, token=weak.value)
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    why = next(r.reason for r in verdict.rules if r.rule.startswith("approvals:"))  # type: ignore[attr-defined]
+    assert "could not resolve @acme/ml" in why
+    assert "the token cannot read team membership" in why
+
+
+def test_more_than_a_hundred_reviews_are_all_read(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    for i in range(120):
+        github.add_review(REPO, s.number, f"bystander{i}", "COMMENTED", body=f"note {i}")
+    github.add_review(REPO, s.number, "carol", "APPROVED")  # on page 2
+    assert len(s.forge.list_reviews(s.number)) == 121
+    assert judge(s).passed  # type: ignore[attr-defined]
+
+
+def test_a_502_is_retried_then_the_gate_goes_on(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    github.fail_next("GET", r"/pulls/\d+/reviews$", 502)
+    assert judge(s).passed  # type: ignore[attr-defined]
+    assert s.waits.slept == [2.0]
+
+
+def test_a_rate_limit_waits_for_the_reset(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    github.fail_rate_limited("GET", r"/pulls/\d+/reviews$", reset=int(s.waits.now) + 30)
+    assert judge(s).passed  # type: ignore[attr-defined]
+    assert s.waits.slept == [31.0]
+
+
+def test_persistent_errors_fail_closed_naming_the_evidence(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    s = setup(tmp_path, github)
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    github.fail_next("GET", r"/pulls/\d+/reviews$", 503, times=10)
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    why = next(r.reason for r in verdict.rules if r.rule.startswith("approvals:"))  # type: ignore[attr-defined]
+    assert "reviews could not be read: GitHub: list the reviews of pull request #1: HTTP 503" in why
+
+
+def _actions_env(
+    tmp_path: Path, github: FakeGitHub, name: str, payload: dict[str, object]
+) -> dict[str, str]:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload))
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": name,
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": github.base_url,
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+    }
+
+
+def test_gate_in_actions_on_a_pull_request_event(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    env = _actions_env(tmp_path, github, "pull_request", event_for_pull(github, REPO, s.number))
+    result = gate_in_actions(s.pr.root, env, forge=s.forge)
+    assert not result.run.verdict.passed
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("## ❌ Steward gate failed for proposal #1")
+    comments = github.comments(REPO, s.number)
+    assert len(comments) == 1 and GATE_MARKER in comments[0].body
+    assert github.review_requests(REPO, s.number).users == ["carol"]
+    # The review event: the same sticky comment is updated, not a second one posted.
+    review = github.add_review(REPO, s.number, "carol", "APPROVED")
+    env = _actions_env(
+        tmp_path,
+        github,
+        "pull_request_review",
+        event_for_pull(
+            github, REPO, s.number, "pull_request_review", "submitted", review_id=review.id
+        ),
+    )
+    result = gate_in_actions(s.pr.root, env, forge=s.forge)
+    assert result.run.verdict.passed
+    comments = github.comments(REPO, s.number)
+    assert len(comments) == 1 and "✅ Steward gate passed" in comments[0].body
+
+
+def test_gate_in_actions_on_a_merge_group(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    tree = merge_tree(s.pr.root, s.base, s.head)
+    assert tree is not None
+    group = run_git(
+        s.pr.root, "commit-tree", tree, "-p", s.base, "-p", s.head, "-m", "merge queue"
+    ).strip()
+    payload = example(
+        "merge_group",
+        "checks_requested",
+        merge_group={
+            "head_sha": group,
+            "head_ref": f"refs/heads/gh-readonly-queue/main/pr-{s.number}-{s.head}",
+            "base_sha": s.base,
+            "base_ref": "refs/heads/main",
+        },
+    )
+    result = gate_in_actions(
+        s.pr.root, _actions_env(tmp_path, github, "merge_group", payload), forge=s.forge
+    )
+    assert result.run.verdict.passed
+    assert result.run.head == group  # the queue's commit is judged; approvals are on the PR head
+
+
+def test_shell_metacharacters_in_a_title_and_branch_are_only_text(
+    tmp_path: Path, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pr = make_promotion_repo(tmp_path)
+    evil = "feature/$(touch${IFS}pwned)`id`;echo"
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    run_git(pr.root, "branch", "-m", promotion.branch, evil)
+    number = mirror(pr, github, evil, "dave", '"; rm -rf / #$(touch pwned) `id`')
+    monkeypatch.chdir(tmp_path)
+    forge = forge_for(github, Waits())
+    env = _actions_env(tmp_path, github, "pull_request", event_for_pull(github, REPO, number))
+    result = gate_in_actions(pr.root, env, forge=forge)
+    assert not result.run.verdict.passed  # no approval yet; nothing else happened
+    assert not list(tmp_path.rglob("pwned")) and not list(pr.root.rglob("pwned"))
+    assert len(github.comments(REPO, number)) == 1
+
+
+def test_merge_on_github_names_the_judged_head(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    commit = s.forge.merge(
+        s.number, "dave", "Merge proposal #1\n\nSteward-Proposal: 1", expected_head=s.head
+    )
+    assert github.merges(REPO)[0].sha == commit
+    from steward.forge.protocol import ForgeError
+
+    other = mirror(s.pr, github, s.pr.forge.get_proposal(1).head_branch, "dave", "again")
+    with pytest.raises(ForgeError, match="HTTP 409"):
+        s.forge.merge(other, "dave", "m", expected_head="0" * 40)
+
+
+def test_github_setup_protects_the_branch(
+    tmp_path: Path,
+    github: FakeGitHub,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from steward.cli.main import run
+
+    s = setup(tmp_path, github)
+    monkeypatch.setenv("GITHUB_API_URL", github.base_url)
+    monkeypatch.setenv("GITHUB_TOKEN", github.token)
+    args = ["-C", str(s.pr.root), "github", "setup", "--repository", REPO]
+    assert run([*args, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "change required status check: [] -> [('gate', 15368)]" in out
+    assert "would change 9 setting(s) of acme/registry@main" in out
+    assert github.protection(REPO, "main") is None
+    assert run(args) == 0
+    protection = github.protection(REPO, "main")
+    assert protection is not None
+    assert protection["required_pull_request_reviews"]["require_last_push_approval"] is True
+    assert protection["enforce_admins"] is True
+    capsys.readouterr()
+    assert run(args) == 0
+    assert "changed 0 setting(s)" in capsys.readouterr().out
