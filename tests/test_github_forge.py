@@ -290,3 +290,37 @@ def test_github_setup_protects_the_branch(
     capsys.readouterr()
     assert run(args) == 0
     assert "changed 0 setting(s)" in capsys.readouterr().out
+
+
+def test_a_promotion_opens_a_pull_request_on_github(tmp_path: Path, github: FakeGitHub) -> None:
+    pr = make_promotion_repo(tmp_path)
+    github.add_repo(REPO, default_branch="main")
+    github.set_head(REPO, "main", run_git(pr.root, "rev-parse", "main").strip())
+    forge = forge_for(github, Waits())
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    github.set_head(REPO, promotion.branch, promotion.commit)  # what `publish` pushes
+    proposal = forge.create_proposal(
+        promotion.proposal.title, promotion.proposal.body, promotion.branch, "main", "dave"
+    )
+    assert (proposal.author, proposal.head_sha) == (github.login, promotion.commit)
+    assert "_Proposed by @dave through steward-bot._" in github.pull(REPO, proposal.number).body
+
+
+def test_steward_gate_with_no_arguments_in_actions(
+    tmp_path: Path,
+    github: FakeGitHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from steward.cli.main import run
+
+    s = setup(tmp_path, github)
+    env = _actions_env(tmp_path, github, "pull_request", event_for_pull(github, REPO, s.number))
+    for name, value in {**env, "GITHUB_TOKEN": github.token}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STEWARD_FORGE", "github")
+    assert run(["-C", str(s.pr.root), "gate"]) == 1
+    assert "gate FAILED for proposal #1" in capsys.readouterr().out
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    assert run(["-C", str(s.pr.root), "gate"]) == 0
+    assert len(github.comments(REPO, s.number)) == 1

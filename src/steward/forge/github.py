@@ -3,7 +3,8 @@
 Every call goes through `_call`, which retries what GitHub asks to be retried (5xx, primary and
 secondary rate limits, honouring `Retry-After` and `x-ratelimit-reset`) with an injectable clock
 and sleep, then fails closed with a `ForgeError` that names the evidence it could not read.
-PyGithub's own retry and throttling are off so that these rules are the only ones.
+PyGithub's own retry and throttling are off so that these rules are the only ones (Steward makes
+a handful of writes per run; a secondary limit it meets is retried like any other).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class GitHubForge:
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 5,
         max_wait: float = 300.0,
-        seconds_between_writes: float | None = 1.0,
+        seconds_between_writes: float | None = None,
     ) -> None:
         from github import Auth, Github
 
