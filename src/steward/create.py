@@ -14,7 +14,7 @@ from steward.errors import StewardError, UsageError
 from steward.gitcmd import commit_files, head_commit, refresh_index
 from steward.layout import Kind
 from steward.policy.spec import TeamExtension, compile_team_schemas, schema_violations
-from steward.problems import field_path
+from steward.problems import field_path, summarize_validation
 from steward.validate import read_entry
 
 
@@ -29,10 +29,7 @@ def create_model(root: Path, fields: dict[str, object]) -> Created:
     try:
         entry = ModelEntry.model_validate(fields)
     except ValidationError as exc:
-        details = "; ".join(
-            f"{field_path(tuple(error['loc']))}: {error['msg']}" for error in exc.errors()
-        )
-        raise UsageError(details) from None
+        raise UsageError(summarize_validation(exc)) from None
     relative = layout.model_path(entry.name)
     directory = root / relative
     if directory.parent.exists():

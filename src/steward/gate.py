@@ -30,7 +30,7 @@ from steward.policy.evaluate import (
     VersionFacts,
     evaluate,
 )
-from steward.policy.spec import Policy, TeamExtension
+from steward.policy.spec import Policy, TeamExtension, transition_rules
 from steward.problems import Problem
 from steward.semver import precedence
 from steward.tree import GitSnapshot
@@ -185,18 +185,13 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
                 counts[(change.model, stage)] = [
                     e.version for e in head_reader.versions(change.model) if e.stage == stage
                 ]
-    owners = {}
-    with CatFile(root) as cat:
-        for name in {
-            *changes.datasets_created,
-            *(e.name for e in changes.edits if e.kind is Kind.DATASET),
-        }:
+        owners = {}
+        edited = (e.name for e in changes.edits if e.kind is Kind.DATASET)
+        for name in {*changes.datasets_created, *edited}:
             path = layout.dataset_path(name)
-            entry = _Reader(root, base_tip, cat).entry(Kind.DATASET, path) or _Reader(
-                root, head, cat
-            ).entry(Kind.DATASET, path)
-            if entry is not None:
-                owners[name] = entry.owner
+            dataset = base.entry(Kind.DATASET, path) or head_reader.entry(Kind.DATASET, path)
+            if dataset is not None:
+                owners[name] = dataset.owner  # the base's owner decides who may edit it
     return GateInput(
         changes=changes,
         dataset_owners=owners,
@@ -226,11 +221,8 @@ def _artifact_checks(root: Path, data: GateInput) -> dict[tuple[str, str], Artif
     for change in data.changes.stage_changes:
         model = data.models.get(change.model)
         pair = (change.from_stage, change.to_stage)
-        transitions = [t for t in policy.transitions if (t.from_, t.to) == pair]
-        team = data.teams.get(model.team) if model else None
-        if team is not None:
-            transitions += [t for t in team.transitions if (t.from_, t.to) == pair]
-        if any(t.gates.artifact_available for t in transitions):
+        central, extra = transition_rules(policy, data.teams, model.team if model else None, pair)
+        if any(t.gates.artifact_available for t in ([central] if central else []) + extra):
             needed.append(change)
     if not needed:
         return {}

@@ -199,6 +199,14 @@ def message_for(error: ErrorDetails, loaded: Loaded | None, model: type[BaseMode
     return error["msg"]
 
 
+def summarize_validation(exc: ValidationError, prefix: Loc = ()) -> str:
+    """One line for errors in values built in code (options, API arguments), not read from a
+    file: `field.path: message; ...`."""
+    return "; ".join(
+        f"{field_path((*prefix, *error['loc']))}: {error['msg']}" for error in exc.errors()
+    )
+
+
 def problems_from_validation(
     path: str, loaded: Loaded | None, exc: ValidationError, model: type[BaseModel]
 ) -> list[Problem]:

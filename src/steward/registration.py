@@ -52,7 +52,7 @@ from steward.hashing import ArtifactDigest, digest_sources
 from steward.layout import Kind
 from steward.names import MetricName, Name
 from steward.policy.spec import TeamExtension, compile_team_schemas, schema_violations
-from steward.problems import field_path
+from steward.problems import field_path, summarize_validation
 from steward.semver import Bump, bump, highest, precedence, require_version
 from steward.validate import EntryError, read_entry
 
@@ -221,10 +221,7 @@ def _check_request(request: RegistrationRequest) -> None:
         try:
             adapter.validate_python(value, strict=True)
         except ValidationError as exc:
-            details = "; ".join(
-                f"{field_path((label, *error['loc']))}: {error['msg']}" for error in exc.errors()
-            )
-            raise UsageError(details) from None
+            raise UsageError(summarize_validation(exc, (label,))) from None
     if request.version is not None:
         require_version(request.version)
 
@@ -378,9 +375,7 @@ class _Attempt:
         try:
             return VersionEntry.model_validate({k: v for k, v in data.items() if v is not None})
         except ValidationError as exc:
-            details = "; ".join(
-                f"{field_path(tuple(error['loc']))}: {error['msg']}" for error in exc.errors()
-            )
+            details = summarize_validation(exc)
             raise UsageError(f"the version entry would be invalid: {details}") from None
 
     def check_against_team(self, validator: Any) -> None:

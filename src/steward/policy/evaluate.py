@@ -17,7 +17,14 @@ from typing import Literal
 
 from steward.changes import ChangeSet, StageChange
 from steward.forge.protocol import Review, TeamResolver
-from steward.policy.spec import Approval, Gates, MetricGate, Policy, TeamExtension, Transition
+from steward.policy.spec import (
+    Approval,
+    Gates,
+    MetricGate,
+    Policy,
+    TeamExtension,
+    transition_rules,
+)
 from steward.problems import Problem
 
 RuleStatus = Literal["passed", "failed", "not applicable"]
@@ -258,15 +265,6 @@ def _condition_applies(
     )
 
 
-def _merged_rules(
-    policy: Policy, teams: dict[str, TeamExtension], team: str | None, pair: tuple[str, str]
-) -> tuple[Transition | None, list[Transition]]:
-    central = next((t for t in policy.transitions if (t.from_, t.to) == pair), None)
-    extension = teams.get(team) if team else None
-    extra = [t for t in extension.transitions if (t.from_, t.to) == pair] if extension else []
-    return central, extra
-
-
 # --- the rules ----------------------------------------------------------------------------
 
 
@@ -416,7 +414,7 @@ def _gates(
 ) -> tuple[RuleResult, list[MetricDelta]]:
     name = f"gates: {_transition_name(change)}"
     model = data.models.get(change.model)
-    central, extra = _merged_rules(
+    central, extra = transition_rules(
         policy, data.teams, model.team if model else None, (change.from_stage, change.to_stage)
     )
     if central is None:
@@ -643,7 +641,7 @@ def _transition_approvals(
     subject = _transition_name(change)
     name = f"approvals: {subject}"
     model = data.models.get(change.model)
-    central, extra = _merged_rules(
+    central, extra = transition_rules(
         policy, data.teams, model.team if model else None, (change.from_stage, change.to_stage)
     )
     if central is None:

@@ -224,6 +224,17 @@ def team_problems(team: TeamExtension, policy: Policy | None) -> list[tuple[Loc,
     return problems
 
 
+def transition_rules(
+    policy: Policy, teams: dict[str, TeamExtension], team: str | None, pair: tuple[str, str]
+) -> tuple[Transition | None, list[Transition]]:
+    """The central policy's transition for `pair` (None if it has none: the change is not
+    allowed), and what the model's team extension adds to it."""
+    central = next((t for t in policy.transitions if (t.from_, t.to) == pair), None)
+    extension = teams.get(team) if team else None
+    extra = [t for t in extension.transitions if (t.from_, t.to) == pair] if extension else []
+    return central, extra
+
+
 def compile_team_schemas(team: TeamExtension) -> dict[str, Draft202012Validator]:
     """The team's JSON Schemas by entry kind ('model', 'version'), ready to validate entries."""
     return {
