@@ -279,7 +279,7 @@ def test_github_setup_protects_the_branch(
     args = ["-C", str(s.pr.root), "github", "setup", "--repository", REPO]
     assert run([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "change required status check: [] -> [('gate', 15368)]" in out
+    assert "change required status checks: [] -> [('gate', 15368)]" in out
     assert "would change 9 setting(s) of acme/registry@main" in out
     assert github.protection(REPO, "main") is None
     assert run(args) == 0
@@ -324,3 +324,92 @@ def test_steward_gate_with_no_arguments_in_actions(
     github.add_review(REPO, s.number, "carol", "APPROVED")
     assert run(["-C", str(s.pr.root), "gate"]) == 0
     assert len(github.comments(REPO, s.number)) == 1
+
+
+def test_setup_never_weakens_existing_rules_and_removes_bypasses(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    from steward.github_setup import setup_branch
+
+    s = setup(tmp_path, github)
+    s.forge.request(
+        "PUT",
+        f"/repos/{REPO}/branches/main/protection",
+        {
+            "required_status_checks": {"strict": False, "checks": [{"context": "ci"}]},
+            "enforce_admins": False,
+            "required_pull_request_reviews": {
+                "required_approving_review_count": 2,
+                "bypass_pull_request_allowances": {"users": ["mallory"]},
+            },
+            "restrictions": None,
+            "required_linear_history": True,
+        },
+    )
+    branch, planned = setup_branch(s.forge, None, "gate")
+    assert branch == "main"
+    stored = github.protection(REPO, "main")
+    assert stored is not None
+    contexts = {c["context"] for c in stored["required_status_checks"]["checks"]}
+    assert contexts == {"ci", "gate"}
+    reviews = stored["required_pull_request_reviews"]
+    assert reviews["required_approving_review_count"] == 2  # not lowered to 1
+    assert reviews["bypass_pull_request_allowances"] == {"users": [], "teams": [], "apps": []}
+    assert stored["required_linear_history"] is True
+    assert any(p.name == "who may bypass reviews" and p.changes for p in planned)
+
+
+def test_the_gate_judges_only_open_pull_requests_into_the_default_branch(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    from steward.errors import StewardError
+
+    s = setup(tmp_path, github)
+    github.set_head(REPO, "scratch", s.base)
+    pull = github.pull(REPO, s.number)
+    pull.base_ref = "scratch"  # retargeted to a branch with another policy
+    env = _actions_env(tmp_path, github, "pull_request", event_for_pull(github, REPO, s.number))
+    with pytest.raises(StewardError, match="targets 'scratch'; the gate judges changes to main"):
+        gate_in_actions(s.pr.root, env, forge=s.forge)
+
+
+def test_an_event_about_an_older_head_is_superseded(tmp_path: Path, github: FakeGitHub) -> None:
+    from steward.errors import StewardError
+
+    s = setup(tmp_path, github)
+    payload = event_for_pull(github, REPO, s.number)
+    payload["pull_request"]["head"]["sha"] = s.base  # the event was about an earlier push
+    env = _actions_env(tmp_path, github, "pull_request", payload)
+    with pytest.raises(StewardError, match="has moved on"):
+        gate_in_actions(s.pr.root, env, forge=s.forge)
+
+
+def test_the_person_a_bot_proposed_for_cannot_approve(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    pull = github.pull(REPO, s.number)
+    pull.user = github.login
+    pull.body = "Promote fraud.\n_Proposed by @carol through steward-bot._\n"
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    github.add_review(REPO, s.number, github.login, "APPROVED")
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    assert verdict.approvers == ()  # type: ignore[attr-defined]
+    github.add_review(REPO, s.number, "dave", "APPROVED")
+    assert judge(s).passed  # type: ignore[attr-defined]
+
+
+def test_the_sticky_comment_is_only_ever_our_own(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    github.add_comment(REPO, s.number, f"{GATE_MARKER}\n✅ passed (forged)", user="dave")
+    s.forge.comment(s.number, "the real verdict", marker=GATE_MARKER)
+    bodies = [(c.user, c.body) for c in github.comments(REPO, s.number)]
+    assert ("dave", f"{GATE_MARKER}\n✅ passed (forged)") in bodies
+    assert (github.login, f"{GATE_MARKER}\nthe real verdict") in bodies
+
+
+def test_a_misspelt_team_fails_closed_with_a_reason(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github, TEAM_POLICY)  # @acme/ml is never created
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    verdict = judge(s)
+    why = next(r.reason for r in verdict.rules if r.rule.startswith("approvals:"))  # type: ignore[attr-defined]
+    assert "could not resolve @acme/ml" in why

@@ -27,7 +27,8 @@ from steward.gate import GateRun, run_gate
 from steward.gate_report import render_markdown
 
 SUPPORTED_EVENTS = ("pull_request", "pull_request_review", "merge_group")
-_QUEUE_REF = re.compile(r"^refs/heads/gh-readonly-queue/.+/pr-(\d+)-[0-9a-f]{40}$")
+_QUEUE_REF = re.compile(r"^refs/heads/gh-readonly-queue/.+/pr-(\d+)-([0-9a-f]{40})$")
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 @dataclass
@@ -58,26 +59,52 @@ def _event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     return name, payload
 
 
-def _pull_number(name: str, payload: dict[str, Any]) -> tuple[int, tuple[str, str] | None]:
-    """The pull request to judge, and for a merge queue the (base, head) commits it built."""
+@dataclass(frozen=True)
+class _Target:
+    number: int
+    event_head: str  # the pull request's head the event is about
+    judge_commits: tuple[str, str] | None  # a merge queue's (base, merge commit)
+
+
+def _sha(value: object, what: str) -> str:
+    if not isinstance(value, str) or not _SHA.fullmatch(value):
+        raise StewardError(f"the event's {what} is not a commit id: {value!r}")
+    return value
+
+
+def _target(name: str, payload: dict[str, Any]) -> _Target:
+    """The pull request to judge, the head the event is about, and a merge queue's commits."""
     if name == "merge_group":
-        group = payload.get("merge_group") or {}
+        found = payload.get("merge_group")
+        group: dict[str, Any] = found if isinstance(found, dict) else {}
         match = _QUEUE_REF.match(str(group.get("head_ref", "")))
         if match is None:
-            raise StewardError(
-                f"cannot tell the pull request of merge group {group.get('head_ref')}"
-            )
-        return int(match.group(1)), (str(group["base_sha"]), str(group["head_sha"]))
-    pull = payload.get("pull_request") or {}
+            ref = group.get("head_ref")
+            raise StewardError(f"cannot tell the pull request of merge group {ref!r}")
+        commits = (_sha(group.get("base_sha"), "base_sha"), _sha(group.get("head_sha"), "head_sha"))
+        return _Target(int(match.group(1)), match.group(2), commits)
+    found = payload.get("pull_request")
+    pull: dict[str, Any] = found if isinstance(found, dict) else {}
     number = pull.get("number")
     if not isinstance(number, int):
         raise StewardError("the event has no pull request number")
-    return number, None
+    head = pull.get("head")
+    head_sha = head.get("sha") if isinstance(head, dict) else None
+    return _Target(number, _sha(head_sha, "pull_request.head.sha"), None)
+
+
+def _protected_branches(env: Mapping[str, str], forge: GitHubForge) -> set[str]:
+    configured = env.get("STEWARD_PROTECTED_BRANCHES", "")
+    names = {name.strip() for name in configured.split(",") if name.strip()}
+    return names or {forge.default_branch()}
 
 
 def ensure_commits(root: Path, shas: list[str], token: str | None) -> None:
     """Fetch commits the checkout lacks (the head of a pull request, a merge queue's commit).
     The token goes to git through the environment, never the command line."""
+    for sha in shas:
+        if not _SHA.fullmatch(sha):
+            raise StewardError(f"not a commit id: {sha!r}")
     missing = [sha for sha in shas if not _has_commit(root, sha)]
     if not missing:
         return
@@ -116,10 +143,26 @@ def gate_in_actions(
 ) -> ActionsGate:
     env = os.environ if env is None else env
     name, payload = _event(env)
-    number, judge_commits = _pull_number(name, payload)
+    target = _target(name, payload)
+    number, judge_commits = target.number, target.judge_commits
     if forge is None:
         forge = GitHubForge(GitHubSettings.from_environment(env.get("GITHUB_REPOSITORY")))
     proposal = forge.get_proposal(number)
+    # A pass is only worth something for the branch whose policy judged it: a pull request into
+    # another branch (with a looser policy) must not carry its check over when retargeted.
+    protected = _protected_branches(env, forge)
+    if proposal.base_branch not in protected:
+        raise StewardError(
+            f"pull request #{number} targets {proposal.base_branch!r}; the gate judges changes "
+            f"to {', '.join(sorted(protected))} only (STEWARD_PROTECTED_BRANCHES)"
+        )
+    if proposal.state != "open":
+        raise StewardError(f"pull request #{number} is {proposal.state}: nothing to judge")
+    if proposal.head_sha != target.event_head:
+        raise StewardError(
+            f"pull request #{number} has moved on from {target.event_head[:12]} to "
+            f"{proposal.head_sha[:12]}: the run for the newer head judges it"
+        )
     wanted = [proposal.base_sha, proposal.head_sha, *(judge_commits or ())]
     ensure_commits(root, wanted, forge.settings.token)
     run = run_gate(root, "", "", forge=forge, proposal_number=number, judge_commits=judge_commits)
@@ -143,10 +186,13 @@ def _request_reviewers(
 ) -> None:
     logins: set[str] = set()
     teams: set[str] = set()
+    owner = forge.settings.repository.split("/")[0].casefold()
     for missing in run.verdict.missing_approvals:
         for candidate in missing.candidates:
             if candidate.startswith("@"):
-                teams.add(candidate.rsplit("/", 1)[-1])
+                org, _, slug = candidate[1:].partition("/")
+                if org.casefold() == owner:  # GitHub asks only teams of the repository's org
+                    teams.add(slug)
             elif candidate.casefold() != author.casefold():
                 logins.add(candidate)
     if not logins and not teams:

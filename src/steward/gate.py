@@ -304,5 +304,6 @@ def run_gate(
         reviews_error=reviews_error,
         artifacts=_artifact_checks(root, data),
         teams=forge.teams() if forge is not None else None,
+        not_reviewers=proposal.not_reviewers if proposal is not None else (),
     )
     return GateRun(evaluate(data, evidence), base_sha, head_sha, proposal)

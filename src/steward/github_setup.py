@@ -27,24 +27,49 @@ class Setting:
         return self.current != self.wanted
 
 
-def desired_protection(check: str, approvals: int) -> dict[str, Any]:
-    """The body of PUT /repos/{owner}/{repo}/branches/{branch}/protection."""
-    return {
+def _enabled(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key)
+    return bool(value.get("enabled")) if isinstance(value, dict) else bool(value)
+
+
+def desired_protection(
+    check: str, approvals: int, current: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The body of PUT /repos/{owner}/{repo}/branches/{branch}/protection: ours, merged into what
+    the branch already has, so that setting up the gate never weakens another rule (other
+    required checks stay, a higher approval count stays, linear history and conversation
+    resolution stay on) — except bypass lists, which are emptied: nobody bypasses the gate."""
+    current = current or {}
+    status = current.get("required_status_checks") or {}
+    checks = [
+        {"context": c["context"], "app_id": c.get("app_id")}
+        for c in status.get("checks") or []
+        if c.get("context") != check
+    ]
+    reviews = current.get("required_pull_request_reviews") or {}
+    body: dict[str, Any] = {
         "required_status_checks": {
             "strict": True,
-            "checks": [{"context": check, "app_id": GITHUB_ACTIONS_APP_ID}],
+            "checks": [*checks, {"context": check, "app_id": GITHUB_ACTIONS_APP_ID}],
         },
         "enforce_admins": True,
         "required_pull_request_reviews": {
             "dismiss_stale_reviews": True,
             "require_code_owner_reviews": True,
-            "required_approving_review_count": approvals,
+            "required_approving_review_count": max(
+                approvals, int(reviews.get("required_approving_review_count") or 0)
+            ),
             "require_last_push_approval": True,
+            "bypass_pull_request_allowances": {"users": [], "teams": [], "apps": []},
         },
         "restrictions": None,
         "allow_force_pushes": False,
         "allow_deletions": False,
     }
+    for key in ("required_linear_history", "required_conversation_resolution"):
+        if _enabled(current, key):
+            body[key] = True
+    return body
 
 
 def _current(data: dict[str, Any] | None) -> dict[str, object]:
@@ -52,14 +77,20 @@ def _current(data: dict[str, Any] | None) -> dict[str, object]:
     data = data or {}
     checks = (data.get("required_status_checks") or {}).get("checks") or []
     reviews = data.get("required_pull_request_reviews") or {}
+    bypass = reviews.get("bypass_pull_request_allowances") or {}
     return {
-        "required status check": sorted((c.get("context"), c.get("app_id")) for c in checks),
+        "required status checks": sorted((c.get("context"), c.get("app_id")) for c in checks),
         "branch must be up to date": (data.get("required_status_checks") or {}).get("strict"),
         "no bypass for admins": (data.get("enforce_admins") or {}).get("enabled"),
         "reviews from code owners": reviews.get("require_code_owner_reviews"),
         "dismiss stale approvals": reviews.get("dismiss_stale_reviews"),
         "approval of the most recent push": reviews.get("require_last_push_approval"),
         "required approvals": reviews.get("required_approving_review_count"),
+        "who may bypass reviews": sorted(
+            str(entity.get("login") or entity.get("slug") or entity.get("name"))
+            for kind in ("users", "teams", "apps")
+            for entity in bypass.get(kind) or []
+        ),
         "force pushes allowed": (data.get("allow_force_pushes") or {}).get("enabled"),
         "deletion allowed": (data.get("allow_deletions") or {}).get("enabled"),
     }
@@ -67,14 +98,20 @@ def _current(data: dict[str, Any] | None) -> dict[str, object]:
 
 def plan(current: dict[str, Any] | None, check: str, approvals: int) -> list[Setting]:
     now = _current(current)
+    desired = desired_protection(check, approvals, current)
     wanted: dict[str, object] = {
-        "required status check": [(check, GITHUB_ACTIONS_APP_ID)],
+        "required status checks": sorted(
+            (c["context"], c["app_id"]) for c in desired["required_status_checks"]["checks"]
+        ),
         "branch must be up to date": True,
         "no bypass for admins": True,
         "reviews from code owners": True,
         "dismiss stale approvals": True,
         "approval of the most recent push": True,
-        "required approvals": approvals,
+        "required approvals": desired["required_pull_request_reviews"][
+            "required_approving_review_count"
+        ],
+        "who may bypass reviews": [],
         "force pushes allowed": False,
         "deletion allowed": False,
     }
@@ -82,11 +119,17 @@ def plan(current: dict[str, Any] | None, check: str, approvals: int) -> list[Set
 
 
 def setup_branch(
-    forge: GitHubForge, branch: str, check: str, approvals: int = 1, dry_run: bool = False
-) -> list[Setting]:
-    """Read the branch's protection, and unless `dry_run`, set what differs. Returns the plan."""
+    forge: GitHubForge,
+    branch: str | None,
+    check: str,
+    approvals: int = 1,
+    dry_run: bool = False,
+) -> tuple[str, list[Setting]]:
+    """Read the branch's protection (the default branch unless named), and unless `dry_run`, set
+    what differs. Returns the branch and the plan."""
     from github import GithubException
 
+    branch = branch or forge.default_branch()
     repo = forge.settings.repository
     path = f"/repos/{repo}/branches/{branch}/protection"
     try:
@@ -98,5 +141,5 @@ def setup_branch(
         current = None  # not protected yet
     settings = plan(current, check, approvals)
     if not dry_run and any(s.changes for s in settings):
-        forge.request("PUT", path, desired_protection(check, approvals))
-    return settings
+        forge.request("PUT", path, desired_protection(check, approvals, current))
+    return branch, settings

@@ -307,6 +307,12 @@ class Renderer:
                 document["required_pull_request_reviews"]["dismissal_restrictions"] = (
                     self._restriction_policy(repo, restrictions, f"{url}/dismissal_restrictions")
                 )
+            bypass = reviews.get("bypass_pull_request_allowances")
+            if bypass and any(bypass.get(kind) for kind in ("users", "teams", "apps")):
+                allowed = self._restriction_policy(repo, bypass, f"{url}/bypass")
+                document["required_pull_request_reviews"]["bypass_pull_request_allowances"] = {
+                    kind: allowed[kind] for kind in ("users", "teams", "apps")
+                }
         restrictions = settings.get("restrictions")
         if restrictions is not None:
             document["restrictions"] = self._restriction_policy(

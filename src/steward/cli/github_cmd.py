@@ -36,7 +36,7 @@ def github() -> None:
 
 
 @github.command()
-@click.option("--branch", default="main", show_default=True, help="The branch to protect.")
+@click.option("--branch", help="The branch to protect [default: the repository's default].")
 @click.option(
     "--check",
     "check_name",
@@ -52,7 +52,7 @@ def github() -> None:
 @click.pass_obj
 def setup(
     settings: Settings,
-    branch: str,
+    branch: str | None,
     check_name: str,
     approvals: int,
     repository: str | None,
@@ -67,7 +67,7 @@ def setup(
     root = find_repo_root(settings.start)
     repo = repository or repository_from_remote(_origin_url(root))
     forge = GitHubForge(GitHubSettings.from_environment(repo, settings.github_token))
-    planned = setup_branch(forge, branch, check_name, approvals, dry_run)
+    branch, planned = setup_branch(forge, branch, check_name, approvals, dry_run)
     for setting in planned:
         mark = "change" if setting.changes else "keep  "
         click.echo(f"{mark} {setting.name}: {setting.current!r} -> {setting.wanted!r}")

@@ -32,6 +32,7 @@ T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.github.com"
 GATE_MARKER = "<!-- steward-gate -->"
+_ON_BEHALF = re.compile(r"_Proposed by @([A-Za-z0-9-]+(?:\[bot\])?) through [^_]+\._")
 _RETRYABLE = frozenset({500, 502, 503, 504})
 _REVIEW_EVENTS = {
     "APPROVED": "APPROVE",
@@ -114,6 +115,7 @@ class GitHubForge:
             seconds_between_writes=seconds_between_writes,
         )
         self._repo_object: Any = None
+        self._identity: str | None = None
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -133,6 +135,10 @@ class GitHubForge:
                 wait = min(2.0**attempt, 30.0)
                 if attempt == self.max_attempts:
                     raise ForgeError(f"GitHub: {what}: {type(exc).__name__}: {exc}") from exc
+            except ForgeError:
+                raise
+            except Exception as exc:  # a bad App key, an odd payload: missing evidence, not a crash
+                raise ForgeError(f"GitHub: {what}: {type(exc).__name__}: {exc}") from exc
             self.sleep(wait)
         raise ForgeError(f"GitHub: {what}: gave up")  # unreachable: the loop returns or raises
 
@@ -174,7 +180,7 @@ class GitHubForge:
         """Open a pull request (the branch must already be pushed). On GitHub the author is the
         token's user, and that is who the gate treats as the proposer; when Steward acts for
         someone else, the body says so, for the reviewers."""
-        me = self._call("read the token's user", lambda: self._github.get_user().login)
+        me = self.identity()
         if author.casefold() != me.casefold():
             body = f"{body}\n_Proposed by @{author} through {me}._\n"
         pull = self._call(
@@ -188,9 +194,30 @@ class GitHubForge:
     def get_proposal(self, number: int) -> Proposal:
         return self._proposal(self._pull(number))
 
+    def identity(self) -> str:
+        """The login this forge acts as (the token's user, or the App's bot)."""
+        if self._identity is None:
+            self._identity = self._call("read the token's user", self._read_identity)
+        return self._identity
+
+    def _read_identity(self) -> str:
+        from github import GithubException
+
+        try:
+            return str(self._github.get_user().login)
+        except GithubException as exc:
+            if exc.status != 403:  # an App installation token may not read /user
+                raise
+            return "github-actions[bot]"
+
     def _proposal(self, pull: Any) -> Proposal:
         def read() -> Proposal:
             state: ProposalState = "merged" if pull.merged else pull.state
+            body = pull.body or ""
+            on_behalf = _ON_BEHALF.search(body)
+            not_reviewers = tuple(
+                login for login in (on_behalf.group(1) if on_behalf else None,) if login
+            )
             return Proposal(
                 number=pull.number,
                 title=pull.title,
@@ -203,6 +230,7 @@ class GitHubForge:
                 state=state,
                 created_at=_utc(pull.created_at),
                 merge_commit=pull.merge_commit_sha if pull.merged else None,
+                not_reviewers=(*not_reviewers, self.identity()),
             )
 
         return self._call(f"read pull request #{pull.number}", read)
@@ -216,6 +244,8 @@ class GitHubForge:
             for review in pull.get_reviews():
                 if review.state not in ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"):
                     continue
+                if review.user is None:
+                    continue  # a deleted account ("ghost"): nobody's review
                 reviews.append(
                     Review(
                         reviewer=review.user.login,
@@ -232,7 +262,7 @@ class GitHubForge:
     def add_review(self, number: int, reviewer: str, state: ReviewState, body: str = "") -> Review:
         """Submit a review as the token's user (GitHub allows no other)."""
         pull = self._pull(number)
-        me = self._call("read the token's user", lambda: self._github.get_user().login)
+        me = self.identity()
         if me.casefold() != reviewer.casefold():
             raise ForgeError(f"this token reviews as {me}, not as {reviewer}")
         event = _REVIEW_EVENTS.get(state)
@@ -249,10 +279,15 @@ class GitHubForge:
         pull = self._pull(number)
         text = f"{marker}\n{body}" if marker else body
         if marker:
+            me = self.identity().casefold()
             existing = self._call(
                 f"list the comments of pull request #{number}",
-                lambda: [c for c in pull.get_issue_comments() if marker in (c.body or "")],
-            )
+                lambda: [
+                    c
+                    for c in pull.get_issue_comments()
+                    if marker in (c.body or "") and c.user and c.user.login.casefold() == me
+                ],
+            )  # only our own comment: anyone can paste the marker into theirs
             if existing:
                 self._call(f"update the comment on #{number}", lambda: existing[0].edit(text))
                 return
@@ -306,6 +341,9 @@ class GitHubForge:
 
     # --- GitHub only ----------------------------------------------------------------------
 
+    def default_branch(self) -> str:
+        return str(self._call("read the default branch", lambda: self._repo.default_branch))
+
     def request_reviewers(self, number: int, logins: list[str], teams: list[str]) -> None:
         """Ask the people (and teams, as slugs) who can still approve."""
         pull = self._pull(number)
@@ -353,9 +391,11 @@ class _GitHubTeams:
             try:
                 _, data = requester.requestJsonAndCheck("GET", path)
             except GithubException as exc:
-                if exc.status == 404:
-                    return False  # not a member (or no such team: either way, no approval)
-                raise
+                if exc.status != 404:
+                    raise
+                # Not a member, or no such team: a misspelt team must say so, not just count 0.
+                requester.requestJsonAndCheck("GET", f"/orgs/{org}/teams/{slug}")
+                return False
             return bool(data.get("state") == "active")
 
         try:

@@ -38,6 +38,9 @@ class Proposal:
     state: ProposalState
     created_at: datetime
     merge_commit: str | None = None
+    # Who else may not approve it: the person a bot opened it for, and the forge identity that
+    # opened or judges it (a bot's approval of its own pull request is no review).
+    not_reviewers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

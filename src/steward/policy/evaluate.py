@@ -73,6 +73,7 @@ class Evidence:
     artifacts: dict[tuple[str, str], ArtifactCheck] = field(default_factory=dict)
     # Resolves `@org/team` principals; raises to say it cannot (the gate then fails closed).
     teams: TeamResolver | None = None
+    not_reviewers: tuple[str, ...] = ()  # besides the author: see Proposal.not_reviewers
 
 
 @dataclass
@@ -173,8 +174,11 @@ def _transition_name(change: StageChange) -> str:
     return f"{change.model} {change.version} {change.from_stage} -> {change.to_stage}"
 
 
-def valid_approvers(reviews: Iterable[Review], head_sha: str, author: str | None) -> set[str]:
-    """Logins whose latest review is APPROVED on the current head commit, the author excepted.
+def valid_approvers(
+    reviews: Iterable[Review], head_sha: str, author: str | None, others: Iterable[str] = ()
+) -> set[str]:
+    """Logins whose latest review is APPROVED on the current head commit, the author (and
+    `others` who may not review it) excepted; bots never approve.
 
     The latest review of each reviewer wins: a later CHANGES_REQUESTED or DISMISSED takes an
     approval back; an approval given on an older commit does not count for the new one."""
@@ -183,11 +187,14 @@ def valid_approvers(reviews: Iterable[Review], head_sha: str, author: str | None
         if review.state == "COMMENTED":
             continue  # a comment neither gives nor takes back an approval
         latest[review.reviewer.casefold()] = review
-    author_key = author.casefold() if author else None
+    excluded = {login.casefold() for login in (author, *others) if login}
     return {
         review.reviewer
         for key, review in latest.items()
-        if review.state == "APPROVED" and review.commit == head_sha and key != author_key
+        if review.state == "APPROVED"
+        and review.commit == head_sha
+        and key not in excluded
+        and not key.endswith("[bot]")
     }
 
 
@@ -290,7 +297,9 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
 
     roles = _Roles(policy, evidence.teams)
     if evidence.reviews is not None and evidence.head_sha is not None:
-        approvers = valid_approvers(evidence.reviews, evidence.head_sha, evidence.author)
+        approvers = valid_approvers(
+            evidence.reviews, evidence.head_sha, evidence.author, evidence.not_reviewers
+        )
     rules.append(_transitions_allowed(data, policy))
     rules.append(_single_stage(data, policy))
     for change in changes.stage_changes:
