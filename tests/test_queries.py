@@ -189,7 +189,7 @@ def test_list_reports_an_unreadable_entry_and_lists_the_rest(
 def test_list_of_an_unknown_model_or_stage_is_refused(steward: Steward, registry: Path) -> None:
     ran = steward(registry, "list", "--model", "nope")
     assert ran.code == 1 and "model 'nope' is not in the registry" in ran.err
-    assert steward(registry, "list", "--stage", "retired").code == 2
+    assert steward(registry, "list", "--stage", "decommissioned").code == 2
     assert steward(registry, "list", "--model", "../fraud").code == 2
 
 

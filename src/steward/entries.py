@@ -38,7 +38,9 @@ from steward.names import (
 )
 from steward.yamlio import FORBIDDEN
 
-Stage = Literal["development", "staging", "production", "archived"]
+# `retired` is where retention (`steward gc`) moves old archived versions: the entry stays forever,
+# the artifact may go.
+Stage = Literal["development", "staging", "production", "archived", "retired"]
 STAGES: tuple[str, ...] = get_args(Stage)
 RiskClass = Literal["minimal", "limited", "high", "prohibited"]
 RISK_CLASSES: tuple[str, ...] = get_args(RiskClass)
@@ -251,6 +253,8 @@ class VersionEntry(StrictModel):
     production_metrics: list[MetricPoint] = Field(
         default=[], description="mutable: appended by monitoring; everything else is immutable"
     )
+    retired_at: Timestamp | None = Field(default=None, description="set by retention (steward gc)")
+    retired_reason: Text | None = None
 
 
 # Fields of a version that never change once registered (invariant 4).

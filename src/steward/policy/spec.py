@@ -8,7 +8,7 @@ return each problem with the field path it belongs to.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -72,6 +72,51 @@ class Governance(StrictModel):
     approvals: list[Approval] = Field(min_length=1)
 
 
+HookEvent = Literal["registered", "development", "staging", "production", "archived", "retired"]
+
+
+class Hook(StrictModel):
+    """What deployment runs after a merge (`steward apply`): a command, a repository_dispatch
+    event, or both, for registrations and stage assignments. A failed delivery is retried."""
+
+    name: Name
+    on: list[HookEvent] = Field(min_length=1)
+    run: list[Text] | None = Field(
+        default=None, min_length=1, description="argv; the event is in STEWARD_* env and on stdin"
+    )
+    dispatch: Name | None = Field(
+        default=None, description="repository_dispatch event type, e.g. steward-promotion"
+    )
+
+
+class Threshold(StrictModel):
+    min: float | None = None
+    max: float | None = None
+
+
+class Monitoring(StrictModel):
+    """`steward monitor`: how production metrics are kept and judged."""
+
+    keep: Annotated[int, Field(ge=1, le=10_000)] = 100
+    commit: Literal["direct", "proposal"] = "proposal"
+    thresholds: dict[MetricName, Threshold] = {}
+    on_breach: Literal["rollback", "alert"] = "alert"
+
+
+class Retention(StrictModel):
+    """`steward gc`: which versions retire, and when unused development versions are archived."""
+
+    keep_archived: Annotated[int, Field(ge=0)] | None = None
+    archive_after_days: Annotated[int, Field(ge=1)] | None = None
+
+
+class RollbackRule(StrictModel):
+    """A proposal that gives a stage back to a version that held it before needs these approvals
+    instead of its transitions' (fewer, perhaps, but never none)."""
+
+    approvals: list[Approval] = Field(min_length=1)
+
+
 class Policy(StrictModel):
     """`policies/registry.yaml`."""
 
@@ -81,6 +126,10 @@ class Policy(StrictModel):
     stages: dict[Stage, StageRule] = {}
     transitions: list[Transition] = []
     governance: Governance
+    rollback: RollbackRule | None = None
+    hooks: list[Hook] = []
+    monitoring: Monitoring | None = None
+    retention: Retention | None = None
 
     def single_stages(self) -> set[str]:
         return {stage for stage, rule in self.stages.items() if rule.single}
