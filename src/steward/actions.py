@@ -10,7 +10,6 @@ is ever run.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from steward.forge.github import GATE_MARKER, GitHubForge, GitHubSettings
 from steward.forge.protocol import ForgeError
 from steward.gate import GateRun, run_gate
 from steward.gate_report import render_markdown
+from steward.gitcmd import token_env
 
 SUPPORTED_EVENTS = ("pull_request", "pull_request_review", "merge_group")
 _QUEUE_REF = re.compile(r"^refs/heads/gh-readonly-queue/.+/pr-(\d+)-([0-9a-f]{40})$")
@@ -108,20 +108,10 @@ def ensure_commits(root: Path, shas: list[str], token: str | None) -> None:
     missing = [sha for sha in shas if not _has_commit(root, sha)]
     if not missing:
         return
-    env = dict(os.environ)
-    if token:
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        env.update(
-            {
-                "GIT_CONFIG_COUNT": "1",
-                "GIT_CONFIG_KEY_0": "http.extraHeader",
-                "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
-            }
-        )
     result = subprocess.run(
         ["git", "-C", str(root), "fetch", "--quiet", "--no-tags", "origin", *missing],
         capture_output=True,
-        env=env,
+        env=token_env(token),
         check=False,
     )
     if result.returncode != 0:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steward import layout
+from steward.apply import ApplyResult, apply_range
 from steward.entries import ModelEntry, VersionEntry
 from steward.errors import StewardError
+from steward.forge.local import LocalForge
 from steward.forge.protocol import Forge, Proposal, ReviewState
 from steward.gate import STATUS_CONTEXT, GateRun, run_gate
 from steward.gate_report import render_text
@@ -46,6 +48,7 @@ class Promotion:
 class Merged:
     commit: str
     run: GateRun
+    applied: ApplyResult | None = None  # what `steward apply` recorded, for a local merge
 
 
 def _read(cat: CatFile, rev: str, kind: Kind, path: str) -> tuple[bytes, object]:
@@ -216,4 +219,7 @@ def merge_proposal(root: Path, forge: Forge, number: int, merged_by: str) -> Mer
         f"Steward-Verdict: {verdict.digest()}\n"
     )
     commit = forge.merge(number, merged_by, message, expected_base=run.base, expected_head=run.head)
-    return Merged(commit, run)
+    applied = None
+    if isinstance(forge, LocalForge):  # on a hosted forge, the push workflow runs apply
+        applied = apply_range(root, run.base, commit, forge)
+    return Merged(commit, run, applied)

@@ -54,6 +54,7 @@ def cli(
 
 def _register_commands() -> None:
     from steward.cli import (
+        apply_cmd,
         check_cmd,
         create_cmd,
         github_cmd,
@@ -83,6 +84,7 @@ def _register_commands() -> None:
     cli.add_command(query_cmd.which)
     cli.add_command(github_cmd.codeowners)
     cli.add_command(github_cmd.github)
+    cli.add_command(apply_cmd.apply)
 
 
 _register_commands()

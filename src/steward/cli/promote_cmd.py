@@ -150,4 +150,11 @@ def merge(settings: Settings, proposal: int, login: str | None) -> int:
     )
     click.echo(render_text(merged.run.verdict, proposal))
     click.echo(f"Merged proposal #{proposal} as {merged.commit[:12]}")
+    if merged.applied is not None:
+        for tag in merged.applied.tagged:
+            click.echo(f"recorded {tag}")
+        for delivery in merged.applied.delivered:
+            click.echo(f"delivered {delivery}")
+        for failure in merged.applied.failed:
+            click.echo(f"hook failed (retried by the next `steward apply`): {failure}", err=True)
     return 0

@@ -1,0 +1,144 @@
+"""`steward apply`: records (GTO tags), hooks delivered once and retried, GTO agreeing with us."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from steward.apply import apply_range
+from steward.cli.main import run
+from steward.promotion import merge_proposal, propose_promotion
+from steward.queries import Filters, list_versions
+from steward.records import Record
+from tests.builders import run_git
+from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
+
+HOOKS = """
+hooks:
+  - name: deploy
+    on: [production, staging]
+    run: [{python}, {script}]
+"""
+
+
+def with_hook(tmp_path: Path, exit_code: int = 0) -> tuple[str, Path]:
+    """A policy with a hook that appends the event it gets on stdin to a log, then exits."""
+    log = tmp_path / "deployments.jsonl"
+    script = tmp_path / "deploy.py"
+    script.write_text(
+        "import json, os, sys\n"
+        "event = json.load(sys.stdin)\n"
+        "event['env'] = os.environ['STEWARD_STAGE']\n"
+        f"open({str(log)!r}, 'a').write(json.dumps(event) + '\\n')\n"
+        f"sys.exit({exit_code})\n"
+    )
+    return POLICY + HOOKS.format(python=sys.executable, script=script), log
+
+
+def promote(
+    pr: PromotionRepo, version: str, stage: str, reviewers: tuple[str, ...] = ("carol",)
+) -> None:
+    number = propose_promotion(pr.root, pr.forge, "fraud", version, stage, "dave").proposal.number
+    for reviewer in reviewers:
+        pr.forge.add_review(number, reviewer, "APPROVED")
+    merge_proposal(pr.root, pr.forge, number, "dave")
+
+
+def tags(root: Path) -> list[str]:
+    return sorted(run_git(root, "tag", "--list").split())
+
+
+def test_a_local_merge_records_the_promotion_and_fires_the_hook_once(tmp_path: Path) -> None:
+    policy, log = with_hook(tmp_path)
+    pr = make_promotion_repo(tmp_path, policy)
+    promote(pr, "0.2.0", "staging")
+    assert tags(pr.root) == [
+        "fraud#development!#3",
+        "fraud#development#1",
+        "fraud#development#2",
+        "fraud#staging#4",
+        "fraud@v0.1.0",
+        "fraud@v0.2.0",
+    ]  # the model's whole story, in order: both registered at development, then a promotion
+    message = run_git(pr.root, "tag", "-l", "--format=%(contents)", "fraud#staging#4")
+    record = Record.parse(message)
+    assert record is not None
+    assert (record.event, record.version, record.stage, record.proposal) == (
+        "assignment",
+        "0.2.0",
+        "staging",
+        1,
+    )
+    assert (record.proposed_by, record.approved_by, record.merged_by) == ("dave", ["carol"], "dave")
+    assert record.verdict is not None and len(record.verdict) == 16
+    registered = run_git(pr.root, "rev-list", "-n", "1", "fraud@v0.2.0").strip()
+    assert run_git(pr.root, "rev-list", "-n", "1", "fraud#staging#4").strip() == registered
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["version"], e["stage"], e["env"]) for e in events] == [
+        ("0.2.0", "staging", "staging")
+    ]
+    # Applying the whole history again adds nothing and runs nothing.
+    third = apply_range(pr.root, None, "HEAD")
+    assert (third.tagged, third.delivered, third.failed) == ([], [], [])
+    assert len(log.read_text().splitlines()) == 1
+
+
+def test_a_failing_hook_is_reported_and_retried(tmp_path: Path) -> None:
+    policy, _ = with_hook(tmp_path, exit_code=3)
+    pr = make_promotion_repo(tmp_path, policy)
+    promote(pr, "0.2.0", "staging")
+    first = apply_range(pr.root, None, "HEAD")
+    assert any(f.startswith("deploy -> fraud#staging#4: exit 3") for f in first.failed)
+    assert not first.ok
+    script = tmp_path / "deploy.py"
+    script.write_text(script.read_text().replace("sys.exit(3)", "sys.exit(0)"))
+    second = apply_range(pr.root, None, "HEAD")
+    assert second.delivered == ["deploy -> fraud#staging#4"] and second.ok
+    assert apply_range(pr.root, None, "HEAD").delivered == []
+
+
+def test_apply_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pr = make_promotion_repo(tmp_path)
+    assert run(["-C", str(pr.root), "apply", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["tagged"]) == {
+        "fraud@v0.1.0",
+        "fraud@v0.2.0",
+        "fraud#development#1",
+        "fraud#development#2",
+    }
+    assert run(["-C", str(pr.root), "apply"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_gto_sees_the_registry_steward_lists(tmp_path: Path) -> None:
+    pr = make_promotion_repo(tmp_path)
+    promote(pr, "0.1.0", "staging")
+    promote(pr, "0.1.0", "production", ("carol", "erin"))
+    promote(pr, "0.2.0", "staging")
+    promote(pr, "0.2.0", "production", ("carol", "erin"))  # archives 0.1.0
+    apply_range(pr.root, None, "HEAD")
+    gto = subprocess.run(
+        [sys.executable, "-m", "gto.cli", "show", "fraud", "--json"],
+        cwd=pr.root,
+        capture_output=True,
+        text=True,
+    )
+    if gto.returncode != 0:  # gto's module entry point differs across versions
+        gto = subprocess.run(
+            [str(Path(sys.executable).with_name("gto")), "show", "fraud", "--json"],
+            cwd=pr.root, capture_output=True, text=True,
+        )  # fmt: skip
+    assert gto.returncode == 0, gto.stderr
+    theirs = {
+        item["version"].removeprefix("v"): [s["stage"] for s in item["stages"]]
+        for item in json.loads(gto.stdout)
+    }
+    rows = list_versions(pr.root, Filters(model="fraud")).rows
+    ours = {row.version.version: [row.version.stage] for row in rows}
+    assert ours == {"0.1.0": ["archived"], "0.2.0": ["production"]}
+    assert theirs == ours
