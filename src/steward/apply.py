@@ -23,9 +23,10 @@ from steward.entries import VersionEntry
 from steward.errors import StewardError
 from steward.forge.protocol import Forge
 from steward.gitcmd import CatFile, identity_args, run_git, token_env
+from steward.history import decision_from_trailers
 from steward.layout import Kind, Misplaced
 from steward.policy.spec import Hook, Policy
-from steward.records import Record, registration_tag, stage_tag, trailers
+from steward.records import Record, registration_tag, stage_tag
 from steward.validate import parse_file
 
 HOOK_REFS = "refs/steward/hooks"
@@ -59,6 +60,7 @@ class _Change:
     path: str
     old_oid: str | None
     new_oid: str | None
+    merged: str = ""  # the second parent, for a merge: what `steward merge` names as its head
 
 
 _NULL = {"0" * 40, "0" * 64}
@@ -73,11 +75,12 @@ def _changes(
     out = run_git(
         root,
         "log", "--first-parent", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-z",
-        "--format=%x01%H%x00%cI%x00%B%x00", span, "--", path,
+        "--format=%x01%H%x00%cI%x00%P%x00%B%x00", span, "--", path,
     )  # fmt: skip
     changes: list[_Change] = []
     for block in out.split(b"\x01")[1:]:
-        commit, at, message, raw = block.split(b"\x00", 3)
+        commit, at, parents, message, raw = block.split(b"\x00", 4)
+        merged = parents.split()[1].decode() if len(parents.split()) > 1 else ""
         fields = raw.lstrip(b"\x00\n").split(b"\x00")  # "\0\n" separates header and raw
         for i in range(0, len(fields) - 1, 2):
             meta, name = fields[i].strip(), fields[i + 1].decode("utf-8", "surrogateescape")
@@ -92,6 +95,7 @@ def _changes(
                     name,
                     None if old in _NULL else old,
                     None if new in _NULL else new,
+                    merged,
                 )
             )
     return changes
@@ -170,9 +174,9 @@ class _Tagger:
 def _record(
     change: _Change, kind: str, entry: VersionEntry, stage: str | None, version_commit: str
 ) -> Record:
-    found = trailers(change.message)
-    proposal = found.get("Steward-Proposal")
-    approvers = found.get("Steward-Approved-By", "")
+    # Trailers count only as `steward merge` writes them (last paragraph, naming the merged
+    # head): a pull request's author cannot write "Steward-Approved-By" into a squash commit.
+    decision = decision_from_trailers(change.message, change.merged) if change.merged else None
     return Record(
         event=kind,  # type: ignore[arg-type]
         model=entry.model,
@@ -181,11 +185,11 @@ def _record(
         commit=change.commit,
         version_commit=version_commit,
         at=change.at,
-        proposal=int(proposal) if proposal and proposal.isdigit() else None,
-        proposed_by=found.get("Steward-Proposed-By"),
-        approved_by=[a.strip() for a in approvers.split(",") if a.strip() and a.strip() != "-"],
-        merged_by=found.get("Steward-Merged-By"),
-        verdict=found.get("Steward-Verdict"),
+        proposal=decision.proposal if decision else None,
+        proposed_by=decision.proposed_by if decision else None,
+        approved_by=list(decision.approved_by) if decision else [],
+        merged_by=decision.merged_by if decision else None,
+        verdict=decision.verdict if decision else None,
     )
 
 

@@ -290,6 +290,18 @@ def _lineage_rules(registry: _Registry) -> list[Problem]:
         entry: VersionEntry | None = _valid(parsed)
         if entry is None:
             continue
+        tombstone = entry.retired_at is not None and entry.retired_reason is not None
+        if (entry.stage == "retired") != tombstone or (
+            entry.stage != "retired" and (entry.retired_at or entry.retired_reason)
+        ):
+            problems.append(
+                problem_at(
+                    parsed.path,
+                    parsed.loaded,
+                    ("stage",),
+                    "a retired version has retired_at and retired_reason, and only a retired one",
+                )
+            )
         for i, ref in enumerate(entry.training.datasets):
             if ref.id not in registry.datasets:
                 problems.append(

@@ -233,6 +233,9 @@ class MetricPoint(StrictModel):
     at: Timestamp
     metrics: dict[MetricName, float]
     source: Text | None = None
+    breaches: list[Text] = Field(
+        default=[], description="thresholds of the policy's monitoring this reading broke"
+    )
 
 
 class VersionEntry(StrictModel):

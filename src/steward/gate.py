@@ -20,6 +20,7 @@ from steward.entries import RISK_CLASSES, DatasetEntry, ModelEntry, VersionEntry
 from steward.errors import StewardError
 from steward.forge.protocol import Forge, ForgeError, Proposal
 from steward.gitcmd import CatFile, is_ancestor, list_names, merge_tree
+from steward.history import held_stage
 from steward.layout import Kind
 from steward.policy.evaluate import (
     ArtifactCheck,
@@ -185,6 +186,18 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
                 counts[(change.model, stage)] = [
                     e.version for e in head_reader.versions(change.model) if e.stage == stage
                 ]
+        rollbacks = {
+            (change.model, change.version)
+            for change in changes.stage_changes
+            if change.to_stage in ("staging", "production")
+            and held_stage(root, base_tip, change.model, change.version, change.to_stage)
+        }
+        alerts = [
+            f"{e.model} {e.version} ({e.stage}): {', '.join(e.production_metrics[-1].breaches)}"
+            for name in sorted(models)
+            for e in base.versions(name)
+            if e.production_metrics and e.production_metrics[-1].breaches
+        ]
         owners = {}
         edited = (e.name for e in changes.edits if e.kind is Kind.DATASET)
         for name in {*changes.datasets_created, *edited}:
@@ -196,6 +209,8 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         changes=changes,
         dataset_owners=owners,
         base_tip=base_tip,
+        rollbacks=rollbacks,
+        alerts=alerts,
         policy=policy,
         policy_error=policy_error,
         teams=teams,
@@ -222,7 +237,9 @@ def _artifact_checks(root: Path, data: GateInput) -> dict[tuple[str, str], Artif
         model = data.models.get(change.model)
         pair = (change.from_stage, change.to_stage)
         central, extra = transition_rules(policy, data.teams, model.team if model else None, pair)
-        if any(t.gates.artifact_available for t in ([central] if central else []) + extra):
+        rollback = policy.rollback is not None and (change.model, change.version) in data.rollbacks
+        rules = ([central] if central else []) + extra
+        if rollback or any(t.gates.artifact_available for t in rules):
             needed.append(change)
     if not needed:
         return {}

@@ -18,6 +18,8 @@ def render_text(verdict: Verdict, proposal: int | None = None) -> str:
         f"gate {'PASSED' if verdict.passed else 'FAILED'} for {subject} "
         f"(base {verdict.base[:12]}, head {verdict.head[:12]}, author {verdict.author or '?'})"
     ]
+    for alert in verdict.alerts:
+        lines.append(f"  monitoring alert: {printable(alert)}")
     for rule in verdict.rules:
         lines.append(f"  {rule.status:>14}  {rule.rule}: {printable(rule.reason)}")
         if rule.status == "failed" and rule.details != (rule.reason,):
@@ -60,6 +62,10 @@ def render_markdown(verdict: Verdict, proposal: int | None = None) -> str:
     else:
         head = f"## ❌ Steward gate failed for {subject}: {len(failed)} rule(s) not met"
     lines = [head, ""]
+    for alert in verdict.alerts:
+        lines.append(f"> ⚠️ **Monitoring alert**: {_cell(alert)}")
+    if verdict.alerts:
+        lines.append("")
     for rule in failed:
         lines.append(f"- **{_cell(rule.rule)}**: {_cell(rule.reason)}")
     if failed:

@@ -311,7 +311,7 @@ class _Attempt:
 
     def existing_identical(self) -> Registration | None:
         for version, entry in sorted(self._existing().items(), key=lambda kv: precedence(kv[0])):
-            if entry.artifact.md5 == self.digest.md5:
+            if entry.artifact.md5 == self.digest.md5 and entry.stage != "retired":
                 return Registration(
                     model=self.request.model,
                     version=version,

@@ -8,7 +8,7 @@ from typing import Any
 
 from steward import layout
 from steward.artifacts import ArtifactStore, ObjectProblem
-from steward.catalog import find_version, versions
+from steward.catalog import NotFound, find_version, versions
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ def pull_version(
     output: Path | None = None,
 ) -> Pulled:
     entry = find_version(root, model, version=version, stage=stage)
+    if entry.stage == "retired":
+        raise NotFound(
+            f"{model} {entry.version} is retired ({entry.retired_reason}); its artifact may be gone"
+        )
     destination = output or root / layout.MODELS_DIR / entry.model / entry.version
     with ArtifactStore(root) as store:
         files = store.fetch(entry, destination)
@@ -79,7 +83,7 @@ def verify_versions(
     entries = (
         [find_version(root, model, version=version)]
         if model is not None and version is not None
-        else list(versions(root, model))
+        else [e for e in versions(root, model) if e.stage != "retired"]  # gc removed its objects
     )
     with ArtifactStore(root) as store:
         report = VerifyReport(store.remote_url(), deep)

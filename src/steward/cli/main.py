@@ -57,13 +57,16 @@ def _register_commands() -> None:
         apply_cmd,
         check_cmd,
         create_cmd,
+        gc_cmd,
         github_cmd,
+        history_cmd,
         init_cmd,
         promote_cmd,
         pull_cmd,
         query_cmd,
         quickstart_cmd,
         register_cmd,
+        rollback_cmd,
         schema_cmd,
     )
 
@@ -85,6 +88,10 @@ def _register_commands() -> None:
     cli.add_command(github_cmd.codeowners)
     cli.add_command(github_cmd.github)
     cli.add_command(apply_cmd.apply)
+    cli.add_command(rollback_cmd.rollback)
+    cli.add_command(rollback_cmd.monitor)
+    cli.add_command(history_cmd.history)
+    cli.add_command(gc_cmd.gc)
 
 
 _register_commands()

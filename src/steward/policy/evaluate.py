@@ -88,6 +88,9 @@ class GateInput:
     head_stage_counts: dict[tuple[str, str], list[str]]  # (model, single stage) -> versions at head
     new_problems: list[Problem]
     dataset_owners: dict[str, str] = field(default_factory=dict)  # base owner, else head owner
+    # (model, version) whose stage change gives back a stage the version held on the base before
+    rollbacks: set[tuple[str, str]] = field(default_factory=set)
+    alerts: list[str] = field(default_factory=list)  # monitoring breaches of the touched models
     base_tip: str = ""  # the base branch's commit: the judge's side
 
 
@@ -134,6 +137,7 @@ class Verdict:
     base: str
     head: str
     author: str | None
+    alerts: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -150,6 +154,7 @@ class Verdict:
             "head": self.head,
             "author": self.author,
             "approvers": list(self.approvers),
+            "alerts": list(self.alerts),
             "rules": [asdict(rule) for rule in self.rules],
             "missing_approvals": [asdict(m) for m in self.missing_approvals],
             "metric_deltas": [{**asdict(d), "delta": d.delta} for d in self.deltas],
@@ -293,7 +298,16 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
                 "policy", "failed", f"the base policy could not be read: {data.policy_error}"
             )
         )
-        return Verdict(tuple(rules), (), (), (), changes.base, changes.head, evidence.author)
+        return Verdict(
+            tuple(rules),
+            (),
+            (),
+            (),
+            changes.base,
+            changes.head,
+            evidence.author,
+            tuple(data.alerts),
+        )
 
     roles = _Roles(policy, evidence.teams)
     if evidence.reviews is not None and evidence.head_sha is not None:
@@ -324,6 +338,7 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
         changes.base,
         changes.head,
         evidence.author,
+        tuple(data.alerts),
     )
 
 
@@ -348,6 +363,12 @@ def _immutable(changes: ChangeSet) -> RuleResult:
         for edit in changes.edits
         if edit.immutable
     ]
+    retiring = {f"{c.model}@{c.version}" for c in changes.stage_changes if c.to_stage == "retired"}
+    broken += [
+        f"{edit.name}: retired_at/retired_reason are set once, when the version retires"
+        for edit in changes.edits
+        if {"retired_at", "retired_reason"} & set(edit.fields) and edit.name not in retiring
+    ]
     deleted = [
         f"{path}: deleted"
         for path in changes.deleted
@@ -366,13 +387,24 @@ def _immutable(changes: ChangeSet) -> RuleResult:
     return RuleResult("registered facts immutable", "passed", "only mutable fields changed")
 
 
+def is_rollback(data: GateInput, policy: Policy, change: StageChange) -> bool:
+    """A stage given back to a version that held it on the base before, under a policy that
+    has a rollback rule."""
+    return policy.rollback is not None and (change.model, change.version) in data.rollbacks
+
+
 def _transitions_allowed(data: GateInput, policy: Policy) -> RuleResult:
     changes = data.changes
     allowed = {(t.from_, t.to) for t in policy.transitions}
     refused = [
         f"{_transition_name(c)} is not a transition of the base policy"
         for c in changes.stage_changes
-        if (c.from_stage, c.to_stage) not in allowed
+        if (c.from_stage, c.to_stage) not in allowed and not is_rollback(data, policy, c)
+    ]
+    refused += [
+        f"{c.model} {c.version} is retired: its artifact may be gone, it never comes back"
+        for c in changes.stage_changes
+        if c.from_stage == "retired"
     ]
     refused += [
         f"{model} {version} is registered at {stage}: new versions start at development"
@@ -423,6 +455,8 @@ def _gates(
 ) -> tuple[RuleResult, list[MetricDelta]]:
     name = f"gates: {_transition_name(change)}"
     model = data.models.get(change.model)
+    if is_rollback(data, policy, change):
+        return _artifact_only(name + " (rollback)", change, evidence), []
     central, extra = transition_rules(
         policy, data.teams, model.team if model else None, (change.from_stage, change.to_stage)
     )
@@ -461,6 +495,18 @@ def _gates(
     if not passes:
         return RuleResult(name, "not applicable", "the transition has no gates"), deltas
     return RuleResult(name, "passed", "; ".join(passes), tuple(passes)), deltas
+
+
+def _artifact_only(name: str, change: StageChange, evidence: Evidence) -> RuleResult:
+    """A rollback's one gate: the version it goes back to must still be retrievable."""
+    check = evidence.artifacts.get((change.model, change.version))
+    if check is None or check.error is not None:
+        reason = check.error if check is not None else "not checked"
+        return RuleResult(name, "failed", f"artifact: could not check the DVC remote ({reason})")
+    if check.missing:
+        missing = ", ".join(check.missing)
+        return RuleResult(name, "failed", f"artifact: missing from the DVC remote: {missing}")
+    return RuleResult(name, "passed", "artifact: every file object is on the DVC remote")
 
 
 def _metric_gates(
@@ -653,18 +699,19 @@ def _transition_approvals(
     central, extra = transition_rules(
         policy, data.teams, model.team if model else None, (change.from_stage, change.to_stage)
     )
-    if central is None:
+    rollback = is_rollback(data, policy, change)
+    if central is None and not rollback:
         return RuleResult(name, "not applicable", "not a transition of the policy"), []
     if evidence.reviews is None or evidence.head_sha is None:
         why = f"reviews could not be read: {evidence.reviews_error or 'no proposal'}"
         return RuleResult(name, "failed", why), []
     facts = data.versions.get((change.model, change.version))
-    required = [
-        approval
-        for transition in (central, *extra)
-        for approval in transition.approvals
-        if _condition_applies(approval, model, facts)
-    ]
+    if rollback and policy.rollback is not None:
+        name += " (rollback)"
+        candidates = list(policy.rollback.approvals)
+    else:
+        candidates = [a for t in (central, *extra) if t is not None for a in t.approvals]
+    required = [a for a in candidates if _condition_applies(a, model, facts)]
     if not required:
         return RuleResult(name, "passed", "the transition needs no approval"), []
     satisfied, failures, missing = _count_approvals(subject, required, roles, approvers, evidence)

@@ -1,0 +1,145 @@
+"""Rollback passes the gate only with the rollback rule's approvals; a monitoring breach opens
+the rollback proposal or records an alert the gate shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from steward import layout
+from steward.cli.main import run
+from steward.gate import run_gate
+from steward.layout import Kind
+from steward.monitor import record_metrics
+from steward.policy.evaluate import Verdict
+from steward.promotion import merge_proposal, propose_promotion
+from steward.rollback import RollbackError, propose_rollback
+from steward.validate import read_entry
+from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
+
+ROLLBACK = """
+rollback:
+  approvals: [{role: ml-engineer, count: 1}]
+"""
+MONITORING = """
+monitoring:
+  keep: 2
+  commit: direct
+  thresholds: {{auc: {{min: 0.85}}, latency_p95_ms: {{max: 20}}}}
+  on_breach: {on_breach}
+"""
+
+
+def promote(pr: PromotionRepo, version: str, stage: str, reviewers: tuple[str, ...]) -> None:
+    number = propose_promotion(pr.root, pr.forge, "fraud", version, stage, "dave").proposal.number
+    for reviewer in reviewers:
+        pr.forge.add_review(number, reviewer, "APPROVED")
+    merge_proposal(pr.root, pr.forge, number, "dave")
+
+
+def two_production_versions(tmp_path: Path, policy: str) -> PromotionRepo:
+    """0.1.0 was in production, then 0.2.0 took over (0.1.0 archived)."""
+    pr = make_promotion_repo(tmp_path, policy)
+    promote(pr, "0.1.0", "staging", ("carol",))
+    promote(pr, "0.1.0", "production", ("carol", "erin"))
+    promote(pr, "0.2.0", "staging", ("carol",))
+    promote(pr, "0.2.0", "production", ("carol", "erin"))
+    return pr
+
+
+def judge(pr: PromotionRepo, number: int) -> Verdict:
+    return run_gate(pr.root, "", "", forge=pr.forge, proposal_number=number).verdict
+
+
+def test_a_rollback_needs_the_rollback_rules_approvals_only(tmp_path: Path) -> None:
+    pr = two_production_versions(tmp_path, POLICY + ROLLBACK)
+    rollback = propose_rollback(pr.root, pr.forge, "fraud", "dave")
+    assert rollback.archived == ("0.2.0",)
+    number = rollback.proposal.number
+    verdict = judge(pr, number)
+    assert not verdict.passed  # never none: one ml-engineer
+    rules = {r.rule: r for r in verdict.rules}
+    assert rules["transitions allowed"].status == "passed"  # archived -> production, as a rollback
+    assert rules["gates: fraud 0.1.0 archived -> production (rollback)"].status == "passed"
+    assert "approvals: fraud 0.1.0 archived -> production (rollback)" in rules
+    pr.forge.add_review(number, "carol", "APPROVED")  # no governance needed for a rollback
+    assert judge(pr, number).passed
+    merge_proposal(pr.root, pr.forge, number, "dave")
+    entry = read_entry(pr.root, layout.version_path("fraud", "0.1.0"), Kind.VERSION)
+    assert entry.stage == "production"
+
+
+def test_without_a_rollback_rule_going_back_is_a_plain_transition(tmp_path: Path) -> None:
+    pr = two_production_versions(tmp_path, POLICY)
+    number = propose_rollback(pr.root, pr.forge, "fraud", "dave").proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = judge(pr, number)
+    assert not verdict.passed
+    assert next(r for r in verdict.rules if r.rule == "transitions allowed").status == "failed"
+
+
+def test_a_version_that_never_held_the_stage_is_no_rollback(tmp_path: Path) -> None:
+    pr = make_promotion_repo(tmp_path, POLICY + ROLLBACK)
+    with pytest.raises(RollbackError, match="no earlier version of fraud held production"):
+        propose_rollback(pr.root, pr.forge, "fraud", "dave")
+    number = propose_rollback(pr.root, pr.forge, "fraud", "dave", to="0.2.0").proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = judge(pr, number)  # development -> production, and it never held production
+    assert not verdict.passed
+    assert next(r for r in verdict.rules if r.rule == "transitions allowed").status == "failed"
+
+
+def clock() -> datetime:
+    return datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def test_a_breach_opens_the_rollback_proposal(tmp_path: Path) -> None:
+    pr = two_production_versions(
+        tmp_path, POLICY + ROLLBACK + MONITORING.format(on_breach="rollback")
+    )
+    result = record_metrics(
+        pr.root, pr.forge, "fraud", {"auc": 0.8, "latency_p95_ms": 25.0}, "monitor-bot", clock=clock
+    )
+    assert result.breaches == ("auc 0.8 < min 0.85", "latency_p95_ms 25 > max 20")
+    assert result.rollback is not None
+    assert result.rollback.proposal.title == "Roll back fraud production to 0.1.0"
+    entry = read_entry(pr.root, layout.version_path("fraud", "0.2.0"), Kind.VERSION)
+    assert [p.metrics for p in entry.production_metrics] == [{"auc": 0.8, "latency_p95_ms": 25.0}]
+    assert entry.production_metrics[0].breaches == list(result.breaches)
+
+
+def test_readings_are_bounded_and_a_breach_alert_shows_in_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pr = two_production_versions(tmp_path, POLICY + MONITORING.format(on_breach="alert"))
+    for auc in (0.9, 0.91):
+        record_metrics(pr.root, pr.forge, "fraud", {"auc": auc}, "monitor-bot", clock=clock)
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"auc": 0.7}))
+    assert (
+        run(
+            [
+                "-C",
+                str(pr.root),
+                "monitor",
+                "fraud",
+                "--metrics",
+                str(metrics),
+                "--as",
+                "monitor-bot",
+            ]
+        )
+        == 2
+    )
+    assert "breach: auc 0.7 < min 0.85" in capsys.readouterr().out
+    entry = read_entry(pr.root, layout.version_path("fraud", "0.2.0"), Kind.VERSION)
+    assert [p.metrics["auc"] for p in entry.production_metrics] == [0.91, 0.7]  # keep: 2
+    # Any proposal touching the model now shows the alert.
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.1.0", "staging", "dave"
+    ).proposal.number
+    verdict = judge(pr, number)
+    assert verdict.alerts == ("fraud 0.2.0 (production): auc 0.7 < min 0.85",)
