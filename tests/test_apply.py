@@ -116,11 +116,24 @@ def test_apply_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_gto_sees_the_registry_steward_lists(tmp_path: Path) -> None:
+    from steward.create import create_model
+    from steward.registration import RegistrationRequest, register_version
+    from tests.dvc_registry import write_model_files
+
     pr = make_promotion_repo(tmp_path)
+    model = {"name": "churn", "owner": "carol", "team": "growth", "risk": "minimal"}
+    create_model(pr.root, {**model, "card": {"intended_use": "Retention offers."}})
+    files = write_model_files(tmp_path / "c", b"churn")
+    register_version(pr.root, RegistrationRequest("churn", (files,), metrics={"auc": 0.9}))
     promote(pr, "0.1.0", "staging")
     promote(pr, "0.1.0", "production", ("carol", "erin"))
     promote(pr, "0.2.0", "staging")
     promote(pr, "0.2.0", "production", ("carol", "erin"))  # archives 0.1.0
+    number = propose_promotion(
+        pr.root, pr.forge, "churn", "0.1.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    merge_proposal(pr.root, pr.forge, number, "dave")
     apply_range(pr.root, None, "HEAD")
     gto = subprocess.run(
         [sys.executable, "-m", "gto.cli", "show", "fraud", "--json"],
@@ -135,10 +148,17 @@ def test_gto_sees_the_registry_steward_lists(tmp_path: Path) -> None:
         )  # fmt: skip
     assert gto.returncode == 0, gto.stderr
     theirs = {
-        item["version"].removeprefix("v"): [s["stage"] for s in item["stages"]]
+        item["version"].removeprefix("v"): [stage["stage"] for stage in item["stages"]]
         for item in json.loads(gto.stdout)
     }
     rows = list_versions(pr.root, Filters(model="fraud")).rows
     ours = {row.version.version: [row.version.stage] for row in rows}
     assert ours == {"0.1.0": ["archived"], "0.2.0": ["production"]}
     assert theirs == ours
+    churn = subprocess.run(
+        [str(Path(sys.executable).with_name("gto")), "show", "churn", "--json"],
+        cwd=pr.root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert [
+        (i["version"], [st["stage"] for st in i["stages"]]) for i in json.loads(churn.stdout)
+    ] == [("v0.1.0", ["staging"])]

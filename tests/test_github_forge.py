@@ -413,3 +413,28 @@ def test_a_misspelt_team_fails_closed_with_a_reason(tmp_path: Path, github: Fake
     verdict = judge(s)
     why = next(r.reason for r in verdict.rules if r.rule.startswith("approvals:"))  # type: ignore[attr-defined]
     assert "could not resolve @acme/ml" in why
+
+
+def test_apply_sends_repository_dispatch_events(tmp_path: Path, github: FakeGitHub) -> None:
+    from steward.apply import apply_range
+    from steward.promotion import merge_proposal
+
+    hooks = "\nhooks:\n  - name: notify\n    on: [staging]\n    dispatch: steward-promotion\n"
+    pr = make_promotion_repo(tmp_path, POLICY + hooks)
+    github.add_repo(REPO, default_branch="main")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    merged = merge_proposal(pr.root, pr.forge, number, "dave")
+    assert merged.applied is not None
+    assert merged.applied.failed == [
+        "notify -> fraud#staging#4: repository_dispatch needs the GitHub forge"
+    ]
+    result = apply_range(pr.root, None, "HEAD", forge=forge_for(github, Waits()))
+    assert result.delivered == ["notify -> fraud#staging#4"] and result.ok
+    sent = github.dispatches(REPO)
+    assert len(sent) == 1
+    assert sent[0].event_type == "steward-promotion"
+    assert sent[0].client_payload["record"]["version"] == "0.2.0"
+    assert sent[0].client_payload["record"]["approved_by"] == ["carol"]

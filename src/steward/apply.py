@@ -289,7 +289,11 @@ def _dispatch(forge: Forge | None, hook: Hook, tag: str, record: Record) -> str 
         forge.request(
             "POST",
             f"/repos/{forge.settings.repository}/dispatches",
-            {"event_type": hook.dispatch, "client_payload": {"tag": tag, **record.as_dict()}},
+            # GitHub allows at most 10 top-level properties in client_payload: nest the record.
+            {
+                "event_type": hook.dispatch,
+                "client_payload": {"tag": tag, "record": record.as_dict()},
+            },
         )
     except StewardError as exc:
         return str(exc)
