@@ -16,7 +16,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _commands() -> list[tuple[str, click.Command]]:
-    return sorted(cli.commands.items())
+    ctx = click.Context(cli)
+    found = [(name, cli.get_command(ctx, name)) for name in cli.list_commands(ctx)]
+    return [(name, command) for name, command in found if command is not None]
+
+
+def test_a_query_does_not_import_the_gate_dvc_or_github() -> None:
+    code = (
+        "import sys; from steward.cli.main import run; run(['which', '--help']);"
+        "names = ('dvc', 'github', 'steward.gate', 'steward.apply');"
+        "heavy = [m for m in names if m in sys.modules];"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "HEAVY []" in out
 
 
 def test_every_command_and_option_has_help() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -21,8 +22,47 @@ from steward.errors import (
     StewardError,
 )
 
+# Each command's module, imported only when the command runs (or help lists it): a query such as
+# `steward which` must not pay for importing the gate, DVC or PyGithub.
+LAZY_COMMANDS = {
+    "init": "steward.cli.init_cmd:init",
+    "check": "steward.cli.check_cmd:check",
+    "schema": "steward.cli.schema_cmd:schema",
+    "create": "steward.cli.create_cmd:create",
+    "register": "steward.cli.register_cmd:register",
+    "pull": "steward.cli.pull_cmd:pull",
+    "verify": "steward.cli.pull_cmd:verify",
+    "promote": "steward.cli.promote_cmd:promote",
+    "review": "steward.cli.promote_cmd:review",
+    "gate": "steward.cli.promote_cmd:gate",
+    "merge": "steward.cli.promote_cmd:merge",
+    "quickstart": "steward.cli.quickstart_cmd:quickstart",
+    "list": "steward.cli.query_cmd:list_versions",
+    "show": "steward.cli.query_cmd:show",
+    "which": "steward.cli.query_cmd:which",
+    "codeowners": "steward.cli.github_cmd:codeowners",
+    "github": "steward.cli.github_cmd:github",
+    "apply": "steward.cli.apply_cmd:apply",
+    "rollback": "steward.cli.rollback_cmd:rollback",
+    "monitor": "steward.cli.rollback_cmd:monitor",
+    "history": "steward.cli.history_cmd:history",
+    "gc": "steward.cli.gc_cmd:gc",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module_name, _, attribute = LAZY_COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-C",
     "--directory",
@@ -50,51 +90,6 @@ def cli(
     """Steward: a model registry governed through Git, DVC and pull requests."""
     del show_traceback  # `run` reads it (or STEWARD_TRACEBACK) before click parses anything
     ctx.obj = Settings(start=directory, github_token=github_token)
-
-
-def _register_commands() -> None:
-    from steward.cli import (
-        apply_cmd,
-        check_cmd,
-        create_cmd,
-        gc_cmd,
-        github_cmd,
-        history_cmd,
-        init_cmd,
-        promote_cmd,
-        pull_cmd,
-        query_cmd,
-        quickstart_cmd,
-        register_cmd,
-        rollback_cmd,
-        schema_cmd,
-    )
-
-    cli.add_command(check_cmd.check)
-    cli.add_command(init_cmd.init)
-    cli.add_command(schema_cmd.schema)
-    cli.add_command(create_cmd.create)
-    cli.add_command(register_cmd.register)
-    cli.add_command(pull_cmd.pull)
-    cli.add_command(pull_cmd.verify)
-    cli.add_command(promote_cmd.promote)
-    cli.add_command(promote_cmd.review)
-    cli.add_command(promote_cmd.gate)
-    cli.add_command(promote_cmd.merge)
-    cli.add_command(quickstart_cmd.quickstart)
-    cli.add_command(query_cmd.list_versions)
-    cli.add_command(query_cmd.show)
-    cli.add_command(query_cmd.which)
-    cli.add_command(github_cmd.codeowners)
-    cli.add_command(github_cmd.github)
-    cli.add_command(apply_cmd.apply)
-    cli.add_command(rollback_cmd.rollback)
-    cli.add_command(rollback_cmd.monitor)
-    cli.add_command(history_cmd.history)
-    cli.add_command(gc_cmd.gc)
-
-
-_register_commands()
 
 
 def run(argv: Sequence[str] | None = None) -> int:
