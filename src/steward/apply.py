@@ -25,6 +25,7 @@ from steward.forge.protocol import Forge
 from steward.gitcmd import CatFile, identity_args, run_git, token_env
 from steward.history import decision_from_trailers
 from steward.layout import Kind, Misplaced
+from steward.names import is_name, is_version
 from steward.policy.spec import Hook, Policy
 from steward.records import Record, registration_tag, stage_tag
 from steward.validate import parse_file
@@ -66,39 +67,45 @@ class _Change:
 _NULL = {"0" * 40, "0" * 64}
 
 
-def _changes(
-    root: Path, before: str | None, after: str, path: str = layout.MODELS_DIR
-) -> list[_Change]:
-    """Version-file changes made by the first-parent commits in (before, after] under `path`,
-    oldest first, from one `git log`."""
-    span = f"{before}..{after}" if before else after
+def _changes(root: Path, after: str, path: str = layout.MODELS_DIR) -> list[_Change]:
+    """Version-file changes of the first-parent history of `after` under `path`, oldest first:
+    one `git log` (messages are read by object id afterwards: a commit message is text a pull
+    request's author chose, and no separator is safe inside it)."""
     out = run_git(
         root,
         "log", "--first-parent", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-z",
-        "--format=%x01%H%x00%cI%x00%P%x00%B%x00", span, "--", path,
+        "--format=%x01%H%x02%cI%x02%P%x02", after, "--", path,
     )  # fmt: skip
-    changes: list[_Change] = []
+    found: list[tuple[str, str, str, str, str | None, str | None]] = []
     for block in out.split(b"\x01")[1:]:
-        commit, at, parents, message, raw = block.split(b"\x00", 4)
-        merged = parents.split()[1].decode() if len(parents.split()) > 1 else ""
+        commit, at, parents, raw = block.split(b"\x02", 3)
+        second = parents.split()[1].decode() if len(parents.split()) > 1 else ""
         fields = raw.lstrip(b"\x00\n").split(b"\x00")  # "\0\n" separates header and raw
         for i in range(0, len(fields) - 1, 2):
             meta, name = fields[i].strip(), fields[i + 1].decode("utf-8", "surrogateescape")
             if not meta.startswith(b":"):
                 continue
             _, _, old, new, _status = meta[1:].decode().split()
-            changes.append(
-                _Change(
-                    commit.decode(),
+            found.append(
+                (
+                    commit.decode("ascii"),
                     at.decode(),
-                    message.decode("utf-8", "replace"),
+                    second,
                     name,
                     None if old in _NULL else old,
                     None if new in _NULL else new,
-                    merged,
                 )
             )
-    return changes
+    messages: dict[str, str] = {}
+    with CatFile(root) as cat:
+        for sha, *_ in found:
+            if sha not in messages:
+                body = (cat.read_optional(sha) or b"").decode("utf-8", "replace")
+                messages[sha] = body.partition("\n\n")[2]  # the message follows the header
+    return [
+        _Change(sha, when, messages[sha], name, old, new, merged)
+        for sha, when, merged, name, old, new in found
+    ]
 
 
 def _entry(cat: CatFile, oid: str | None, path: str) -> VersionEntry | None:
@@ -129,17 +136,28 @@ def _existing_records(root: Path, model: str) -> dict[str, Record]:
 
 
 def _key(record: Record) -> tuple[str, str, str | None, str]:
+    if record.event == "registration":
+        return ("registration", record.version, None, "")  # a version registers once
     return (record.event, record.version, record.stage, record.commit)
 
 
+def _tag_number(name: str) -> int:
+    tail = name.rsplit("#", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
 class _Tagger:
-    """Creates the tags of one model, numbering stage tags the way GTO does."""
+    """Creates the tags of one model, numbering stage tags the way GTO does: one more than the
+    highest number any of the model's tags has (Steward's, GTO's or anyone's)."""
 
     def __init__(self, root: Path, model: str) -> None:
         self.root = root
+        self.model = model
         self.records = _existing_records(root, model)
         self.known = {_key(r) for r in self.records.values()}
-        self.count = sum(1 for name in self.records if "#" in name)
+        names = run_git(root, "tag", "--list", f"{model}#*", f"{model}@*").decode().split()
+        self.taken = set(names)
+        self.count = max((_tag_number(name) for name in names if "#" in name), default=0)
 
     def version_commit(self, model: str, version: str, path: str) -> str:
         for name, record in self.records.items():
@@ -156,6 +174,9 @@ class _Tagger:
             return
         if record.event == "registration":
             name = registration_tag(record.model, record.version)
+            if name in self.taken:  # tagged by someone else: GTO already knows the version
+                self.known.add(_key(record))
+                return
         else:
             self.count += 1
             name = stage_tag(
@@ -168,6 +189,7 @@ class _Tagger:
         )  # fmt: skip
         self.records[name] = record
         self.known.add(_key(record))
+        self.taken.add(name)
         result.tagged.append(name)
 
 
@@ -193,22 +215,27 @@ def _record(
     )
 
 
-def record_events(root: Path, before: str | None, after: str, result: ApplyResult) -> None:
-    """Tag every registration and stage change of the models that (before, after] touched.
+def record_events(root: Path, after: str, result: ApplyResult) -> None:
+    """Tag every registration and stage change in the first-parent history of `after` that has
+    no tag yet, model by model, oldest first.
 
-    Each touched model's whole history is replayed, oldest first, and only what has no tag yet
-    is tagged: GTO reads a version's stage from the order of its tags, so a record is never
-    written after a later one, even if an earlier apply was skipped or interrupted."""
-    touched = []
-    for change in _changes(root, before, after):
-        model = change.path.split("/")[2] if change.path.count("/") >= 3 else None
-        if model and model not in touched:
-            touched.append(model)
+    The whole history is read (one `git log`), not only the pushed range: a push whose apply never
+    ran is caught up by the next one, and GTO, which reads a version's stage from the order of its
+    tags, never sees a record written after a later one. One model's trouble (a tag name someone
+    else took) is reported and does not stop the others."""
+    by_model: dict[str, list[_Change]] = {}
+    for change in _changes(root, after):
+        parts = change.path.split("/")
+        if len(parts) == 4:
+            by_model.setdefault(parts[2], []).append(change)
     with CatFile(root) as cat:
-        for model in touched:
-            tagger = _Tagger(root, model)
-            for change in _changes(root, None, after, f"{layout.MODELS_DIR}/{model}"):
-                _record_change(cat, tagger, change, result)
+        for model, changes in by_model.items():
+            try:
+                tagger = _Tagger(root, model)
+                for change in changes:
+                    _record_change(cat, tagger, change, result)
+            except StewardError as exc:
+                result.failed.append(f"{model}: {exc}")
 
 
 def _record_change(cat: CatFile, tagger: _Tagger, change: _Change, result: ApplyResult) -> None:
@@ -234,8 +261,8 @@ def _record_change(cat: CatFile, tagger: _Tagger, change: _Change, result: Apply
 # --- hooks ------------------------------------------------------------------------------------
 
 
-def _hook_ref(hook: Hook, tag: str) -> str:
-    return f"{HOOK_REFS}/{hook.name}/{tag}"
+def _hook_ref(hook: Hook, how: str, tag: str) -> str:
+    return f"{HOOK_REFS}/{hook.name}/{how}/{tag}"
 
 
 def _delivered(root: Path) -> set[str]:
@@ -249,19 +276,31 @@ def _wants(hook: Hook, record: Record) -> bool:
     return record.event == "assignment" and record.stage in hook.on
 
 
+# Secrets of the job a hook runs in that a hook has no business with (the push token above all).
+_SECRETS = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "STEWARD_GITHUB_APP_PRIVATE_KEY",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
+
+
 def _run_hook(root: Path, hook: Hook, tag: str, record: Record) -> str | None:
     """Run the hook's command; None on success, else why it failed."""
     assert hook.run is not None
-    env = {
-        **os.environ,
-        "STEWARD_EVENT": record.event,
-        "STEWARD_MODEL": record.model,
-        "STEWARD_VERSION": record.version,
-        "STEWARD_STAGE": record.stage or "",
-        "STEWARD_COMMIT": record.commit,
-        "STEWARD_TAG": tag,
-        "STEWARD_RECORD": json.dumps(record.as_dict(), sort_keys=True),
-    }
+    env = {key: value for key, value in os.environ.items() if key not in _SECRETS}
+    env.update(
+        {
+            "STEWARD_EVENT": record.event,
+            "STEWARD_MODEL": record.model,
+            "STEWARD_VERSION": record.version,
+            "STEWARD_STAGE": record.stage or "",
+            "STEWARD_COMMIT": record.commit,
+            "STEWARD_TAG": tag,
+            "STEWARD_RECORD": json.dumps(record.as_dict(), sort_keys=True),
+        }
+    )
     try:
         done = subprocess.run(
             hook.run,
@@ -272,7 +311,7 @@ def _run_hook(root: Path, hook: Hook, tag: str, record: Record) -> str | None:
             timeout=HOOK_TIMEOUT_S,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
         return f"{type(exc).__name__}: {exc}"
     if done.returncode != 0:
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
@@ -300,30 +339,81 @@ def _dispatch(forge: Forge | None, hook: Hook, tag: str, record: Record) -> str 
     return None
 
 
-def deliver_hooks(root: Path, policy: Policy, forge: Forge | None, result: ApplyResult) -> None:
-    """Run every hook for every recorded event it has not been delivered for yet."""
+def _confirmed(cat: CatFile, record: Record, history: set[str]) -> bool:
+    """A record is acted on only if git says the same: its names are valid, its commit is on the
+    branch, and there the version file says what the record says. A tag anyone could push does
+    not deploy anything by itself."""
+    if not (is_name(record.model) and is_version(record.version)) or record.commit not in history:
+        return False
+    raw = cat.read_optional(f"{record.commit}:{layout.version_path(record.model, record.version)}")
+    entry = parse_file(Kind.VERSION, raw or b"", "record").entry
+    if not isinstance(entry, VersionEntry):
+        return False
+    return record.event == "registration" or entry.stage == record.stage
+
+
+def _pending(root: Path, after: str) -> list[tuple[str, Record]]:
+    """Every confirmed record on the branch, in the order GTO reads them: registrations, then
+    stage tags by number."""
+    out = run_git(root, "tag", "--list")
+    models = sorted({name.split("@")[0].split("#")[0] for name in out.decode().split()})
+    history = set(run_git(root, "rev-list", "--first-parent", after).decode().split())
+    found: list[tuple[str, Record]] = []
+    with CatFile(root) as cat:
+        for model in models:
+            for tag, record in _existing_records(root, model).items():
+                if _confirmed(cat, record, history):
+                    found.append((tag, record))
+    return sorted(found, key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
+
+
+def deliver_hooks(
+    root: Path, policy: Policy, forge: Forge | None, result: ApplyResult, after: str
+) -> None:
+    """Deliver each hook once per event, in order, only for the latest assignment of a stage
+    (an older one still pending has been superseded: deploying it now would roll production
+    back), and never for events that happened before the hook existed."""
     if not policy.hooks:
         return
     delivered = _delivered(root)
-    out = run_git(
-        root, "for-each-ref", "--sort=creatordate", "--format=%(refname:strip=2)", "refs/tags/"
-    )
-    models = {name.split("@")[0].split("#")[0] for name in out.decode().split()}
-    for model in sorted(models):
-        for tag, record in _existing_records(root, model).items():
-            for hook in policy.hooks:
-                if not _wants(hook, record) or _hook_ref(hook, tag) in delivered:
-                    continue
-                problem = None
-                if hook.run is not None:
-                    problem = _run_hook(root, hook, tag, record)
-                if problem is None and hook.dispatch is not None:
-                    problem = _dispatch(forge, hook, tag, record)
+    pending = _pending(root, after)
+    latest: dict[tuple[str, str | None], str] = {}
+    for tag, record in pending:
+        if record.event == "assignment":
+            latest[(record.model, record.stage)] = tag
+    new = set(result.tagged)
+    for hook in policy.hooks:
+        start = f"{HOOK_REFS}/{hook.name}/started"
+        started = start in delivered
+        if not started:  # from now on every event is this hook's: failures are retried
+            run_git(root, "update-ref", start, after)
+        for tag, record in pending:
+            if not _wants(hook, record):
+                continue
+            kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
+            todo = [k for k in kinds if _hook_ref(hook, k, tag) not in delivered]
+            if not todo:
+                continue
+            superseded = (
+                record.event == "assignment" and latest.get((record.model, record.stage)) != tag
+            )
+            if superseded or (not started and tag not in new):
+                for kind in todo:  # not delivered, and never to be: mark it so
+                    run_git(root, "update-ref", _hook_ref(hook, kind, tag), f"refs/tags/{tag}")
+                continue
+            for kind in todo:
+                problem = (
+                    _run_hook(root, hook, tag, record)
+                    if kind == "run"
+                    else _dispatch(forge, hook, tag, record)
+                )
                 if problem is not None:
                     result.failed.append(f"{hook.name} -> {tag}: {problem}")
-                    continue
-                run_git(root, "update-ref", _hook_ref(hook, tag), f"refs/tags/{tag}")
-                result.delivered.append(f"{hook.name} -> {tag}")
+                    break
+                run_git(root, "update-ref", _hook_ref(hook, kind, tag), f"refs/tags/{tag}")
+                result.delivered.append(
+                    f"{hook.name} -> {tag}" + (f" ({kind})" if len(kinds) > 1 else "")
+                )
 
 
 def apply_range(
@@ -351,12 +441,12 @@ def apply_range(
             env=token_env(token),
             check=False,
         )
-    record_events(root, before, after, result)
+    record_events(root, after, result)
     with CatFile(root) as cat:
         raw = cat.read_optional(f"{after}:{layout.POLICY_FILE}")
     policy = parse_file(Kind.POLICY, raw or b"", layout.POLICY_FILE).entry
     if isinstance(policy, Policy):
-        deliver_hooks(root, policy, forge, result)
+        deliver_hooks(root, policy, forge, result, after)
     elif policy is None and raw is not None:
         result.failed.append("policies/registry.yaml at the pushed commit is invalid: no hooks ran")
     if push:

@@ -190,7 +190,9 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
             (change.model, change.version)
             for change in changes.stage_changes
             if change.to_stage in ("staging", "production")
-            and held_stage(root, base_tip, change.model, change.version, change.to_stage)
+            and held_stage(
+                root, base_tip, change.model, change.version, change.to_stage, merges_only=True
+            )
         }
         alerts = [
             f"{e.model} {e.version} ({e.stage}): {', '.join(e.production_metrics[-1].breaches)}"

@@ -136,7 +136,9 @@ def model_history(root: Path, model: str, rev: str = "HEAD") -> History:
     return History(model, commit, events)
 
 
-def held_stage(root: Path, rev: str, model: str, version: str, stage: str) -> bool:
+def held_stage(
+    root: Path, rev: str, model: str, version: str, stage: str, merges_only: bool = False
+) -> bool:
     """Whether `version` of `model` held `stage` at any commit in the first-parent history of
     `rev` (including `rev` itself).
 
@@ -152,6 +154,10 @@ def held_stage(root: Path, rev: str, model: str, version: str, stage: str) -> bo
     path = layout.version_path(model, version)
     blobs: list[str] = []
     for landed in _walk(root, commit, path):
+        if merges_only and len(landed.parents) < 2:
+            # Only what a merge brought counts: commits that landed one by one (a rebase or a
+            # fast-forward) may hold states nobody reviewed, such as a stage set and undone.
+            continue
         for change in landed.changes:
             if change.path == path and change.new_mode in _REGULAR_FILE_MODES:
                 blobs.append(change.new)

@@ -638,6 +638,17 @@ def _dataset_access(
     return RuleResult("may change datasets", "passed", f"{author} may change {', '.join(subjects)}")
 
 
+def hook_scripts(policy: Policy) -> list[str]:
+    """Repository files the policy's hooks run (`./deploy/rollout.sh` -> `deploy/rollout.sh`):
+    what runs with deployment's rights is as much the judge's as the policy itself."""
+    found = []
+    for hook in policy.hooks:
+        for arg in hook.run or []:
+            if "/" in arg and not arg.startswith("/") and ".." not in arg.split("/"):
+                found.append(arg.removeprefix("./"))
+    return found
+
+
 def _is_owner(author: str, model: ModelFacts, roles: _Roles) -> bool:
     if not model.owner.startswith("@"):
         return author.casefold() == model.owner.casefold()
@@ -712,6 +723,9 @@ def _transition_approvals(
     else:
         candidates = [a for t in (central, *extra) if t is not None for a in t.approvals]
     required = [a for a in candidates if _condition_applies(a, model, facts)]
+    if rollback and not required:
+        why = "a rollback needs at least one approval, and no rollback approval applies here"
+        return RuleResult(name, "failed", why), []
     if not required:
         return RuleResult(name, "passed", "the transition needs no approval"), []
     satisfied, failures, missing = _count_approvals(subject, required, roles, approvers, evidence)
@@ -723,7 +737,7 @@ def _transition_approvals(
 def _governance(
     changes: ChangeSet, policy: Policy, roles: _Roles, evidence: Evidence, approvers: set[str]
 ) -> tuple[RuleResult, list[MissingApproval]]:
-    prefixes = tuple(policy.governance.paths)
+    prefixes = (*policy.governance.paths, *hook_scripts(policy))
     touched = [path for path in changes.paths if path.startswith(prefixes)]
     touched += [
         f"{edit.name}: {', '.join(edit.governed)}" for edit in changes.edits if edit.governed
