@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+import steward.retention as _retention_module
 from steward import layout
 from steward.check import check_snapshot
 from steward.cli.gc_cmd import gc
 from steward.cli.main import cli, run
 from steward.create import create_model
 from steward.entries import VersionEntry
+from steward.errors import StewardError
 from steward.forge.local import LocalForge
 from steward.layout import Kind
 from steward.promotion import merge_proposal, review_proposal
@@ -39,6 +41,8 @@ from steward.yamlio import replace_top_level_value
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
 from tests.promotion_setup import Clock
+
+_ORIGINAL_GUARD = _retention_module._require_published_head
 
 POLICY = """\
 roles:
@@ -462,3 +466,31 @@ def test_after_the_sweep_remaining_versions_pull_and_dvc_sees_only_the_retired_g
     pulled = pull_version(clone, "fraud", version="0.2.0", output=tmp_path / "serving")
     assert sorted(p.name for p in pulled.files) == ["config.yaml", "model.pkl"]
     assert (tmp_path / "serving/config.yaml").read_text() == SHARED_CONFIG
+
+
+@pytest.fixture(autouse=True)
+def _shared_branch_up_to_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gc runs where the shared branch is (CI on main): these tests' registries commit locally,
+    so main is published before each sweep, as a push would have done."""
+    import steward.retention as retention
+
+    original = retention._require_published_head
+
+    def publish_then_check(root: Path) -> None:
+        if "origin" in run_git(root, "remote").split():
+            run_git(root, "push", "-q", "origin", "HEAD:refs/heads/main")
+        original(root)
+
+    monkeypatch.setattr(retention, "_require_published_head", publish_then_check)
+
+
+def test_the_sweep_refuses_an_unpublished_or_proposal_branch(tmp_path: Path) -> None:
+    repo = make_registry(tmp_path)
+    run_git(repo.root, "commit", "-q", "--allow-empty", "-m", "local only")
+    with pytest.raises(StewardError, match="is not at origin/main"):
+        _ORIGINAL_GUARD(repo.root)
+    run_git(repo.root, "push", "-q", "origin", "main")
+    _ORIGINAL_GUARD(repo.root)  # published: fine
+    run_git(repo.root, "checkout", "-q", "-b", "steward/retention/x")
+    with pytest.raises(StewardError, match="gc sweeps from the shared branch"):
+        _ORIGINAL_GUARD(repo.root)

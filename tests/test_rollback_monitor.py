@@ -116,9 +116,10 @@ def test_readings_are_bounded_and_a_breach_alert_shows_in_the_gate(
 ) -> None:
     pr = two_production_versions(tmp_path, POLICY + MONITORING.format(on_breach="alert"))
     for auc in (0.9, 0.91):
-        record_metrics(pr.root, pr.forge, "fraud", {"auc": auc}, "monitor-bot", clock=clock)
+        reading = {"auc": auc, "latency_p95_ms": 9.0}
+        record_metrics(pr.root, pr.forge, "fraud", reading, "monitor-bot", clock=clock)
     metrics = tmp_path / "metrics.json"
-    metrics.write_text(json.dumps({"auc": 0.7}))
+    metrics.write_text(json.dumps({"auc": 0.7, "latency_p95_ms": 9.0}))
     assert (
         run(
             [
@@ -166,3 +167,34 @@ def test_the_scripts_hooks_run_are_governed(tmp_path: Path) -> None:
     verdict = judge(pr, number)
     governance = next(r for r in verdict.rules if r.rule == "governance")
     assert governance.status == "failed" and "deploy/rollout.sh" in governance.reason
+
+
+def test_repeated_breaches_open_one_rollback_and_silence_is_a_breach(tmp_path: Path) -> None:
+    policy = POLICY + ROLLBACK + MONITORING.format(on_breach="rollback")
+    pr = two_production_versions(tmp_path, policy)
+    first = record_metrics(pr.root, pr.forge, "fraud", {"auc": 0.8}, "bot", clock=clock)
+    second = record_metrics(pr.root, pr.forge, "fraud", {"auc": 0.7}, "bot", clock=clock)
+    assert first.rollback is not None and second.rollback is None  # the open one stands
+    quiet = record_metrics(pr.root, pr.forge, "fraud", {"latency_p95_ms": 3.0}, "bot", clock=clock)
+    assert quiet.breaches == ("auc is missing from the reading",)
+
+
+def test_readings_through_proposals_accumulate_on_the_open_one(tmp_path: Path) -> None:
+    from steward.gitcmd import CatFile
+
+    policy = POLICY + MONITORING.format(on_breach="alert").replace(
+        "commit: direct", "commit: proposal"
+    )
+    pr = two_production_versions(tmp_path, policy)
+    one = record_metrics(
+        pr.root, pr.forge, "fraud", {"auc": 0.9, "latency_p95_ms": 1.0}, "bot", clock=clock
+    )
+    two = record_metrics(
+        pr.root, pr.forge, "fraud", {"auc": 0.95, "latency_p95_ms": 1.0}, "bot", clock=clock
+    )
+    assert one.proposal is not None and two.proposal is None
+    with CatFile(pr.root) as cat:
+        raw = cat.read_optional(
+            f"steward/monitor/fraud-0.2.0:{layout.version_path('fraud', '0.2.0')}"
+        )
+    assert raw is not None and raw.count(b"auc:") >= 2

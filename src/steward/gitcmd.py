@@ -259,10 +259,16 @@ def _exists(root: Path, name: str) -> bool:
 
 
 def commit_blobs(
-    root: Path, parent: str, files: dict[str, bytes], message: str, branch: str
+    root: Path,
+    parent: str,
+    files: dict[str, bytes],
+    message: str,
+    branch: str,
+    existing: bool = False,
 ) -> str:
-    """Commit `files` (path -> content) on top of `parent` as the new branch `branch`, without
-    touching the work tree or the user's index. Fails if the branch already exists."""
+    """Commit `files` (path -> content) on top of `parent` as the new branch `branch` (or, with
+    `existing`, as the next commit of that branch, whose tip must be `parent`), without touching
+    the work tree or the user's index."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
@@ -277,8 +283,8 @@ def commit_blobs(
         commit = _git_env(
             root, env, *identity_args(root), "commit-tree", tree, "-p", parent, "-m", message
         ).strip()
-    zero = "0" * len(commit)
-    run_git(root, "update-ref", "-m", f"steward: {message}", f"refs/heads/{branch}", commit, zero)
+    old = parent if existing else "0" * len(commit)
+    run_git(root, "update-ref", "-m", f"steward: {message}", f"refs/heads/{branch}", commit, old)
     return commit
 
 

@@ -16,12 +16,26 @@ from steward.catalog import find_version
 from steward.entries import MetricPoint, VersionEntry
 from steward.entryfiles import render_entry
 from steward.forge.protocol import Forge
-from steward.gitcmd import commit_blobs, commit_files, current_branch, head_commit, refresh_index
+from steward.gitcmd import (
+    CatFile,
+    commit_blobs,
+    commit_files,
+    current_branch,
+    head_commit,
+    refresh_index,
+    run_git,
+)
 from steward.layout import Kind
 from steward.policy.spec import Monitoring, Policy
-from steward.promotion import Promotion, _free_branch
+from steward.promotion import Promotion
 from steward.rollback import propose_rollback
-from steward.validate import read_entry
+from steward.validate import parse_file, read_entry
+
+
+def _branch_tip(root: Path, branch: str) -> str | None:
+    out = run_git(root, "for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}")
+    tip = out.decode().strip()
+    return tip or None
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,7 @@ def breaches(metrics: dict[str, float], monitoring: Monitoring) -> list[str]:
     for name, threshold in monitoring.thresholds.items():
         value = metrics.get(name)
         if value is None:
+            found.append(f"{name} is missing from the reading")  # silence is not health
             continue
         if threshold.min is not None and value < threshold.min:
             found.append(f"{name} {value:g} < min {threshold.min:g}")
@@ -92,15 +107,37 @@ def record_metrics(
             raise
         refresh_index(root, [path])
     else:
-        branch = _free_branch(root, f"steward/monitor/{model}-{holder.version}")
-        commit = commit_blobs(root, base, {path: text.encode("utf-8")}, title, branch)
-        forge.publish(root, branch)
-        body = "Readings: " + ", ".join(f"`{k}` {v:g}" for k, v in sorted(metrics.items()))
-        if found:
-            body += "\n\nBreached: " + "; ".join(found)
-        proposal = forge.create_proposal(title, body + "\n", branch, current_branch(root), author)
+        branch = f"steward/monitor/{model}-{holder.version}"
+        open_tip = _branch_tip(root, branch)
+        if open_tip is not None:
+            # Readings wait in the open proposal: the next one joins it instead of conflicting.
+            with CatFile(root) as cat:
+                pending = cat.read_optional(f"{open_tip}:{path}")
+            waiting = parse_file(Kind.VERSION, pending or b"", path).entry
+            if isinstance(waiting, VersionEntry):
+                kept = [*waiting.production_metrics, point][-monitoring.keep :]
+                updated = VersionEntry.model_validate(
+                    {**holder.model_dump(), "production_metrics": [p.model_dump() for p in kept]}
+                )
+                text = render_entry(Kind.VERSION, path, updated)
+            commit = commit_blobs(
+                root, open_tip, {path: text.encode("utf-8")}, title, branch, existing=True
+            )
+            forge.publish(root, branch)
+        else:
+            commit = commit_blobs(root, base, {path: text.encode("utf-8")}, title, branch)
+            forge.publish(root, branch)
+            body = "Readings: " + ", ".join(f"`{k}` {v:g}" for k, v in sorted(metrics.items()))
+            if found:
+                body += "\n\nBreached: " + "; ".join(found)
+            proposal = forge.create_proposal(
+                title, body + "\n", branch, current_branch(root), author
+            )
     rollback = None
-    if found and monitoring.on_breach == "rollback":
+    already = run_git(
+        root, "for-each-ref", "--format=%(refname)", f"refs/heads/steward/rollback/{model}-*"
+    ).decode()
+    if found and monitoring.on_breach == "rollback" and not already.strip():
         rollback = propose_rollback(
             root, forge, model, author, stage=stage, reason="monitoring: " + "; ".join(found)
         )

@@ -504,6 +504,7 @@ def sweep_retired(
     remaining version references. File objects go first and each `.dir` listing last, so an
     interrupted sweep still finds what it has left to do on the next run."""
     report = SweepReport(dry_run)
+    _require_published_head(root)
     head = head_commit(root)
     with VersionReader(root) if reader is None else nullcontext(reader) as versions:
         at_head = versions.at(head, strict=True)
@@ -531,6 +532,31 @@ def sweep_retired(
                 _remove(remote, path, oid, report)
             report.removed.append(RemovedObject(oid, size, tuple(sorted(doomed[oid]))))
     return report
+
+
+def _require_published_head(root: Path) -> None:
+    """Sweep only from the tip of the branch everyone shares, knowing every branch there is:
+    from an unmerged retention branch a version looks retired that is not; a branch not fetched
+    may hold a version whose files are identical to a retired one's."""
+    from steward.gitcmd import current_branch, upstream
+
+    branch = current_branch(root)
+    if branch.startswith("steward/"):
+        raise StewardError(f"gc sweeps from the shared branch, not from {branch}")
+    remotes = run_git(root, "remote").decode().split()
+    if "origin" not in remotes:
+        return  # a registry with no origin: every branch there is, is here
+    try:
+        run_git(root, "fetch", "--quiet", "origin")
+    except GitCommandError as exc:
+        raise StewardError(f"gc needs every branch of origin to sweep safely: {exc}") from exc
+    remote, target = upstream(root)
+    tip = run_git(root, "rev-parse", "--verify", "--quiet", f"refs/remotes/{remote}/{target}")
+    if tip.decode().strip() != head_commit(root):
+        raise StewardError(
+            f"{branch} is not at {remote}/{target}: gc sweeps only the shared branch's tip "
+            "(pull or push first)"
+        )
 
 
 def _versions_on_other_refs(

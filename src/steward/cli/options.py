@@ -57,6 +57,8 @@ def _flatten(data: dict[str, Any], prefix: str, out: dict[str, float], path: Pat
         if isinstance(value, dict):
             _flatten(value, f"{name}.", out, path)
         elif isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(float(value)):
+                raise UsageError(f"{path}: metric {name}: {value} is not a finite number")
             out[name] = float(value)
         else:
             raise UsageError(f"{path}: metric {name}: expected a number, got {value!r}")
