@@ -319,3 +319,15 @@ def token_env(token: str | None) -> dict[str, str]:
             }
         )
     return env
+
+
+def free_branch(root: Path, wanted: str) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`...: the first branch name not taken yet."""
+    existing = set(
+        run_git(root, "for-each-ref", "--format=%(refname:short)", "refs/heads/").decode().split()
+    )
+    name, n = wanted, 1
+    while name in existing:
+        n += 1
+        name = f"{wanted}-{n}"
+    return name

@@ -20,7 +20,15 @@ from steward.forge.local import LocalForge
 from steward.forge.protocol import Forge, Proposal, ReviewState
 from steward.gate import STATUS_CONTEXT, GateRun, run_gate
 from steward.gate_report import render_text
-from steward.gitcmd import CatFile, commit_blobs, current_branch, head_commit, list_names, run_git
+from steward.gitcmd import (
+    CatFile,
+    commit_blobs,
+    current_branch,
+    free_branch,
+    head_commit,
+    list_names,
+    run_git,
+)
 from steward.layout import Kind
 from steward.policy.spec import Policy
 from steward.semver import precedence
@@ -62,17 +70,6 @@ def _read(cat: CatFile, rev: str, kind: Kind, path: str) -> tuple[bytes, object]
     return raw, parsed.entry
 
 
-def _free_branch(root: Path, wanted: str) -> str:
-    existing = set(
-        run_git(root, "for-each-ref", "--format=%(refname:short)", "refs/heads/").decode().split()
-    )
-    name, n = wanted, 1
-    while name in existing:
-        n += 1
-        name = f"{wanted}-{n}"
-    return name
-
-
 def propose_promotion(
     root: Path, forge: Forge, model: str, version: str, to_stage: str, author: str
 ) -> Promotion:
@@ -109,7 +106,7 @@ def propose_promotion(
             archived.append(holder.version)
     title = f"Promote {model} {version} to {to_stage}"
     message = title + "".join(f"\n\nArchive {model} {v} (the {to_stage} holder)" for v in archived)
-    branch = _free_branch(root, f"steward/promote/{model}-{version}-{to_stage}")
+    branch = free_branch(root, f"steward/promote/{model}-{version}-{to_stage}")
     commit = commit_blobs(root, base, files, message, branch)
     body = promotion_body(entry, to_stage, holders, model_entry, archived)
     try:

@@ -16,9 +16,9 @@ from steward.catalog import NotFound, versions
 from steward.entries import VersionEntry
 from steward.errors import StewardError
 from steward.forge.protocol import Forge
-from steward.gitcmd import CatFile, commit_blobs, current_branch, head_commit, run_git
+from steward.gitcmd import CatFile, commit_blobs, current_branch, free_branch, head_commit, run_git
 from steward.history import model_history
-from steward.promotion import Promotion, _free_branch
+from steward.promotion import Promotion
 from steward.yamlio import replace_top_level_value
 
 
@@ -64,7 +64,7 @@ def propose_rollback(
     archived = tuple(holder.version for holder in holders)
     title = f"Roll back {model} {stage} to {target}"
     message = f"{title}\n\nSteward-Rollback: {model} {target} {stage}\n"
-    branch = _free_branch(root, f"steward/rollback/{model}-{target}-{stage}")
+    branch = free_branch(root, f"steward/rollback/{model}-{target}-{stage}")
     commit = commit_blobs(root, base, files, message, branch)
     body = _body(entries[target], stage, archived, reason)
     try:

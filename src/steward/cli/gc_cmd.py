@@ -6,18 +6,17 @@ import json
 
 import click
 
+from steward.cli.options import AS_HELP
 from steward.cli.settings import Settings
 from steward.environment import current_login
 from steward.forge import open_forge
 from steward.gitcmd import find_repo_root
 from steward.retention import run_gc
 
-_AS_HELP = "Propose as this GitHub login [default: STEWARD_LOGIN, the Actions actor, or the user]."
-
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
-@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and the sweep as JSON.")
 @click.pass_obj
 def gc(settings: Settings, dry_run: bool, login: str | None, as_json: bool) -> int:

@@ -10,6 +10,8 @@ from typing import Any
 from steward.errors import UsageError, YamlError
 from steward.yamlio import loads, resolve_plain
 
+AS_HELP = "Act as this GitHub login [default: STEWARD_LOGIN, the Actions actor, or the user]."
+
 
 def parse_pairs(pairs: tuple[str, ...], what: str) -> dict[str, str]:
     """`NAME=VALUE` strings into a dict, refusing malformed or repeated names."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from steward.actions import gate_in_actions, in_actions
+from steward.cli.options import AS_HELP
 from steward.cli.settings import Settings
 from steward.entries import STAGES
 from steward.environment import current_login
@@ -19,14 +20,12 @@ from steward.gitcmd import find_repo_root
 from steward.problems import printable
 from steward.promotion import merge_proposal, propose_promotion, review_proposal
 
-_AS_HELP = "Act as this GitHub login [default: STEWARD_LOGIN, the Actions actor, or the user]."
-
 
 @click.command()
 @click.argument("model")
 @click.argument("version")
 @click.option("--to", "to_stage", required=True, type=click.Choice(STAGES), help="Target stage.")
-@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON.")
 @click.pass_obj
 def promote(
@@ -70,7 +69,7 @@ def promote(
 @click.option(
     "--request-changes", "decision", flag_value="CHANGES_REQUESTED", help="Ask for changes."
 )
-@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.option("-m", "--message", default="", help="The review's text.")
 @click.pass_obj
 def review(
@@ -140,7 +139,7 @@ def gate(
 
 @click.command()
 @click.argument("proposal", type=int)
-@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.pass_obj
 def merge(settings: Settings, proposal: int, login: str | None) -> int:
     """Merge PROPOSAL if the gate passes on its current head; merging is the promotion."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from steward.cli.options import read_metrics_file
+from steward.cli.options import AS_HELP, read_metrics_file
 from steward.cli.settings import Settings
 from steward.entries import STAGES
 from steward.environment import current_login
@@ -17,8 +17,6 @@ from steward.gitcmd import find_repo_root
 from steward.monitor import record_metrics
 from steward.rollback import propose_rollback
 
-_AS_HELP = "Act as this GitHub login [default: STEWARD_LOGIN, the Actions actor, or the user]."
-
 
 @click.command()
 @click.argument("model")
@@ -26,7 +24,7 @@ _AS_HELP = "Act as this GitHub login [default: STEWARD_LOGIN, the Actions actor,
 @click.option(
     "--stage", type=click.Choice(STAGES), default="production", show_default=True, help="Stage."
 )
-@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.option("-m", "--message", default="", help="Why (goes into the proposal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON.")
 @click.pass_obj
@@ -65,7 +63,7 @@ def rollback(
 @click.option(
     "--stage", type=click.Choice(STAGES), default="production", show_default=True, help="Stage."
 )
-@click.option("--as", "login", metavar="LOGIN", help=_AS_HELP)
+@click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def monitor(
