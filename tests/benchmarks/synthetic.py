@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from tests.builders import POLICY
-
 MODELS_DIR = "registry/models"
 START = 1_767_225_600  # 2026-01-01T00:00:00Z: the registry's commit; history follows a minute apart
 IDENT = b"ci-bot <ci-bot@example.com>"
@@ -82,6 +80,39 @@ outs:
   nfiles: 1
   hash: md5
   path: {version}
+"""
+
+# Every transition the synthetic changes make is listed, so the gate judges them rather than
+# refusing them as unknown; no gate asks the DVC remote (a benchmark reaches no network).
+POLICY = """\
+roles:
+  ml-engineer: [carol, dave]
+  governance: [erin]
+  registrars: [ci-bot]
+create_models: [ml-engineer]
+register_versions: [registrars, ml-engineer]
+stages:
+  production: {single: true}
+transitions:
+  - from: development
+    to: staging
+    gates: {metrics: {auc: {min: 0.85}}, model_card: [intended_use]}
+    approvals: [{role: ml-engineer, count: 1}]
+  - from: staging
+    to: production
+    gates: {metrics: {auc: {min: 0.85}}, model_card: [intended_use, limitations]}
+    approvals:
+      - {role: ml-engineer, count: 1}
+      - {role: governance, count: 1, when: {risk: [high]}}
+  - {from: staging, to: archived, approvals: [{role: ml-engineer, count: 1}]}
+  - {from: production, to: archived, approvals: [{role: ml-engineer, count: 1}]}
+  - {from: production, to: staging, approvals: [{role: ml-engineer, count: 1}]}
+  - {from: development, to: archived, approvals: [{role: ml-engineer, count: 1}]}
+rollback:
+  approvals: [{role: ml-engineer, count: 1}]
+governance:
+  paths: [policies/, .dvc/]
+  approvals: [{role: governance, count: 1}]
 """
 
 DATASET = """\
@@ -265,7 +296,9 @@ def registry_files(shape: Shape) -> list[tuple[str, bytes]]:
         for minor in range(shape.versions):
             stage = initial_stage(minor, shape.versions)
             files.append((version_path(model, minor), version_text(model, minor, stage)))
-            files.append((f"{MODELS_DIR}/{model}/{version_name(minor)}.dvc", pointer_text(model, minor)))
+            files.append(
+                (f"{MODELS_DIR}/{model}/{version_name(minor)}.dvc", pointer_text(model, minor))
+            )
     return files
 
 
