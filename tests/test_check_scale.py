@@ -7,55 +7,11 @@ import time
 from pathlib import Path
 
 from steward.registry import check_registry
+from tests.benchmarks.synthetic import MODEL_YAML, POINTER, VERSION_YAML
 from tests.builders import add_dataset, new_registry, run_git
 
 MODELS = 1_000
 VERSIONS_PER_MODEL = 10
-
-MODEL_YAML = """\
-name: {model}
-owner: carol
-team: team-{team}
-risk: limited
-description: synthetic model {model}
-card: {{intended_use: benchmarking, limitations: synthetic}}
-"""
-
-VERSION_YAML = """\
-model: {model}
-version: {version}
-stage: {stage}
-created_at: '2026-11-20T10:00:00Z'
-created_by: ci-bot
-artifact:
-  dvc: {version}.dvc
-  md5: {md5}.dir
-  size: 2048
-  format: pickle
-  files:
-  - path: model.pkl
-    sha256: {sha}
-    size: 2048
-training:
-  datasets:
-  - id: transactions
-    version: '2026-10-31'
-  features: [amount, merchant_id, hour]
-  hyperparameters: {{max_depth: 6, learning_rate: 0.05}}
-  duration_s: 812.0
-  code: {{repo: acme/training, commit: {commit}}}
-metrics: {{auc: 0.9{minor}, f1: 0.8, latency_p95_ms: 11.5}}
-environment: {{python: '3.11.7', framework: scikit-learn==1.5.2, hardware: cpu}}
-"""
-
-POINTER = """\
-outs:
-- md5: {md5}.dir
-  size: 2048
-  nfiles: 1
-  hash: md5
-  path: {version}
-"""
 
 
 def _stage(minor: int) -> str:
@@ -81,6 +37,7 @@ def build(root: Path) -> None:
                 "sha": digest,
                 "commit": digest[:40],
                 "minor": minor,
+                "description": "",
             }
             (directory / f"{version}.yaml").write_text(VERSION_YAML.format(**fields))
             (directory / f"{version}.dvc").write_text(POINTER.format(**fields))
