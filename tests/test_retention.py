@@ -17,8 +17,7 @@ import pytest
 import steward.retention as _retention_module
 from steward import layout
 from steward.check import check_snapshot
-from steward.cli.gc_cmd import gc
-from steward.cli.main import cli, run
+from steward.cli.main import run
 from steward.create import create_model
 from steward.entries import VersionEntry
 from steward.errors import StewardError
@@ -72,8 +71,6 @@ retention:
   keep_archived: 1
 """
 
-# `steward gc` as the CLI will have it once cli/main.py registers the command (the same object).
-cli.add_command(gc)
 
 REGISTERED = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 SHARED_CONFIG = "depth: 6\n"  # every version's config.yaml: one object on the remote
