@@ -79,6 +79,8 @@ def model_data(name: str, **fields: Any) -> dict[str, Any]:
         "card": {"intended_use": "Scoring card transactions.", "limitations": "EU data only."},
     }
     data.update(fields)
+    # Last, so line numbers of the other fields stay put: what add_dataset's default asks for.
+    data.setdefault("classification", ["internal"])
     return data
 
 

@@ -39,6 +39,7 @@ def make_registry(tmp_path: Path) -> RegistryRepo:
             "owner": "carol",
             "team": "risk-ml",
             "risk": "high",
+            "classification": ["internal"],
             "card": {"intended_use": "Rank card authorisations by fraud risk."},
         },
     )

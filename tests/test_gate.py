@@ -6,14 +6,16 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from steward import layout
+from steward.errors import UsageError
 from steward.gate import run_gate
 from steward.gate_report import render_markdown, render_text
 from steward.gitcmd import commit_blobs, head_commit
 from steward.policy.evaluate import Verdict
 from steward.promotion import GateFailed, merge_proposal, propose_promotion
-from tests.builders import run_git
+from tests.builders import run_git, write_yaml
 from tests.dvc_registry import remote_object
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
 
@@ -314,13 +316,21 @@ def test_pii_training_data_needs_the_privacy_role(pr: PromotionRepo, tmp_path: P
     files = tmp_path / "pii-model"
     files.mkdir()
     (files / "model.pkl").write_bytes(b"trained on personal data")
-    register_version(
-        pr.root,
-        RegistrationRequest(
-            "fraud", (files,), version="0.3.0", metrics={"auc": 0.95},
-            datasets=(DatasetCitation("transactions"),),
-        ),
+    request = RegistrationRequest(
+        "fraud", (files,), version="0.3.0", metrics={"auc": 0.95},
+        datasets=(DatasetCitation("transactions"),),
     )  # fmt: skip
+    before = run_git(pr.root, "rev-parse", "HEAD")
+    with pytest.raises(UsageError, match=r"would inherit 'pii' from dataset transactions, column"):
+        register_version(pr.root, request)  # the model does not declare pii yet
+    assert run_git(pr.root, "rev-parse", "HEAD") == before
+    model_file = pr.root / layout.model_path("fraud")
+    model = yaml.safe_load(model_file.read_text())
+    write_yaml(
+        pr.root, layout.model_path("fraud"), {**model, "classification": ["internal", "pii"]}
+    )
+    run_git(pr.root, "commit", "-qam", "fraud declares the personal data it is trained on")
+    register_version(pr.root, request)
     number = propose_promotion(
         pr.root, pr.forge, "fraud", "0.3.0", "staging", "dave"
     ).proposal.number

@@ -208,8 +208,9 @@ def test_show_model_tells_owners_card_gaps_and_versions(steward: Steward, regist
     assert ran.code == 0, ran.err
     out = ran.out
     assert out.startswith("fraud  (registry/models/fraud/model.yaml)")
-    assert "  owner         carol" in out
-    assert "  data steward  (missing)" in out
+    assert "  owner           carol" in out
+    assert "  classification  internal" in out
+    assert "  data steward    (missing)" in out
     assert "intended use" in out and "Scoring card transactions." in out
     assert "  evaluation data              (missing)" in out
     versions = out.split("versions\n", 1)[1].splitlines()
@@ -254,6 +255,7 @@ def test_show_version_unions_dataset_and_column_classifications(
         "id": "customers",
         "version": "2026-09-01",
         "uri": "s3://lake/customers/",
+        "columns": ["customer_id", "spend", "plan"],
         "registered": True,
         "classification": ["internal"],
         "column_classifications": {"customer_id": ["pii"], "spend": ["financial"]},

@@ -75,7 +75,7 @@ def test_first_registration_commits_entry_pointer_and_pushes_data(
     assert entry.created_at == fixed_clock()
     assert entry.metrics == {"auc": 0.91, "f1": 0.8}
     assert entry.training.hyperparameters == {"max_depth": 6, "criterion": "gini"}
-    assert [d.model_dump(exclude_none=True) for d in entry.training.datasets] == [
+    assert [d.model_dump(exclude_defaults=True) for d in entry.training.datasets] == [
         {"id": "transactions", "version": "2026-10-31"}
     ]
     assert entry.training.code is None  # the registry's own commit says nothing about the code

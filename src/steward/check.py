@@ -12,10 +12,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from steward import layout
+from steward import classification, layout
 from steward.codeowners import CODEOWNERS_PATH, render_codeowners
 from steward.dvcfile import DvcPointer
-from steward.entries import ModelEntry, VersionEntry
+from steward.entries import DatasetEntry, ModelEntry, VersionEntry
 from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
 from steward.layout import Kind, Misplaced, Place
 from steward.policy.spec import (
@@ -95,6 +95,7 @@ def check_snapshot(snapshot: Snapshot) -> CheckReport:
     problems.extend(_path_agreement(registry))
     problems.extend(_pointer_rules(registry))
     problems.extend(_lineage_rules(registry))
+    problems.extend(_classification_rule(registry))
     problems.extend(_policy_rules(registry))
     problems.extend(_team_rules(registry))
     counts = {
@@ -313,6 +314,59 @@ def _lineage_rules(registry: _Registry) -> list[Problem]:
                         f"({layout.dataset_path(ref.id)} does not exist)",
                     )
                 )
+                continue
+            dataset: DatasetEntry | None = _valid(registry.datasets[ref.id])
+            for column in classification.unknown_columns(ref, dataset) if dataset else []:
+                problems.append(
+                    problem_at(
+                        parsed.path,
+                        parsed.loaded,
+                        ("training", "datasets", i, "columns", ref.columns.index(column)),
+                        f"column '{column}' is not a column of dataset '{ref.id}' "
+                        f"({layout.dataset_path(ref.id)} columns)",
+                    )
+                )
+    return problems
+
+
+def _classification_rule(registry: _Registry) -> list[Problem]:
+    """A model's declared classification covers what every version still holding an artifact
+    (all but `retired`) inherits from its data. One problem per model and missing label."""
+    policy: Policy | None = _valid(registry.policy)
+    levels = policy.classification_levels if policy is not None else []
+    datasets: dict[str, DatasetEntry] = {
+        name: dataset
+        for name, parsed in registry.datasets.items()
+        if (dataset := _valid(parsed)) is not None
+    }
+    first_source: dict[tuple[str, str], tuple[str, classification.Inherited]] = {}
+    for (model, version), parsed in sorted(registry.versions.items()):
+        entry: VersionEntry | None = _valid(parsed)
+        if entry is None or entry.stage == "retired":
+            continue
+        for found in classification.inherited(entry.training.datasets, datasets):
+            first_source.setdefault((model, found.label), (version, found))
+    by_model: dict[str, list[str]] = defaultdict(list)
+    for model, label in first_source:
+        by_model[model].append(label)
+    problems = []
+    for model, inherited_labels in sorted(by_model.items()):
+        parsed_model = registry.models.get(model)
+        model_entry: ModelEntry | None = _valid(parsed_model)
+        if parsed_model is None or model_entry is None:
+            continue
+        for label in classification.uncovered(model_entry.classification, inherited_labels, levels):
+            version, found = first_source[(model, label)]
+            declared = ", ".join(model_entry.classification) or "nothing"
+            problems.append(
+                problem_at(
+                    parsed_model.path,
+                    parsed_model.loaded,
+                    ("classification",),
+                    f"declares {declared}, lower than the '{label}' that version {version} "
+                    f"inherits from {found.source}: add '{label}' to classification",
+                )
+            )
     return problems
 
 

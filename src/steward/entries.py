@@ -148,6 +148,11 @@ class ModelEntry(StrictModel):
     data_steward: Principal | None = None
     description: Text | None = None
     risk: RiskClass
+    classification: list[Name] = Field(
+        default=[],
+        description="what the model's data makes it (e.g. pii, financial): must cover every "
+        "classification its versions inherit from their datasets and columns",
+    )
     license: Text | None = None
     tags: list[Name] = []
     card: ModelCard = ModelCard()
@@ -199,6 +204,10 @@ class DatasetRef(StrictModel):
     id: Name
     version: Text | None = None
     uri: Text | None = None
+    columns: list[Annotated[Text, Field(min_length=1, max_length=256)]] = Field(
+        default=[],
+        description="the dataset's columns the version was trained on; none listed: all of them",
+    )
 
 
 class CodeRef(StrictModel):

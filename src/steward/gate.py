@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from steward import layout
+from steward import classification, layout
 from steward.changes import ChangeSet, change_set, merge_base, resolve
 from steward.check import check_snapshot
 from steward.entries import RISK_CLASSES, DatasetEntry, ModelEntry, VersionEntry
@@ -133,16 +133,22 @@ def _model_facts(name: str, base: _Reader, head: _Reader) -> ModelFacts | None:
 
 
 def _classifications(entry: VersionEntry, base: _Reader, head: _Reader) -> frozenset[str]:
-    """Classifications a version inherits from its datasets and their columns, at base or head
-    (the union: a proposal cannot declassify a dataset to dodge an approval)."""
+    """What the version inherits from its datasets and the columns it used, plus what its model
+    declares, at base and at head together: a proposal cannot declassify a dataset, or its
+    model, to dodge an approval."""
     found: set[str] = set()
-    for ref in entry.training.datasets:
-        for reader in (base, head):
-            dataset: DatasetEntry | None = reader.entry(Kind.DATASET, layout.dataset_path(ref.id))
+    for reader in (base, head):
+        datasets: dict[str, DatasetEntry] = {}
+        for ref in entry.training.datasets:
+            dataset = reader.entry(Kind.DATASET, layout.dataset_path(ref.id))
             if dataset is not None:
-                found |= set(dataset.classification)
-                for column in dataset.columns:
-                    found |= set(column.classification)
+                datasets[ref.id] = dataset
+        found.update(
+            classification.labels(classification.inherited(entry.training.datasets, datasets))
+        )
+        model: ModelEntry | None = reader.entry(Kind.MODEL, layout.model_path(entry.model))
+        if model is not None:
+            found.update(model.classification)
     return frozenset(found)
 
 

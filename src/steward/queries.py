@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from steward import catalog, dvcconfig, layout
+from steward import catalog, classification, dvcconfig, layout
 from steward.artifacts import RemoteError
 from steward.entries import (
     CARD_SECTIONS,
     STAGES,
     Artifact,
     DatasetEntry,
+    DatasetRef,
     ModelEntry,
     VersionEntry,
     format_timestamp,
@@ -189,6 +190,7 @@ class ModelView:
             "owner": model.owner,
             "team": model.team,
             "risk": model.risk,
+            "classification": list(model.classification),
             "data_steward": model.data_steward,
             "description": model.description,
             "license": model.license,
@@ -236,27 +238,46 @@ class DatasetLineage:
     """A dataset a version was trained on, with the classifications its registry entry gives
     it. `dataset` is None when `registry/datasets/<id>.yaml` is missing or unreadable."""
 
-    id: str
-    version: str | None
-    uri: str | None
+    ref: DatasetRef
     dataset: DatasetEntry | None
 
     @property
+    def id(self) -> str:
+        return self.ref.id
+
+    @property
+    def version(self) -> str | None:
+        return self.ref.version
+
+    @property
+    def uri(self) -> str | None:
+        return self.ref.uri
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the version used (all of the dataset's when it lists none)."""
+        if self.dataset is None:
+            return list(self.ref.columns)
+        return classification.used_columns(self.ref, self.dataset)
+
+    @property
     def column_classifications(self) -> dict[str, list[str]]:
+        """Classifications of the columns the version used."""
         if self.dataset is None:
             return {}
-        return {c.name: list(c.classification) for c in self.dataset.columns if c.classification}
+        used = set(self.columns)
+        return {
+            c.name: list(c.classification)
+            for c in self.dataset.columns
+            if c.classification and c.name in used
+        }
 
     @property
     def inherited(self) -> list[str]:
-        """Dataset-level and column-level classifications together: a model trained on one
-        `pii` column has seen personal data, whatever the dataset as a whole is labelled."""
+        """The dataset's own classifications and those of the columns the version used."""
         if self.dataset is None:
             return []
-        labels = set(self.dataset.classification)
-        for column in self.dataset.columns:
-            labels.update(column.classification)
-        return sorted(labels)
+        return classification.labels(classification.inherited([self.ref], {self.id: self.dataset}))
 
     @property
     def location(self) -> str | None:
@@ -270,6 +291,7 @@ class DatasetLineage:
             "id": self.id,
             "version": self.version,
             "uri": self.location,
+            "columns": self.columns,
             "registered": self.dataset is not None,
             "classification": list(self.dataset.classification) if self.dataset else None,
             "column_classifications": self.column_classifications,
@@ -314,6 +336,7 @@ class VersionView:
             "risk": self.model.risk,
             **data,
             "inherited_classifications": self.inherited_classifications,
+            "declared_classifications": list(self.model.classification),
             "problems": [problem.as_dict() for problem in self.problems],
         }
 
@@ -333,7 +356,7 @@ def show_version(root: Path, model: str, version: str) -> VersionView:
             Problem(p.path, p.line, p.field, f"{p.message}; its classifications are unknown")
             for p in parsed.problems
         )
-        datasets.append(DatasetLineage(ref.id, ref.version, ref.uri, parsed.entry))
+        datasets.append(DatasetLineage(ref, parsed.entry))
     return VersionView(layout.version_path(model, version), model_entry, entry, datasets, problems)
 
 

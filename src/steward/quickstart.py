@@ -112,6 +112,7 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
             "owner": "alice",
             "team": "risk-ml",
             "risk": "limited",
+            "classification": ["internal"],
             "description": "Scores card transactions for fraud.",
             "card": {
                 "intended_use": "Rank transactions for analyst review.",

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
-from steward import layout
+from steward import classification, layout
 from steward.artifacts import ArtifactStore
 from steward.entries import DatasetEntry, DatasetRef, ModelEntry, VersionEntry
 from steward.entryfiles import render_entry
@@ -51,7 +51,12 @@ from steward.gitcmd import (
 from steward.hashing import ArtifactDigest, digest_sources
 from steward.layout import Kind
 from steward.names import MetricName, Name
-from steward.policy.spec import TeamExtension, compile_team_schemas, schema_violations
+from steward.policy.spec import (
+    Policy,
+    TeamExtension,
+    compile_team_schemas,
+    schema_violations,
+)
 from steward.problems import field_path, summarize_validation
 from steward.semver import Bump, bump, highest, precedence, require_version
 from steward.validate import EntryError, read_entry
@@ -83,12 +88,14 @@ class RegistrationError(StewardError):
 class DatasetCitation:
     id: str
     version: str | None = None
+    columns: tuple[str, ...] = ()  # the columns used; none: all of the dataset's
 
     @classmethod
     def parse(cls, text: str) -> DatasetCitation:
-        """`ID` or `ID@VERSION`."""
-        dataset, _, version = text.partition("@")
-        return cls(dataset, version or None)
+        """`ID`, `ID@VERSION`, either followed by `:COLUMN,COLUMN...`."""
+        cited, _, columns = text.partition(":")
+        dataset, _, version = cited.partition("@")
+        return cls(dataset, version or None, tuple(c for c in columns.split(",") if c))
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,7 @@ def register_version(
     _check_request(request)
     model = read_entry(root, layout.model_path(request.model), Kind.MODEL)
     datasets = [_cited_dataset(root, citation) for citation in request.datasets]
+    _check_classification(root, model, datasets)
     team_validator = _team_version_validator(root, model)
     digest = digest_sources(request.sources)
     attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
@@ -231,7 +239,40 @@ def _cited_dataset(root: Path, citation: DatasetCitation) -> DatasetRef:
         dataset: DatasetEntry = read_entry(root, layout.dataset_path(citation.id), Kind.DATASET)
     except EntryError as exc:
         raise UsageError(f"dataset '{citation.id}': {exc}; register it first") from None
-    return DatasetRef(id=dataset.name, version=citation.version)
+    ref = DatasetRef(id=dataset.name, version=citation.version, columns=list(citation.columns))
+    unknown = classification.unknown_columns(ref, dataset)
+    if unknown:
+        raise UsageError(
+            f"dataset '{citation.id}' has no column {', '.join(map(repr, unknown))} "
+            f"({layout.dataset_path(citation.id)} columns)"
+        )
+    return ref
+
+
+def _check_classification(root: Path, model: ModelEntry, refs: list[DatasetRef]) -> None:
+    """Refuse a version its model's declared classification does not cover, before anything is
+    pushed or committed: `steward check` would fail on main the moment it landed."""
+    datasets = {ref.id: read_entry(root, layout.dataset_path(ref.id), Kind.DATASET) for ref in refs}
+    found = classification.inherited(refs, datasets)
+    levels = _classification_levels(root)
+    missing = classification.uncovered(model.classification, classification.labels(found), levels)
+    if missing:
+        sources = "; ".join(
+            f"'{item.label}' from {item.source}" for item in found if item.label in missing
+        )
+        raise UsageError(
+            f"{layout.model_path(model.name)}: classification: the model declares "
+            f"{', '.join(model.classification) or 'nothing'}, but this version would inherit "
+            f"{sources}: the model's owner must add {', '.join(missing)} to it first"
+        )
+
+
+def _classification_levels(root: Path) -> list[str]:
+    try:
+        policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+    except EntryError:
+        return []  # `steward check` reports the policy; a version needs no levels to be refused
+    return list(policy.classification_levels)
 
 
 def _team_version_validator(root: Path, model: ModelEntry) -> Any:
@@ -338,7 +379,7 @@ class _Attempt:
 
     def entry(self) -> VersionEntry:
         training: dict[str, Any] = {
-            "datasets": [ref.model_dump(exclude_none=True) for ref in self.datasets],
+            "datasets": [ref.model_dump(exclude_defaults=True) for ref in self.datasets],
             "features": list(self.request.features),
             "hyperparameters": self.request.params,
         }

@@ -42,6 +42,7 @@ name: {model}
 owner: carol
 team: team-{team}
 risk: limited
+classification: [internal]
 description: synthetic model {model}
 card: {{intended_use: benchmarking, limitations: synthetic}}
 """

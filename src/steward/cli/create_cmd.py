@@ -25,6 +25,14 @@ from steward.gitcmd import find_repo_root
 )
 @click.option("--description", help="One or two sentences on what the model does.")
 @click.option("--data-steward", metavar="LOGIN", help="Who answers for the training data.")
+@click.option(
+    "--classification",
+    "classifications",
+    multiple=True,
+    metavar="LABEL",
+    help="A classification the model's data gives it, such as pii (repeatable); it must cover "
+    "what its versions inherit from their datasets.",
+)
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
 @click.option(
     "--card",
@@ -42,6 +50,7 @@ def create(
     risk: str,
     description: str | None,
     data_steward: str | None,
+    classifications: tuple[str, ...],
     tags: tuple[str, ...],
     card: tuple[str, ...],
 ) -> int:
@@ -55,6 +64,7 @@ def create(
         "owner": owner,
         "team": team,
         "risk": risk,
+        "classification": list(classifications),
         "tags": list(tags),
         "card": sections,
     }

@@ -128,6 +128,7 @@ def render_model(view: ModelView) -> str:
             ("owner", model.owner),
             ("team", model.team),
             ("risk", model.risk),
+            ("classification", ", ".join(model.classification) or "-"),
             ("data steward", model.data_steward or MISSING),
             ("description", model.description or MISSING),
             ("tags", ", ".join(model.tags) or "-"),
@@ -213,6 +214,8 @@ def _lineage_section(view: VersionView) -> list[str]:
     for dataset in view.datasets:
         name = dataset.id + (f"@{dataset.version}" if dataset.version else "")
         lines.append(f"  dataset {name}" + (f"  {dataset.location}" if dataset.location else ""))
+        if dataset.ref.columns:
+            lines.append(f"    used columns: {', '.join(dataset.ref.columns)}")
         if dataset.dataset is None:
             lines.append("    not registered: its classifications are unknown")
             continue
@@ -233,6 +236,7 @@ def _lineage_section(view: VersionView) -> list[str]:
     lines += fields(
         [
             ("inherited classifications", ", ".join(view.inherited_classifications) or "-"),
+            ("declared by the model", ", ".join(view.model.classification) or "-"),
             ("features", ", ".join(training.features) or "-"),
             (
                 "hyperparameters",

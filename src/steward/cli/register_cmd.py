@@ -43,8 +43,9 @@ from steward.semver import BUMPS
     "--dataset",
     "datasets",
     multiple=True,
-    metavar="ID[@VERSION]",
-    help="A registered dataset the model was trained on (repeatable).",
+    metavar="ID[@VERSION][:COLUMNS]",
+    help="A registered dataset the model was trained on, as ID, ID@VERSION, and either with "
+    ":COLUMN,COLUMN... naming the columns used (default: all of them). Repeatable.",
 )
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A hyperparameter.")
 @click.option(

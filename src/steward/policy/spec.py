@@ -130,6 +130,11 @@ class Policy(StrictModel):
     hooks: list[Hook] = []
     monitoring: Monitoring | None = None
     retention: Retention | None = None
+    classification_levels: list[Name] = Field(
+        default=[],
+        description="ordered levels, lowest first (e.g. public, internal, confidential, "
+        "restricted): a model that declares a level covers every lower one",
+    )
 
     def single_stages(self) -> set[str]:
         return {stage for stage, rule in self.stages.items() if rule.single}
@@ -196,6 +201,11 @@ def policy_problems(policy: Policy) -> list[tuple[Loc, str]]:
         if role not in policy.roles
     ]
     problems.extend(_transition_problems(policy.transitions))
+    seen_levels: set[str] = set()
+    for i, level in enumerate(policy.classification_levels):
+        if level in seen_levels:
+            problems.append((("classification_levels", i), f"level '{level}' is listed twice"))
+        seen_levels.add(level)
     return problems
 
 

@@ -1,0 +1,92 @@
+"""What a model version inherits from its data, and whether a model's declaration covers it.
+
+A version trained on a dataset inherits the dataset's own classifications and those of the
+columns it used (`training.datasets[].columns`; none listed means all of them): a model trained
+on one `pii` column has seen personal data, whatever the dataset as a whole is labelled. The
+model declares its classification in `model.yaml`; `steward check` fails when that declaration
+is lower than what any of its versions inherits, the gate conditions approvals on the union of
+both, and cards, audit reports and exports show where each label came from.
+
+Labels are a set, except the policy's `classification_levels` (lowest first), where declaring a
+level covers every lower one: `confidential` covers an inherited `internal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from steward.entries import DatasetEntry, DatasetRef
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """One label a version inherits, and where from (a dataset, or one of its columns)."""
+
+    label: str
+    dataset: str
+    column: str | None = None
+
+    @property
+    def source(self) -> str:
+        if self.column is None:
+            return f"dataset {self.dataset}"
+        return f"dataset {self.dataset}, column {self.column}"
+
+
+def used_columns(ref: DatasetRef, dataset: DatasetEntry) -> list[str]:
+    """The dataset's columns a version was trained on: the ones it lists, else all of them."""
+    if not ref.columns:
+        return [column.name for column in dataset.columns]
+    return list(ref.columns)
+
+
+def uses_column(ref: DatasetRef, column: str) -> bool:
+    """Whether a version citing `ref` depends on `column` (listing none means all)."""
+    return not ref.columns or column in ref.columns
+
+
+def inherited(refs: Iterable[DatasetRef], datasets: Mapping[str, DatasetEntry]) -> list[Inherited]:
+    """Every label the datasets (and used columns) of `refs` carry, sorted, without repeats.
+    A dataset missing from `datasets` contributes nothing here; `steward check` reports it."""
+    found: set[Inherited] = set()
+    for ref in refs:
+        dataset = datasets.get(ref.id)
+        if dataset is None:
+            continue
+        found.update(Inherited(label, ref.id) for label in dataset.classification)
+        wanted = set(used_columns(ref, dataset))
+        for column in dataset.columns:
+            if column.name in wanted:
+                found.update(
+                    Inherited(label, ref.id, column.name) for label in column.classification
+                )
+    return sorted(found, key=lambda item: (item.label, item.dataset, item.column or ""))
+
+
+def labels(found: Iterable[Inherited]) -> list[str]:
+    return sorted({item.label for item in found})
+
+
+def uncovered(
+    declared: Iterable[str], inherited_labels: Iterable[str], levels: Sequence[str] = ()
+) -> list[str]:
+    """The inherited labels that `declared` does not cover, sorted. A level is covered by any
+    declared level at or above it; any other label only by itself."""
+    declared_set = set(declared)
+    rank = {level: i for i, level in enumerate(levels)}
+    declared_rank = max((rank[label] for label in declared_set if label in rank), default=-1)
+    missing = set()
+    for label in inherited_labels:
+        if label in declared_set:
+            continue
+        if label in rank and rank[label] <= declared_rank:
+            continue
+        missing.add(label)
+    return sorted(missing)
+
+
+def unknown_columns(ref: DatasetRef, dataset: DatasetEntry) -> list[str]:
+    """Columns a version says it used that its dataset's entry does not list."""
+    known = {column.name for column in dataset.columns}
+    return [column for column in ref.columns if column not in known]
