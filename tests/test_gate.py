@@ -585,6 +585,24 @@ def test_edits_deciding_who_approves_need_governance(pr: PromotionRepo, old: str
     assert judge(pr, number).passed
 
 
+def test_a_model_declares_more_freely_but_less_only_with_governance(pr: PromotionRepo) -> None:
+    path = layout.model_path("fraud")
+    assert "classification:\n- internal\n" in text(pr, path)
+    more = text(pr, path).replace(
+        "classification:\n- internal\n", "classification:\n- internal\n- pii\n"
+    )
+    number = propose_edit(pr, {path: more}, "carol", "declare-pii")
+    assert judge(pr, number).passed
+    merge_proposal(pr.root, pr.forge, number, "carol")
+    less = text(pr, path).replace("- pii\n", "")
+    number = propose_edit(pr, {path: less}, "carol", "undeclare-pii")
+    verdict = judge(pr, number)
+    assert status(verdict, "governance") == "failed"
+    assert "fraud: classification" in reason(verdict, "governance")
+    pr.forge.add_review(number, "erin", "APPROVED")
+    assert judge(pr, number).passed
+
+
 def test_datasets_are_changed_by_their_owner_and_declassified_with_governance(
     pr: PromotionRepo,
 ) -> None:

@@ -197,6 +197,9 @@ def _record_edit(
         governed: tuple[str, ...] = ()
         if kind is Kind.MODEL:
             governed = tuple(key for key in edited if key in GOVERNED_MODEL_FIELDS)
+            # Declaring more is the owner's to do; declaring less is a governance decision.
+            if set(before.get("classification", [])) - set(after.get("classification", [])):
+                governed += ("classification",)
         elif kind is Kind.DATASET and _classifications(before) - _classifications(after):
             governed = ("classification",)
         changes.edits.append(FieldEdit(path, kind, name, edited, immutable, governed))
