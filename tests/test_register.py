@@ -346,3 +346,24 @@ def test_register_as_a_pull_request_moves_nothing_but_a_branch(
     verdict = run_gate(repo.root, "", "", forge=forge, proposal_number=1).verdict
     assert [r.status for r in verdict.rules if r.rule == "entries valid"] == ["passed"]
     assert remote_object(repo.remote, hashlib.md5(b"weights for review").hexdigest()).is_file()
+
+
+def test_the_columns_a_version_used_are_cited_and_must_exist(
+    repo: RegistryRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert DatasetCitation.parse("transactions@2026-10-31:amount,hour") == DatasetCitation(
+        "transactions", "2026-10-31", ("amount", "hour")
+    )
+    assert DatasetCitation.parse("transactions:amount") == DatasetCitation(
+        "transactions", None, ("amount",)
+    )
+    out = write_model_files(tmp_path / "out", b"weights-v1")
+    before = repo.head()
+    args = ["-C", str(repo.root), "register", "fraud", str(out), "--as", "ci-bot"]
+    assert run([*args, "--dataset", "transactions:amount,emial"]) == 2
+    assert "dataset 'transactions' has no column 'emial'" in capsys.readouterr().err
+    assert repo.head() == before
+    assert run([*args, "--dataset", "transactions@2026-10-31:amount"]) == 0
+    entry = read_entry(repo.root, layout.version_path("fraud", "0.1.0"), Kind.VERSION)
+    assert entry.training.datasets[0].columns == ["amount"]
+    assert check_registry(repo.root).problems == []
