@@ -424,6 +424,23 @@ def test_metric_threshold_and_model_card_gates_fail_when_unmet(pr: PromotionRepo
     assert "model card: intended_use is empty" in why
 
 
+def test_a_placeholder_card_section_fails_the_model_card_rule(pr: PromotionRepo) -> None:
+    """`TODO` is not an intended use: the gate asks `modelcard.filled_sections`, as card and
+    show do."""
+    model = text(pr, layout.model_path("fraud")).replace(
+        "intended_use: Rank card authorisations by fraud risk.", "intended_use: TODO"
+    )
+    (pr.root / layout.model_path("fraud")).write_text(model)
+    run_git(pr.root, "commit", "-qam", "card with a placeholder")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = judge(pr, number)
+    assert not verdict.passed
+    assert "model card: intended_use is empty" in reason(verdict, "gates: fraud 0.2.0")
+
+
 def test_a_team_extension_adds_approvals_to_its_models(pr: PromotionRepo) -> None:
     team = pr.root / "policies/teams/risk-ml.yaml"
     team.parent.mkdir(parents=True, exist_ok=True)

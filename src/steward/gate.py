@@ -22,6 +22,7 @@ from steward.forge.protocol import Forge, ForgeError, Proposal
 from steward.gitcmd import CatFile, is_ancestor, list_names, merge_tree
 from steward.history import held_stage
 from steward.layout import Kind
+from steward.modelcard import filled_sections
 from steward.policy.evaluate import (
     ArtifactCheck,
     Evidence,
@@ -120,14 +121,13 @@ def _model_facts(name: str, base: _Reader, head: _Reader) -> ModelFacts | None:
     # proposal cannot make itself the owner, or lower the risk, to need fewer approvals.
     owner_source = before or after
     risks = [e.risk for e in (before, after) if e is not None]
-    card = after.card.model_dump()
     return ModelFacts(
         name=name,
         owner=owner_source.owner,
         team=owner_source.team,
         risk=max(risks, key=RISK_CLASSES.index),
         data_steward=owner_source.data_steward,
-        filled_card_sections=frozenset(k for k, v in card.items() if v and str(v).strip()),
+        filled_card_sections=filled_sections(after.card),
         risks=frozenset(risks),
     )
 

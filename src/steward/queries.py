@@ -33,6 +33,7 @@ from steward.entries import (
 )
 from steward.errors import StewardError, UsageError
 from steward.layout import Kind
+from steward.modelcard import missing_sections
 from steward.names import is_name, is_version
 from steward.policy.spec import Policy
 from steward.problems import Problem
@@ -174,6 +175,11 @@ class ModelView:
         return {section: getattr(self.model.card, section) for section in CARD_SECTIONS}
 
     @property
+    def missing_card_sections(self) -> list[str]:
+        """Sections not filled in: empty, or a placeholder such as TODO (`modelcard.is_filled`)."""
+        return missing_sections(self.model.card)
+
+    @property
     def key_metrics(self) -> list[str]:
         """Metric names, the ones most versions report first: the columns worth comparing."""
         counts: dict[str, int] = {}
@@ -197,7 +203,7 @@ class ModelView:
             "tags": list(model.tags),
             "downstream": [consumer.model_dump(mode="json") for consumer in model.downstream],
             "card": self.card,
-            "missing_card_sections": [name for name, text in self.card.items() if not text],
+            "missing_card_sections": self.missing_card_sections,
             "versions": [
                 {
                     "version": version.version,

@@ -47,6 +47,8 @@ LAZY_COMMANDS = {
     "monitor": "steward.cli.rollback_cmd:monitor",
     "history": "steward.cli.history_cmd:history",
     "gc": "steward.cli.gc_cmd:gc",
+    "card": "steward.cli.governance_cmd:card",
+    "audit": "steward.cli.governance_cmd:audit",
 }
 
 

@@ -137,11 +137,19 @@ def render_model(view: ModelView) -> str:
     )
     lines.append("model card")
     lines += fields(
-        (section.replace("_", " "), text or MISSING) for section, text in view.card.items()
+        (section.replace("_", " "), _card_text(text, section in view.missing_card_sections))
+        for section, text in view.card.items()
     )
     lines.append("versions")
     lines += _indent(_versions_table(view.versions, view.key_metrics[:TABLE_METRICS]))
     return "\n".join(lines)
+
+
+def _card_text(text: str | None, missing: bool) -> str:
+    """A section's text; one that holds only a placeholder (TODO, TBD...) is marked missing."""
+    if not text or not text.strip():
+        return MISSING
+    return f"{text} {MISSING}" if missing else text
 
 
 def _versions_table(versions: Sequence[VersionEntry], metrics: list[str]) -> list[str]:

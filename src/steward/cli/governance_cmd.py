@@ -1,0 +1,116 @@
+"""`steward card` and `steward audit`: model cards and audit reports from the registry at a
+revision.
+
+Each command asks one core function (`modelcard.model_card`, `audit.audit`) and renders what it
+returns; the output goes to stdout or, with `-o`, to a file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from steward.cli.settings import Settings
+from steward.gitcmd import find_repo_root
+from steward.queries import parse_target
+
+REV_HELP = "Describe the registry at this revision (branch, tag or commit); entries and history."
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@click.command()
+@click.argument("target", metavar="MODEL[@VERSION]")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the card to this file (e.g. README.md) instead of stdout.",
+)
+@click.option("--rev", default="HEAD", show_default=True, metavar="REV", help=REV_HELP)
+@click.pass_obj
+def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
+    """Render the model card of MODEL (its production version, else its highest) or of
+    MODEL@VERSION, as Markdown with a Hugging Face Hub front matter.
+
+    The sections are those of Mitchell et al. (model details, intended use, factors, metrics,
+    evaluation data, training data, ethical considerations, caveats and recommendations), filled
+    from model.yaml, the version's entry, its datasets and who approved its promotions. Sections
+    not filled in say so. Exits 1 if a file the card needs could not be read.
+    """
+    from steward.modelcard import model_card
+    from steward.modelcard_render import render_card
+
+    model, version = parse_target(target)
+    facts = model_card(find_repo_root(settings.start), model, version, rev)
+    _emit(render_card(facts), output)
+    for problem in facts.problems:
+        click.echo(f"warning: {problem.render()}", err=True)
+    return 1 if facts.problems else 0
+
+
+@click.command()
+@click.argument("model", required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["md", "html", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown, one self-contained HTML page, or JSON (format steward-audit/1).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the report to this file instead of stdout.",
+)
+@click.option("--rev", default="HEAD", show_default=True, metavar="REV", help=REV_HELP)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when there is any finding of severity error (for CI).",
+)
+@click.pass_obj
+def audit(
+    settings: Settings,
+    model: str | None,
+    output_format: str,
+    output: Path | None,
+    rev: str,
+    strict: bool,
+) -> int:
+    """Write the technical documentation of MODEL (every model when omitted) under the headings
+    of the EU AI Act's Annex IV, findings first.
+
+    Findings: card sections missing, versions in production without a recorded approval,
+    high-risk production versions without an approval from the roles the policy names for high
+    risk, declared classifications lower than inherited ones, unregistered datasets, and files
+    that could not be read. Exit codes: 0 (findings are reported, not failures), 1 with
+    --strict when any finding is an error, and 1 whenever a file could not be read (the report
+    is then incomplete).
+    """
+    from steward.audit import audit as build_audit
+    from steward.audit_render import render_html, render_markdown
+
+    report = build_audit(find_repo_root(settings.start), model, rev)
+    if output_format == "json":
+        text = json.dumps(report.as_dict(), indent=2) + "\n"
+    elif output_format == "html":
+        text = render_html(report)
+    else:
+        text = render_markdown(report)
+    _emit(text, output)
+    errors = len(report.errors)
+    click.echo(f"{len(report.findings)} finding(s), {errors} error(s)", err=True)
+    if report.incomplete or (strict and errors):
+        return 1
+    return 0

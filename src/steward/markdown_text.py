@@ -1,0 +1,51 @@
+"""Putting text from entries into Markdown without letting it change the document's structure.
+
+A description may hold `#`, `---`, `<script>`, `|` or a fenced-code marker: written as-is, it would
+start a heading, a front-matter end or a setext underline, raw HTML or a table cell. Prose is
+backslash-escaped (CommonMark lets any ASCII punctuation be escaped, and shows it literally);
+identifiers go into code spans, whose content Markdown does not interpret.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters that mean something anywhere in a line (code, emphasis, links, HTML, entities, GFM
+# tables and strikethrough), and what means something only at the start of one (headings, lists,
+# thematic breaks, setext underlines, ordered lists).
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+_LINE_START = re.compile(r"^([#+=-]|[0-9]+(?=[.)]))")
+_BACKTICK_RUNS = re.compile(r"`+")
+
+
+def escape(text: str) -> str:
+    """`text` as literal Markdown inline content; line breaks kept, leading indentation dropped
+    (four spaces would make a code block), every special character escaped."""
+    lines = [_escape_line_start(_INLINE.sub(r"\\\1", line.strip())) for line in text.splitlines()]
+    return "\n".join(lines).strip("\n")
+
+
+def _escape_line_start(line: str) -> str:
+    match = _LINE_START.match(line)
+    if match is None:
+        return line
+    if match.group(1)[0].isdigit():  # 1. or 1) starts an ordered list: escape the mark after it
+        end = match.end()
+        return f"{line[:end]}\\{line[end:]}"
+    return f"\\{line}"
+
+
+def escape_line(text: str) -> str:
+    """`text` on one line (a list item, a table cell): line breaks become spaces."""
+    return escape(" ".join(text.split()))
+
+
+def code(text: str) -> str:
+    """`text` as a code span on one line: the fence is one backtick longer than any run of
+    backticks inside, and `|` is escaped so the span can sit in a table cell."""
+    flat = " ".join(text.split())
+    longest = max((len(run) for run in _BACKTICK_RUNS.findall(flat)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {flat} " if flat.startswith("`") or flat.endswith("`") else flat
+    escaped = padded.replace("|", "\\|")
+    return f"{fence}{escaped}{fence}"

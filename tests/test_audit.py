@@ -1,0 +1,242 @@
+"""`steward audit`: Annex IV documentation from the registry and its history at one commit, with
+findings first, as JSON (a documented structure), Markdown and one self-contained HTML page."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from steward.audit import FINDING_CODES, FORMAT, audit
+from steward.audit_render import render_html, render_markdown
+from steward.catalog import NotFound
+from steward.cli.main import run
+from steward.promotion import merge_proposal, propose_promotion
+from tests.builders import add_dataset, add_model, add_version, run_git
+from tests.promotion_setup import PromotionRepo, make_promotion_repo
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@dataclass
+class Audited:
+    pr: PromotionRepo
+    before_churn: str  # fraud promoted through the gate; churn not there yet
+
+    @property
+    def root(self) -> Path:
+        return self.pr.root
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> Audited:
+    """fraud (high risk) 0.1.0 promoted to staging and production through proposals approved by
+    carol, then carol and erin (governance). Then, by a direct commit: churn (high risk, a TODO
+    intended use, declared internal) with 1.0.0 straight in production, trained on a dataset
+    with a pii column and on one that is not registered."""
+    pr = make_promotion_repo(tmp_path_factory.mktemp("audit"))
+    for stage, approvers in (("staging", ["carol"]), ("production", ["carol", "erin"])):
+        number = propose_promotion(pr.root, pr.forge, "fraud", "0.1.0", stage, "dave")
+        for approver in approvers:
+            pr.forge.add_review(number.proposal.number, approver, "APPROVED")
+        merge_proposal(pr.root, pr.forge, number.proposal.number, "dave")
+    before = run_git(pr.root, "rev-parse", "HEAD").strip()
+    add_dataset(
+        pr.root,
+        "payments",
+        columns=[{"name": "amount"}, {"name": "email", "classification": ["pii"]}],
+    )
+    add_model(
+        pr.root,
+        "churn",
+        risk="high",
+        description=f"Predicts churn {SCRIPT} & more",
+        card={"intended_use": "TODO"},
+    )
+    add_version(
+        pr.root,
+        "churn",
+        "1.0.0",
+        stage="production",
+        training={"datasets": [{"id": "payments"}, {"id": "customers"}]},
+    )
+    run_git(pr.root, "add", "-A")
+    run_git(pr.root, "commit", "-qm", "churn, straight to production")
+    return Audited(pr, before)
+
+
+def findings(data: dict[str, Any], model: str | None = None) -> dict[tuple[str, str | None], Any]:
+    return {
+        (f["code"], f["version"]): f
+        for f in data["findings"]
+        if model is None or f["model"] == model
+    }
+
+
+def test_findings_name_each_gap(audited: Audited) -> None:
+    data = audit(audited.root).as_dict()
+    churn = findings(data, "churn")
+    assert set(churn) == {
+        ("missing_card_sections", None),
+        ("production_without_approval", "1.0.0"),
+        ("high_risk_without_required_approval", "1.0.0"),
+        ("classification_below_inherited", None),
+        ("dataset_unregistered", None),
+    }
+    cards = churn[("missing_card_sections", None)]
+    assert cards["severity"] == "error"
+    assert "intended_use" in cards["details"]["sections"]
+    assert cards["details"]["required"] == {"intended_use": ["development -> staging"]}
+    direct = churn[("production_without_approval", "1.0.0")]
+    assert "direct commit" in direct["message"]
+    assert direct["details"]["commit"] == run_git(audited.root, "rev-parse", "HEAD").strip()
+    assert churn[("high_risk_without_required_approval", "1.0.0")]["details"]["roles"] == [
+        "governance"
+    ]
+    below = churn[("classification_below_inherited", None)]["details"]
+    assert below["uncovered"] == ["pii"]
+    assert below["sources"] == [
+        {
+            "label": "pii",
+            "dataset": "payments",
+            "column": "email",
+            "source": "dataset payments, column email",
+        }
+    ]
+    unregistered = churn[("dataset_unregistered", None)]["details"]
+    assert unregistered == {"dataset": "customers", "cited_by": ["churn@1.0.0"]}
+    # fraud went through the gate with governance's approval: only its optional card sections
+    fraud = findings(data, "fraud")
+    assert set(fraud) == {("missing_card_sections", None)}
+    assert fraud[("missing_card_sections", None)]["severity"] == "warning"
+    assert {f["code"] for f in data["findings"]} <= set(FINDING_CODES)
+    severities = [f["severity"] for f in data["findings"]]
+    assert severities == sorted(severities)  # errors first
+
+
+def test_the_json_structure(audited: Audited) -> None:
+    data = audit(audited.root).as_dict()
+    assert data["format"] == FORMAT
+    assert list(data) == [
+        "format",
+        "rev",
+        "commit",
+        "committed_at",
+        "findings",
+        "roles",
+        "approval_rules",
+        "standards",
+        "models",
+    ]
+    assert data["roles"]["governance"] == ["erin"]
+    production_rule = next(r for r in data["approval_rules"] if r["to"] == "production")
+    assert {"role": "governance", "count": 1, "when": {"risk": ["high"]}} in production_rule[
+        "approvals"
+    ]
+    assert [m["name"] for m in data["models"]] == ["churn", "fraud"]
+    fraud = data["models"][1]
+    assert list(fraud) == [
+        "name",
+        "general_description",
+        "development",
+        "monitoring",
+        "risk_management",
+        "lifecycle",
+    ]
+    assert fraud["general_description"]["risk"] == "high"
+    assert fraud["general_description"]["intended_use"] == "Rank card authorisations by fraud risk."
+    assert fraud["development"]["versions"][0]["metrics"] == {"auc": 0.9}
+    assert fraud["monitoring"]["production_versions"] == ["0.1.0"]
+    promotions = fraud["lifecycle"]["promotions"]
+    assert [(p["version"], p["stage"], p["approved_by"]) for p in promotions] == [
+        ("0.1.0", "production", ["carol", "erin"]),
+        ("0.1.0", "staging", ["carol"]),
+    ]
+    merges = run_git(audited.root, "log", "--first-parent", "--merges", "--format=%H").split()
+    assert [p["commit"] for p in promotions] == merges
+    assert all(p["proposed_by"] == "dave" and p["merged_by"] == "dave" for p in promotions)
+    assert all(re.fullmatch(r"[0-9a-f]{16,}", p["verdict"]) for p in promotions)
+    assert [
+        (d["version"], d["event"], d["rollback"]) for d in fraud["lifecycle"]["deployments"]
+    ] == [("0.1.0", "entered", False)]
+    churn = data["models"][0]
+    datasets = churn["development"]["versions"][0]["datasets"]
+    assert [(d["id"], d["registered"]) for d in datasets] == [
+        ("payments", True),
+        ("customers", False),
+    ]
+    json.dumps(data)  # plain data throughout
+
+
+def test_the_report_describes_the_revision_asked_for(audited: Audited) -> None:
+    report = audit(audited.root, rev=audited.before_churn)
+    assert report.commit == audited.before_churn
+    assert [m.name for m in report.models] == ["fraud"]
+    assert not report.errors
+
+
+def test_one_model(audited: Audited) -> None:
+    report = audit(audited.root, "fraud")
+    assert [m.name for m in report.models] == ["fraud"]
+    assert {f.code for f in report.findings} == {"missing_card_sections"}
+    with pytest.raises(NotFound, match="model 'nope' is not in the registry"):
+        audit(audited.root, "nope")
+
+
+def test_markdown_lists_findings_before_the_models(audited: Audited) -> None:
+    text = render_markdown(audit(audited.root))
+    assert text.index("## Findings") < text.index("## Model churn") < text.index("## Model fraud")
+    for heading in (
+        "### 1\\. General description",
+        "### 2\\. Development process and data",
+        "### 3\\. Monitoring and control",
+        "### 4\\. Risk management",
+        "### 5\\. Changes over the lifecycle",
+        "## Standards applied",
+    ):
+        assert heading in text
+    assert SCRIPT not in text
+
+
+def test_html_is_self_contained_and_escapes_every_value(audited: Audited) -> None:
+    page = render_html(audit(audited.root))
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page
+    assert "Predicts churn &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert not re.search(r"\b(src|href)=|<link|@import|url\(", page)
+    assert "<style>" in page
+
+
+def test_cli_formats_output_file_and_exit_codes(
+    audited: Audited, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(audited.root)
+    capsys.readouterr()
+    assert run(["-C", root, "audit", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["format"] == FORMAT
+    assert "error(s)" in err
+    assert run(["-C", root, "audit", "--strict"]) == 1  # churn has errors
+    assert run(["-C", root, "audit", "--strict", "--rev", audited.before_churn]) == 0
+    page = tmp_path / "audit.html"
+    assert run(["-C", root, "audit", "fraud", "--format", "html", "-o", str(page)]) == 0
+    assert "Model fraud" in page.read_text()
+    capsys.readouterr()
+    assert run(["-C", root, "audit", "nope"]) == 1
+    assert "not in the registry" in capsys.readouterr().err
+
+
+def test_an_unreadable_entry_is_a_finding_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pr = make_promotion_repo(tmp_path)
+    (pr.root / "registry/datasets/transactions.yaml").write_text("name: [unclosed\n")
+    run_git(pr.root, "commit", "-qam", "break a dataset")
+    report = audit(pr.root)
+    assert [f.code for f in report.findings if f.severity == "error"] == ["unreadable_entry"]
+    assert report.incomplete
+    assert run(["-C", str(pr.root), "audit"]) == 1
