@@ -47,6 +47,9 @@ LAZY_COMMANDS = {
     "monitor": "steward.cli.rollback_cmd:monitor",
     "history": "steward.cli.history_cmd:history",
     "gc": "steward.cli.gc_cmd:gc",
+    "lineage": "steward.cli.lineage_cmd:lineage_command",
+    "impact": "steward.cli.lineage_cmd:impact",
+    "export": "steward.cli.lineage_cmd:export",
 }
 
 
