@@ -73,6 +73,8 @@ FACET_SCHEMAS = {
     "job_type": "facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
 }
 TAG_SOURCE = "STEWARD"
+# Azure storage URIs name the container before the `@`: it is no credential.
+_CONTAINER_SCHEMES = frozenset({"abfs", "abfss", "wasb", "wasbs"})
 
 
 def default_namespace(root: Path) -> str:
@@ -161,13 +163,16 @@ def output_name(entry: VersionEntry) -> str:
 def dataset_naming(uri: str) -> tuple[str, str] | None:
     """(namespace, name) of a dataset URI by the OpenLineage naming spec, or None when the URI
     has no scheme. `scheme://authority/path` → (`scheme://authority`, `path`), credentials
-    dropped, the trailing `/` of a directory prefix dropped; `file:///p` → (`file`, `/p`);
-    `bigquery:project.dataset.table` → (`bigquery`, `project.dataset.table`)."""
+    dropped (Azure's `container@account` kept), the trailing `/` of a directory prefix dropped;
+    `file:///p` → (`file`, `/p`); `bigquery:proj.ds.table` → (`bigquery`, `proj.ds.table`)."""
     parts = urlsplit(uri)
     if not parts.scheme or len(parts.scheme) == 1:  # `C:\data` is a path, not a scheme
         return None
     scheme = parts.scheme.lower()
-    authority = parts.netloc.rpartition("@")[2]  # never publish user:password@
+    userinfo, at, host = parts.netloc.rpartition("@")
+    authority = host  # never publish user:password@
+    if at and scheme in _CONTAINER_SCHEMES and ":" not in userinfo:
+        authority = f"{userinfo}@{host}"  # Azure's container@account is part of the name
     path = parts.path
     if not parts.netloc and not path.startswith("/"):  # opaque: bigquery:project.ds.table
         return scheme, path
