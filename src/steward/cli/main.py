@@ -49,6 +49,9 @@ LAZY_COMMANDS = {
     "gc": "steward.cli.gc_cmd:gc",
     "card": "steward.cli.governance_cmd:card",
     "audit": "steward.cli.governance_cmd:audit",
+    "lineage": "steward.cli.lineage_cmd:lineage_command",
+    "impact": "steward.cli.lineage_cmd:impact",
+    "export": "steward.cli.lineage_cmd:export",
 }
 
 

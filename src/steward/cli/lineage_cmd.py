@@ -1,0 +1,212 @@
+"""`steward lineage`, `steward impact` and `steward export`: governance views of the whole registry.
+
+Each reads the registry once (`contents.read_contents`, the working tree or `--rev`), asks one
+core function and renders its answer. Files that could not be read are listed on stderr and make
+the exit code non-zero, so a partial answer never passes for a whole one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from steward import lineage, lineage_render, queries
+from steward.cli.settings import Settings
+from steward.contents import RegistryContents, read_contents
+from steward.entries import format_timestamp
+from steward.errors import EXIT_FAILURE, EXIT_OK
+from steward.export_catalog import export_catalog
+from steward.export_openlineage import default_namespace, export_events, render_jsonl
+from steward.gitcmd import find_repo_root
+from steward.impact import Affected, ImpactReport, Question
+from steward.impact import impact as impact_of
+from steward.problems import Problem, printable
+from steward.registry import open_snapshot
+
+_REV_HELP = "Read the registry at this git revision instead of the working tree."
+
+
+def _read(settings: Settings, rev: str | None) -> tuple[Path, RegistryContents]:
+    root = find_repo_root(settings.start)
+    return root, read_contents(open_snapshot(root, rev))
+
+
+def _report_problems(problems: list[Problem], what: str) -> None:
+    if problems:
+        click.echo(f"{len(problems)} file(s) could not be read; {what}:", err=True)
+        for problem in problems:
+            click.echo(f"  {problem.render()}", err=True)
+
+
+@click.command("lineage")
+@click.argument("target", metavar="MODEL[@VERSION]")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "mermaid", "dot", "json"]),
+    default="text",
+    show_default=True,
+    help="text for reading, mermaid or dot (Graphviz) for a picture, json for tools.",
+)
+@click.option("--rev", metavar="REV", help=_REV_HELP)
+@click.pass_obj
+def lineage_command(settings: Settings, target: str, output_format: str, rev: str | None) -> int:
+    """Show the lineage of a model: datasets -> versions -> downstream consumers.
+
+    Without @VERSION every version is shown; retired ones are marked (their artifacts may be
+    gone) and serve no one. Edges from datasets carry the columns used; production versions
+    serve the consumers, staging and development ones are drawn as candidates. Exits 1 if a
+    file the graph needs could not be read.
+    """
+    model, version = queries.parse_target(target)
+    _, contents = _read(settings, rev)
+    graph = lineage.model_lineage(contents, model, version)
+    renderers: dict[str, Callable[[lineage.LineageGraph], str]] = {
+        "text": lineage_render.render_text,
+        "mermaid": lineage_render.render_mermaid,
+        "dot": lineage_render.render_dot,
+        "json": lineage_render.render_json,
+    }
+    click.echo(renderers[output_format](graph))
+    _report_problems(graph.problems, "the graph may be incomplete")
+    return EXIT_OK if graph.ok else EXIT_FAILURE
+
+
+@click.command()
+@click.option("--dataset", "dataset", required=True, metavar="ID", help="The dataset to change.")
+@click.option(
+    "--version",
+    "dataset_version",
+    metavar="V",
+    help="Only this version of the dataset (versions citing none count, conservatively).",
+)
+@click.option(
+    "--column",
+    metavar="C",
+    help="Only versions that use this column (listing no columns means all of them).",
+)
+@click.option("--rev", metavar="REV", help=_REV_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as a JSON object.")
+@click.pass_obj
+def impact(
+    settings: Settings,
+    dataset: str,
+    dataset_version: str | None,
+    column: str | None,
+    rev: str | None,
+    as_json: bool,
+) -> int:
+    """List every model version that depends on a dataset, and whom to notify.
+
+    Production versions first, then staging, development and archived; retired versions are
+    listed apart and not counted. Exits 1 when a production version is affected, or when any
+    registry file could not be read (the answer cannot be sure); 0 otherwise; 2 for an unknown
+    dataset or column. A data repository's CI can run it before a schema change.
+    """
+    _, contents = _read(settings, rev)
+    report = impact_of(contents, Question(dataset, dataset_version, column))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else render_impact(report))
+    _report_problems(
+        report.problems, "the answer cannot be sure: one of them may depend on the dataset"
+    )
+    return EXIT_FAILURE if report.production or not report.complete else EXIT_OK
+
+
+@click.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["openlineage", "json"]),
+    required=True,
+    help="openlineage: one RunEvent per model version, as JSON Lines; "
+    "json: a flat catalog of models, versions, datasets and lineage edges.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.option(
+    "--namespace",
+    metavar="NS",
+    help="OpenLineage namespace of the registry's jobs and model versions "
+    "[default: steward://<origin host/path>, else steward://<directory name>].",
+)
+@click.option("--rev", metavar="REV", help=_REV_HELP)
+@click.pass_obj
+def export(
+    settings: Settings,
+    output_format: str,
+    output: Path | None,
+    namespace: str | None,
+    rev: str | None,
+) -> int:
+    """Export the registry for other tools: OpenLineage events or a JSON catalog.
+
+    Exits 1 (after writing what could be read) if a registry file could not be read.
+    """
+    root, contents = _read(settings, rev)
+    if output_format == "openlineage":
+        text = render_jsonl(export_events(contents, namespace or default_namespace(root)))
+    else:
+        text = json.dumps(export_catalog(contents), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+    _report_problems(contents.problems, "the export is incomplete")
+    return EXIT_OK if contents.complete else EXIT_FAILURE
+
+
+# --- text renderer ----------------------------------------------------------------------------
+
+
+def render_impact(report: ImpactReport) -> str:
+    question = report.question
+    what = question.dataset
+    if question.version is not None:
+        what += f"@{question.version}"
+    if question.column is not None:
+        what += f", column {question.column}"
+    owner = report.dataset_owner or "?"
+    lines = [f"impact of a change to {what}  ({report.dataset_path}, owner {owner})"]
+    if report.affected:
+        lines.append(f"{len(report.affected)} version(s) depend on it:")
+        lines += [f"  {_affected_line(item)}" for item in report.affected]
+    else:
+        lines.append("no model version depends on it")
+    if report.production:
+        lines.append(f"PRODUCTION AFFECTED: {len(report.production)} production version(s)")
+    if report.conservative:
+        lines.append(
+            f"{len(report.conservative)} of them cite no dataset version and are counted as "
+            "affected conservatively"
+        )
+    if report.retired:
+        lines.append("retired (not counted: serve no one, their artifacts may be gone):")
+        lines += [f"  {_affected_line(item)}" for item in report.retired]
+    if report.other_versions:
+        lines.append(f"not affected: {len(report.other_versions)} version(s) cite another version:")
+        lines += [f"  {_affected_line(item)}" for item in report.other_versions]
+    if report.notify:
+        lines.append("notify:")
+        lines += [
+            f"  {printable(item.principal)}  ({'; '.join(item.reasons)})" for item in report.notify
+        ]
+    if not report.complete:
+        lines.append("INCOMPLETE: some registry files could not be read (see stderr)")
+    return "\n".join(lines)
+
+
+def _affected_line(item: Affected) -> str:
+    entry = item.version
+    cited = f"@{item.ref.version}" if item.ref.version else " (no version cited)"
+    return (
+        f"{entry.model} {entry.version}  {entry.stage}  "
+        f"uses {item.ref.id}{cited}: {'; '.join(item.reasons)}  "
+        f"(registered {format_timestamp(entry.created_at)})"
+    )

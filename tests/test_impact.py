@@ -1,0 +1,201 @@
+"""`steward impact`: who depends on a dataset, a version or a column of it, production first, with
+the owners to notify; exit 1 when production is affected or the registry cannot be fully read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from steward.cli import main
+from tests.builders import run_git
+from tests.governance_registry import break_file, governance_registry
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    return governance_registry(tmp_path / "registry")
+
+
+def impact(
+    root: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, dict[str, Any], str]:
+    capsys.readouterr()
+    code = main.run(["-C", str(root), "impact", *args, "--json"])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if captured.out else {}, captured.err
+
+
+def names(items: list[dict[str, Any]]) -> list[str]:
+    return [f"{item['model']} {item['version']} {item['stage']}" for item in items]
+
+
+def test_whole_dataset_lists_production_first_and_exits_1(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = impact(registry, capsys, "--dataset", "transactions")
+    assert code == 1  # a production version depends on it
+    assert report["production_affected"] is True
+    assert report["complete"] is True
+    assert names(report["affected"]) == [
+        "churn 2.0.0 production",
+        "fraud 1.2.0 production",
+        "fraud 1.3.0 staging",
+        "fraud 1.4.0-rc.1 development",
+        "fraud 1.1.0 archived",
+    ]
+    assert names(report["retired"]) == ["fraud 1.0.0 retired"]  # apart, not counted
+
+
+def test_a_column_reaches_versions_listing_it_or_listing_none(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = impact(registry, capsys, "--dataset", "transactions", "--column", "card_hash")
+    assert code == 0  # production versions list their columns, and not this one
+    assert names(report["affected"]) == [
+        "fraud 1.3.0 staging",  # lists no columns: all of them
+        "fraud 1.4.0-rc.1 development",  # lists card_hash
+    ]
+    reasons = [item["reasons"] for item in report["affected"]]
+    assert reasons == [["lists no columns, so uses all of them"], ["lists column card_hash"]]
+    assert names(report["retired"]) == ["fraud 1.0.0 retired"]
+    code, report, _ = impact(registry, capsys, "--dataset", "transactions", "--column", "hour")
+    assert code == 1
+    assert names(report["affected"])[:2] == ["churn 2.0.0 production", "fraud 1.2.0 production"]
+
+
+def test_a_dataset_version_spares_other_versions_but_not_unversioned_refs(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = impact(
+        registry, capsys, "--dataset", "transactions", "--version", "2026-10-31"
+    )
+    assert code == 0
+    assert names(report["affected"]) == ["fraud 1.3.0 staging", "fraud 1.4.0-rc.1 development"]
+    assert [item["version_match"] for item in report["affected"]] == ["unversioned", "exact"]
+    assert "counted as affected" in report["affected"][0]["reasons"][-1]
+    assert names(report["other_versions"]) == [
+        "churn 2.0.0 production",
+        "fraud 1.2.0 production",
+        "fraud 1.1.0 archived",
+        "fraud 1.0.0 retired",
+    ]
+    capsys.readouterr()
+    main.run(
+        ["-C", str(registry), "impact", "--dataset", "transactions", "--version", "2026-10-31"]
+    )
+    text = capsys.readouterr().out
+    assert "1 of them cite no dataset version and are counted as affected conservatively" in text
+
+
+def test_owners_to_notify_are_deduplicated_with_their_reasons(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, report, _ = impact(registry, capsys, "--dataset", "transactions", "--column", "hour")
+    notify = {item["principal"]: item["reasons"] for item in report["notify"]}
+    # crm's owner "Carol" and fraud's owner "carol" are one login: one entry (as first
+    # spelt, production first), both reasons
+    assert list(notify) == ["dave", "Carol", "erin", "@acme/payments"]
+    assert notify["Carol"] == ["owner of crm, a consumer of churn", "owner of fraud"]
+    assert notify["dave"] == ["owner of churn", "owner of risk.dashboard, a consumer of fraud"]
+    assert notify["erin"] == ["data steward of fraud"]
+
+
+def test_retired_versions_never_make_it_fail_nor_add_owners(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = impact(
+        registry, capsys, "--dataset", "transactions", "--version", "2026-07-31"
+    )
+    assert code == 0
+    assert report["affected"] == [
+        item for item in report["affected"] if item["version_match"] == "unversioned"
+    ]
+    assert names(report["retired"]) == ["fraud 1.0.0 retired"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--dataset", "nope"],
+            "no dataset 'nope' in the registry: registry/datasets/nope.yaml does not exist",
+        ),
+        (
+            ["--dataset", "transactions", "--column", "amout"],
+            "dataset 'transactions' has no column 'amout' "
+            "(registry/datasets/transactions.yaml lists: card_hash, amount, hour)",
+        ),
+        (["--dataset", "../policies"], "'../policies' is not a dataset name"),
+    ],
+)
+def test_usage_errors_exit_2_naming_the_file(
+    registry: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, report, err = impact(registry, capsys, *args)
+    assert code == 2
+    assert report == {}
+    assert message in err
+
+
+def test_an_unreadable_version_makes_it_fail_closed(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    break_file(registry, "registry/models/churn/2.0.0.yaml")
+    # Without the broken file nothing in production uses card_hash, but that file might.
+    code, report, err = impact(
+        registry, capsys, "--dataset", "transactions", "--column", "card_hash"
+    )
+    assert code == 1
+    assert report["complete"] is False
+    assert report["production_affected"] is False
+    assert report["problems"][0]["path"] == "registry/models/churn/2.0.0.yaml"
+    assert "cannot be sure" in err
+    assert "registry/models/churn/2.0.0.yaml:" in err
+
+
+def test_an_unreadable_dataset_entry_still_finds_its_dependents(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    break_file(registry, "registry/datasets/customer-profiles.v2.yaml")
+    code, report, _ = impact(registry, capsys, "--dataset", "customer-profiles.v2")
+    assert code == 1
+    assert names(report["affected"]) == ["churn 2.0.0 production", "ad-ranker.v2 0.1.0 development"]
+    assert report["complete"] is False
+
+
+def test_rev_reads_a_commit_without_the_working_tree(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_git(registry, "add", "-A")
+    run_git(registry, "commit", "-qm", "registry")
+    break_file(registry, "registry/models/churn/2.0.0.yaml")
+    code, report, _ = impact(registry, capsys, "--dataset", "transactions", "--rev", "HEAD")
+    assert report["complete"] is True
+    assert code == 1
+    assert names(report["affected"])[0] == "churn 2.0.0 production"
+
+
+def test_text_report_names_production_and_whom_to_notify(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code = main.run(["-C", str(registry), "impact", "--dataset", "customer-profiles.v2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == (
+        "impact of a change to customer-profiles.v2  "
+        "(registry/datasets/customer-profiles.v2.yaml, owner @acme/data)"
+    )
+    assert lines[1] == "2 version(s) depend on it:"
+    assert lines[2].startswith("  churn 2.0.0  production  uses customer-profiles.v2@2026-10-01")
+    assert lines[3].startswith("  ad-ranker.v2 0.1.0  development")
+    assert "PRODUCTION AFFECTED: 1 production version(s)" in lines
+    assert lines[lines.index("notify:") + 1 :] == [
+        "  dave  (owner of churn)",
+        "  Carol  (owner of crm, a consumer of churn)",
+        "  @acme/ads  (owner of ad-ranker.v2)",
+    ]
