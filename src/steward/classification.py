@@ -34,6 +34,44 @@ class Inherited:
         return f"dataset {self.dataset}, column {self.column}"
 
 
+@dataclass(frozen=True)
+class DatasetUse:
+    """A dataset a version was trained on, as the version cites it and as the registry knows
+    it (`dataset` is None when `registry/datasets/<id>.yaml` is missing or unreadable)."""
+
+    ref: DatasetRef
+    dataset: DatasetEntry | None
+
+    @property
+    def id(self) -> str:
+        return self.ref.id
+
+    @property
+    def version(self) -> str | None:
+        return self.ref.version
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the version used (all of the dataset's when it lists none)."""
+        if self.dataset is None:
+            return list(self.ref.columns)
+        return used_columns(self.ref, self.dataset)
+
+    @property
+    def uri(self) -> str | None:
+        """The URI the version cites, else the dataset's own."""
+        if self.ref.uri is not None or self.dataset is None:
+            return self.ref.uri
+        return self.dataset.uri
+
+    @property
+    def inherited(self) -> list[Inherited]:
+        """The dataset's own labels and those of the columns the version used."""
+        if self.dataset is None:
+            return []
+        return inherited([self.ref], {self.ref.id: self.dataset})
+
+
 def used_columns(ref: DatasetRef, dataset: DatasetEntry) -> list[str]:
     """The dataset's columns a version was trained on: the ones it lists, else all of them."""
     if not ref.columns:

@@ -3,7 +3,9 @@
 Lineage, impact analysis and the catalog exports need every entry at once. They read them here,
 in one walk over the snapshot's file list (`git ls-files`, or `git ls-tree` and `cat-file` for a
 revision), each file parsed once by the one strict reader (`validate.parse_file`). Policies,
-team extensions, pointers and schema copies are not needed and not read.
+team extensions, pointers and schema copies are not read; the policy only when asked for (model
+cards and audit reports name its roles and rules), and with `model` only that model's files
+(and every dataset).
 
 A file that cannot be read is a problem collected in the answer, never skipped in silence: a
 question about "everything" answered from part of it must say so (impact analysis fails closed
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from steward import layout
 from steward.entries import DatasetEntry, ModelEntry, VersionEntry
 from steward.layout import Kind, Misplaced
+from steward.policy.spec import Policy
 from steward.problems import Problem, sorted_problems
 from steward.semver import precedence
 from steward.tree import FileType, Snapshot, TreeFile
@@ -40,17 +43,26 @@ class RegistryContents:
     datasets: dict[str, DatasetEntry] = field(default_factory=dict)
     dataset_paths: frozenset[str] = frozenset()  # ids with a file, readable or not
     problems: list[Problem] = field(default_factory=list)
+    policy: Policy | None = None  # read only when asked for; None also when unreadable
 
     @property
     def complete(self) -> bool:
         return not self.problems
 
+    def versions_of(self, model: str) -> list[VersionEntry]:
+        return self.versions.get(model, [])
+
     def all_versions(self) -> list[VersionEntry]:
         return [entry for model in sorted(self.versions) for entry in self.versions[model]]
 
 
-def read_contents(snapshot: Snapshot) -> RegistryContents:
-    """Every model, version and dataset entry of `snapshot`, each file read once."""
+def read_contents(
+    snapshot: Snapshot, model: str | None = None, with_policy: bool = False
+) -> RegistryContents:
+    """Every model, version and dataset entry of `snapshot` (with `model`, only that model's
+    files and every dataset), and the policy `with_policy`, each file read once."""
+    kinds = (*_READ_KINDS, Kind.POLICY) if with_policy else _READ_KINDS
+    policy: Policy | None = None
     models: dict[str, ModelEntry] = {}
     versions: dict[str, list[VersionEntry]] = {}
     datasets: dict[str, DatasetEntry] = {}
@@ -64,10 +76,16 @@ def read_contents(snapshot: Snapshot) -> RegistryContents:
             except Misplaced as exc:
                 # Under registry/ a stray file may be an entry in the wrong place (`1.0.yaml`):
                 # an answer about every version cannot ignore it.
-                if file.path.startswith(layout.REGISTRY_DIR + "/"):
+                if file.path.startswith(layout.REGISTRY_DIR + "/") and model is None:
                     problems.append(Problem(file.path, None, "", str(exc)))
                 continue
-            if place.kind not in _READ_KINDS:
+            if place.kind not in kinds:
+                continue
+            if (
+                model is not None
+                and place.kind in (Kind.MODEL, Kind.VERSION)
+                and place.model != model
+            ):
                 continue
             if place.kind is Kind.DATASET and place.name is not None:
                 dataset_files.add(place.name)
@@ -81,6 +99,8 @@ def read_contents(snapshot: Snapshot) -> RegistryContents:
                 model_dirs.add(entry.model)
             elif isinstance(entry, DatasetEntry):
                 datasets[entry.name] = entry
+            elif isinstance(entry, Policy):
+                policy = entry
     finally:
         snapshot.close()
     for model in sorted(model_dirs - set(models)):
@@ -96,12 +116,13 @@ def read_contents(snapshot: Snapshot) -> RegistryContents:
         datasets,
         frozenset(dataset_files),
         sorted_problems(problems),
+        policy,
     )
 
 
 def _read(
     snapshot: Snapshot, file: TreeFile, kind: Kind, problems: list[Problem]
-) -> ModelEntry | VersionEntry | DatasetEntry | None:
+) -> ModelEntry | VersionEntry | DatasetEntry | Policy | None:
     if file.type is not FileType.REGULAR:
         problems.append(Problem(file.path, None, "", f"not read: a {file.type.value}"))
         return None
@@ -110,5 +131,5 @@ def _read(
         return None
     parsed = parse_file(kind, snapshot.read(file), file.path)
     problems.extend(parsed.problems)
-    entry: ModelEntry | VersionEntry | DatasetEntry | None = parsed.entry
+    entry: ModelEntry | VersionEntry | DatasetEntry | Policy | None = parsed.entry
     return entry

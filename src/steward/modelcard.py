@@ -18,7 +18,6 @@ from steward.classification import Inherited
 from steward.entries import (
     CARD_SECTIONS,
     DatasetEntry,
-    DatasetRef,
     ModelCard,
     ModelEntry,
     VersionEntry,
@@ -67,31 +66,8 @@ def missing_sections(card: ModelCard) -> list[str]:
 
 
 @dataclass(frozen=True)
-class DatasetUse:
-    """A dataset a version was trained on; `dataset` is None when it is not registered."""
-
-    ref: DatasetRef
-    dataset: DatasetEntry | None
-
-    @property
-    def columns(self) -> list[str]:
-        """The columns the version used (all of the dataset's when it lists none)."""
-        if self.dataset is None:
-            return list(self.ref.columns)
-        return classification.used_columns(self.ref, self.dataset)
-
-    @property
-    def uri(self) -> str | None:
-        """The URI the version cites, else the dataset's own."""
-        if self.ref.uri is not None or self.dataset is None:
-            return self.ref.uri
-        return self.dataset.uri
-
-    @property
-    def inherited(self) -> list[Inherited]:
-        if self.dataset is None:
-            return []
-        return classification.inherited([self.ref], {self.ref.id: self.dataset})
+class DatasetUse(classification.DatasetUse):
+    """A dataset a version was trained on, as cards and audit reports tell it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -25,8 +25,6 @@ from steward.entries import (
     CARD_SECTIONS,
     STAGES,
     Artifact,
-    DatasetEntry,
-    DatasetRef,
     ModelEntry,
     VersionEntry,
     format_timestamp,
@@ -240,31 +238,8 @@ def show_model(root: Path, model: str) -> ModelView:
 
 
 @dataclass(frozen=True)
-class DatasetLineage:
-    """A dataset a version was trained on, with the classifications its registry entry gives
-    it. `dataset` is None when `registry/datasets/<id>.yaml` is missing or unreadable."""
-
-    ref: DatasetRef
-    dataset: DatasetEntry | None
-
-    @property
-    def id(self) -> str:
-        return self.ref.id
-
-    @property
-    def version(self) -> str | None:
-        return self.ref.version
-
-    @property
-    def uri(self) -> str | None:
-        return self.ref.uri
-
-    @property
-    def columns(self) -> list[str]:
-        """The columns the version used (all of the dataset's when it lists none)."""
-        if self.dataset is None:
-            return list(self.ref.columns)
-        return classification.used_columns(self.ref, self.dataset)
+class DatasetLineage(classification.DatasetUse):
+    """A dataset a version was trained on, as `show MODEL@VERSION` tells it."""
 
     @property
     def column_classifications(self) -> dict[str, list[str]]:
@@ -279,29 +254,19 @@ class DatasetLineage:
         }
 
     @property
-    def inherited(self) -> list[str]:
-        """The dataset's own classifications and those of the columns the version used."""
-        if self.dataset is None:
-            return []
-        return classification.labels(classification.inherited([self.ref], {self.id: self.dataset}))
-
-    @property
-    def location(self) -> str | None:
-        """The URI the version cites, else the dataset's own."""
-        if self.uri is not None or self.dataset is None:
-            return self.uri
-        return self.dataset.uri
+    def inherited_labels(self) -> list[str]:
+        return classification.labels(self.inherited)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "version": self.version,
-            "uri": self.location,
+            "uri": self.uri,
             "columns": self.columns,
             "registered": self.dataset is not None,
             "classification": list(self.dataset.classification) if self.dataset else None,
             "column_classifications": self.column_classifications,
-            "inherited_classifications": self.inherited,
+            "inherited_classifications": self.inherited_labels,
         }
 
 
@@ -324,7 +289,7 @@ class VersionView:
         """Every classification of every dataset the version was trained on."""
         labels: set[str] = set()
         for dataset in self.datasets:
-            labels.update(dataset.inherited)
+            labels.update(dataset.inherited_labels)
         return sorted(labels)
 
     @property

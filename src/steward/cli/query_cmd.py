@@ -221,7 +221,7 @@ def _lineage_section(view: VersionView) -> list[str]:
     lines = ["training lineage"]
     for dataset in view.datasets:
         name = dataset.id + (f"@{dataset.version}" if dataset.version else "")
-        lines.append(f"  dataset {name}" + (f"  {dataset.location}" if dataset.location else ""))
+        lines.append(f"  dataset {name}" + (f"  {dataset.uri}" if dataset.uri else ""))
         if dataset.ref.columns:
             lines.append(f"    used columns: {', '.join(dataset.ref.columns)}")
         if dataset.dataset is None:
