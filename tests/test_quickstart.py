@@ -19,7 +19,7 @@ def test_quickstart_tells_the_whole_story(
     assert run(["quickstart", str(target)]) == 0
     out = capsys.readouterr().out
     steps = [line for line in out.splitlines() if line[:3].strip().rstrip(".").isdigit()]
-    assert len(steps) == 11
+    assert len(steps) == 12
     assert "The gate fails: nobody has approved yet" in out
     assert "gate FAILED for proposal #1" in out and "gate PASSED for proposal #1" in out
     assert "which fraud-detector production -> 0.2.0" in out
@@ -33,6 +33,14 @@ def test_quickstart_tells_the_whole_story(
     assert "Merge proposal #2: Promote fraud-detector 0.2.0 to production" in log
     assert run_git(target, "status", "--porcelain") == ""
     assert (target / layout.version_path("fraud-detector", "0.2.0")).is_file()
+    # What governance reads: a card the Hub's parser takes, an audit page, the impact.
+    from huggingface_hub import ModelCard
+
+    work = target.parent / "registry-training"
+    card = ModelCard((work / "fraud-detector-card.md").read_text())
+    assert card.data.datasets == ["transactions"]
+    assert "<h1>" in (work / "audit.html").read_text() and "fraud-detector" in out
+    assert "changing transactions.amount affects fraud-detector 0.2.0 (production)" in out
 
 
 def test_quickstart_refuses_a_directory_in_use(

@@ -2,7 +2,8 @@
 
 A registry is initialised, a model trained (for real, see `toy_model`), two versions registered,
 a promotion proposed, the gate shown failing for want of an approval, approved, passing, merged,
-promoted to production, and `which` answers. Every step uses the same functions as the commands;
+promoted to production, `which` answers, and governance reads the model card, the audit report
+and the impact of a data change. Every step uses the same functions as the commands;
 this module only chains them and yields what happened, for the CLI to print.
 """
 
@@ -187,4 +188,36 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
         f"on {report.remote}\n"
         f"every object of {len(report.checked)} versions verified on the remote\n"
         f"explore it: cd {root} && steward list && steward show {MODEL}",
+    )
+    yield _governance_step(root, work)
+
+
+def _governance_step(root: Path, work: Path) -> Step:
+    """What governance reads: the card, the audit report and the impact of a data change."""
+    from steward.audit import audit
+    from steward.audit_render import render_html
+    from steward.contents import read_contents
+    from steward.impact import Question, impact
+    from steward.modelcard import model_card
+    from steward.modelcard_render import render_card
+    from steward.tree import WorktreeSnapshot
+
+    card_file = work / f"{MODEL}-card.md"
+    card_file.write_text(render_card(model_card(root, MODEL)), encoding="utf-8")
+    report = audit(root)
+    audit_file = work / "audit.html"
+    audit_file.write_text(render_html(report), encoding="utf-8")
+    affected = impact(
+        read_contents(WorktreeSnapshot(root)), Question("transactions", column=FEATURES[0])
+    )
+    holders = ", ".join(
+        f"{a.version.model} {a.version.version} ({a.version.stage})" for a in affected.affected
+    )
+    return Step(
+        "Governance: model card, audit report, impact of a data change",
+        f"model card (Hugging Face format) {card_file}\n"
+        f"audit report (EU AI Act Annex IV headings) {audit_file}, findings first:\n"
+        + "".join(f"  {f.severity}: {f.model}: {f.message}\n" for f in report.findings)
+        + f"changing transactions.{FEATURES[0]} affects {holders}; "
+        f"notify {', '.join(n.principal for n in affected.notify)}",
     )
