@@ -333,3 +333,22 @@ def test_the_card_says_who_approved_each_promotion(promoted: PromotionRepo) -> N
     first_merge = run_git(promoted.root, "log", "--merges", "--format=%H").split()[-1]
     older = model_card(promoted.root, "fraud", "0.1.0", rev=first_merge)
     assert [(e.stage, e.approved_by) for e in older.promotions] == [("staging", ("carol",))]
+
+
+def test_output_is_relative_to_the_directory_given_with_c(
+    registry: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert run(["-C", str(registry), "card", "fraud", "-o", "CARD.md"]) == 0
+    assert (registry / "CARD.md").read_text(encoding="utf-8").startswith("---\n")
+    assert not (elsewhere / "CARD.md").exists()
+    capsys.readouterr()
+    # a file that cannot be written is a usage error naming it, not an unexpected one
+    assert run(["-C", str(registry), "card", "fraud", "-o", "no/such/dir/card.md"]) == 2
+    assert f"cannot write {registry / 'no/such/dir/card.md'}" in capsys.readouterr().err
+    assert run(["-C", str(registry), "card", "fraud", "-o", "registry"]) == 2

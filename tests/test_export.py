@@ -444,3 +444,19 @@ def test_an_unreadable_file_makes_the_export_incomplete(
     code, out, err = export(registry, "--format", "openlineage", capsys=capsys)
     assert code == 1
     assert len(out.splitlines()) == 6
+
+
+def test_output_is_relative_to_c_and_an_unwritable_one_is_a_usage_error(
+    registry: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = export(registry, "--format", "json", "-o", "catalog.json", capsys=capsys)
+    assert code == 0, err
+    assert json.loads((registry / "catalog.json").read_text("utf-8"))["format_version"] == 1
+    assert not (tmp_path / "catalog.json").exists()
+    code, out, err = export(registry, "--format", "json", "-o", "missing/c.json", capsys=capsys)
+    assert (code, out) == (2, "")
+    assert f"cannot write {registry / 'missing/c.json'}" in err

@@ -2,39 +2,56 @@
 revision.
 
 Each command asks one core function (`modelcard.model_card`, `audit.audit`) and renders what it
-returns; the output goes to stdout or, with `-o`, to a file.
+returns; the output goes to stdout or, with `-o`, to a file (relative to `-C`, like every path
+given to steward; `output_option` and `emit` serve `steward export` too).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from steward.cli.settings import Settings
+from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from steward.gitcmd import find_repo_root
 from steward.queries import parse_target
 
 REV_HELP = "Describe the registry at this revision (branch, tag or commit); entries and history."
 
 
-def _emit(text: str, output: Path | None) -> None:
+def output_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`-o/--output FILE`. Not click's `writable` check: it would look at the path relative to
+    the process's directory, not to `-C`; `emit` says what is wrong with the real one."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path),
+        metavar="FILE",
+        help=f"Write {what} to this file (relative to -C) instead of standard output.",
+    )
+
+
+def emit(settings: Settings, text: str, output: Path | None) -> None:
+    """`text` on stdout, or in `output` taken relative to `-C`; a file that cannot be written
+    is a usage error naming it, not a traceback."""
     if output is None:
         click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        return
+    destination = settings.start / output
+    try:
+        destination.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {destination}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {destination}", err=True)
 
 
 @click.command()
 @click.argument("target", metavar="MODEL[@VERSION]")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the card to this file (e.g. README.md) instead of stdout.",
-)
+@output_option("the card (e.g. README.md)")
 @click.option("--rev", default="HEAD", show_default=True, metavar="REV", help=REV_HELP)
 @click.pass_obj
 def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
@@ -51,10 +68,10 @@ def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
 
     model, version = parse_target(target)
     facts = model_card(find_repo_root(settings.start), model, version, rev)
-    _emit(render_card(facts), output)
+    emit(settings, render_card(facts), output)
     for problem in facts.problems:
         click.echo(f"warning: {problem.render()}", err=True)
-    return 1 if facts.problems else 0
+    return EXIT_FAILURE if facts.problems else EXIT_OK
 
 
 @click.command()
@@ -67,12 +84,7 @@ def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
     show_default=True,
     help="Markdown, one self-contained HTML page, or JSON (format steward-audit/1).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the report to this file instead of stdout.",
-)
+@output_option("the report")
 @click.option("--rev", default="HEAD", show_default=True, metavar="REV", help=REV_HELP)
 @click.option(
     "--strict",
@@ -108,9 +120,9 @@ def audit(
         text = render_html(report)
     else:
         text = render_markdown(report)
-    _emit(text, output)
+    emit(settings, text, output)
     errors = len(report.errors)
     click.echo(f"{len(report.findings)} finding(s), {errors} error(s)", err=True)
     if report.incomplete or (strict and errors):
-        return 1
-    return 0
+        return EXIT_FAILURE
+    return EXIT_OK

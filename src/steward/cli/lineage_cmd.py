@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from steward import lineage, lineage_render, queries
+from steward.cli.governance_cmd import emit, output_option
 from steward.cli.settings import Settings
 from steward.contents import RegistryContents, read_contents
 from steward.entries import format_timestamp
@@ -124,12 +125,7 @@ def impact(
     help="openlineage: one RunEvent per model version, as JSON Lines; "
     "json: a flat catalog of models, versions, datasets and lineage edges.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to this file instead of standard output.",
-)
+@output_option("the export")
 @click.option(
     "--namespace",
     metavar="NS",
@@ -154,10 +150,7 @@ def export(
         text = render_jsonl(export_events(contents, namespace or default_namespace(root)))
     else:
         text = json.dumps(export_catalog(contents), indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    emit(settings, text, output)
     _report_problems(contents.problems, "the export is incomplete")
     return EXIT_OK if contents.complete else EXIT_FAILURE
 
