@@ -352,3 +352,17 @@ def test_output_is_relative_to_the_directory_given_with_c(
     assert run(["-C", str(registry), "card", "fraud", "-o", "no/such/dir/card.md"]) == 2
     assert f"cannot write {registry / 'no/such/dir/card.md'}" in capsys.readouterr().err
     assert run(["-C", str(registry), "card", "fraud", "-o", "registry"]) == 2
+
+
+def test_an_unreadable_version_fails_the_default_card(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The production holder's file is broken: the card may not quietly describe 2.0.0 instead.
+    path = registry / layout.version_path("fraud", "1.0.0")
+    path.write_text(path.read_text() + "stage: archived\n")  # a duplicate key
+    commit(registry)
+    capsys.readouterr()
+    assert run(["-C", str(registry), "card", "fraud"]) == 1
+    assert "registry/models/fraud/1.0.0.yaml" in capsys.readouterr().err
+    # a card asked for by version needs only that version's file
+    assert run(["-C", str(registry), "card", "fraud@2.0.0"]) == 0

@@ -180,6 +180,10 @@ def card_facts(root: Path, state: RegistryState, model: str, version: str | None
     uses = dataset_uses(chosen, state.datasets)
     wanted = {layout.model_path(model), layout.version_path(model, chosen.version)}
     wanted |= {layout.dataset_path(use.ref.id) for use in uses}
+    wanted.add(layout.POLICY_FILE)  # its classification levels decide what is covered
+    # Choosing the default version reads every version of the model: an unreadable one may be
+    # the production holder the card should describe, so the card must not pass for its card.
+    model_dir = f"{layout.MODELS_DIR}/{model}/" if version is None else None
     return CardFacts(
         commit=state.commit,
         model=state.models[model],
@@ -187,5 +191,9 @@ def card_facts(root: Path, state: RegistryState, model: str, version: str | None
         datasets=uses,
         events=events,
         classification_levels=list(state.policy.classification_levels) if state.policy else [],
-        problems=[problem for problem in state.problems if problem.path in wanted],
+        problems=[
+            problem
+            for problem in state.problems
+            if problem.path in wanted or (model_dir and problem.path.startswith(model_dir))
+        ],
     )
