@@ -240,3 +240,16 @@ def test_an_unreadable_entry_is_a_finding_and_exit_1(
     assert [f.code for f in report.findings if f.severity == "error"] == ["unreadable_entry"]
     assert report.incomplete
     assert run(["-C", str(pr.root), "audit"]) == 1
+
+
+def test_a_missing_policy_is_a_finding_not_a_clean_report(tmp_path: Path) -> None:
+    # Without the policy nothing is required and no role is known: the report must not pass.
+    pr = make_promotion_repo(tmp_path)
+    run_git(pr.root, "rm", "-q", "policies/registry.yaml")
+    run_git(pr.root, "commit", "-qm", "no policy")
+    report = audit(pr.root, "fraud")
+    unreadable = [f for f in report.findings if f.code == "unreadable_entry"]
+    assert [f.details["path"] for f in unreadable] == ["policies/registry.yaml"]
+    assert "does not exist" in unreadable[0].message
+    assert report.incomplete
+    assert run(["-C", str(pr.root), "audit"]) == 1

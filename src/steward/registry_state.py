@@ -18,6 +18,7 @@ from steward.contents import RegistryContents, read_contents
 from steward.errors import GitCommandError, RepoError
 from steward.gitcmd import run_git
 from steward.names import is_name
+from steward.problems import Problem, sorted_problems
 from steward.tree import GitSnapshot
 from steward.validate import EntryError
 
@@ -47,9 +48,13 @@ def read_registry(root: Path, rev: str = "HEAD", model: str | None = None) -> Re
         raise NotFound(f"'{model}' is not a model name, so no such model is registered")
     commit = resolve_commit(root, rev)
     contents = read_contents(GitSnapshot(root, commit), model=model, with_policy=True)
-    state = RegistryState(
-        commit=commit, **{item.name: getattr(contents, item.name) for item in fields(contents)}
-    )
+    read = {item.name: getattr(contents, item.name) for item in fields(contents)}
+    if contents.policy is None and not any(p.path == layout.POLICY_FILE for p in contents.problems):
+        # Roles, required card sections and high-risk approvals all come from the policy: a
+        # report without one must say so, not find nothing to object to.
+        missing = Problem(layout.POLICY_FILE, None, "", f"does not exist at {commit[:12]}")
+        read["problems"] = sorted_problems([*contents.problems, missing])
+    state = RegistryState(commit=commit, **read)
     if model is not None and model not in state.models:
         relative = layout.model_path(model)
         details = [p.render() for p in state.problems if p.path == relative]
