@@ -16,7 +16,7 @@ from steward.audit_render import render_html, render_markdown
 from steward.catalog import NotFound
 from steward.cli.main import run
 from steward.promotion import merge_proposal, propose_promotion
-from tests.builders import add_dataset, add_model, add_version, run_git
+from tests.builders import add_dataset, add_model, add_version, run_git, small_registry
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
 
 SCRIPT = "<script>alert(1)</script>"
@@ -253,3 +253,26 @@ def test_a_missing_policy_is_a_finding_not_a_clean_report(tmp_path: Path) -> Non
     assert "does not exist" in unreadable[0].message
     assert report.incomplete
     assert run(["-C", str(pr.root), "audit"]) == 1
+
+
+def test_retired_versions_do_not_count_against_the_declaration(tmp_path: Path) -> None:
+    # As `steward check` counts: a retired version's data no longer binds the model.
+    root = small_registry(tmp_path / "registry")
+    add_dataset(root, "people", columns=[{"name": "email", "classification": ["pii"]}])
+    add_model(root, "churn", classification=["internal"])
+    add_version(
+        root, "churn", "1.0.0", stage="retired", retired_at="2026-11-01T00:00:00Z",
+        retired_reason="retention", training={"datasets": [{"id": "people"}]},
+    )  # fmt: skip
+    add_version(root, "churn", "1.1.0", training={"datasets": [{"id": "transactions"}]})
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-qm", "churn")
+    codes = {f.code for f in audit(root, "churn").findings}
+    assert "classification_below_inherited" not in codes
+    add_version(root, "churn", "1.2.0", training={"datasets": [{"id": "people"}]})
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-qm", "churn 1.2.0 on people")
+    [below] = [
+        f for f in audit(root, "churn").findings if f.code == "classification_below_inherited"
+    ]
+    assert below.details["uncovered"] == ["pii"]

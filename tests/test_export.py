@@ -37,7 +37,7 @@ from steward.export_openlineage import (
     static_uuid7,
 )
 from steward.tree import WorktreeSnapshot
-from tests.builders import run_git
+from tests.builders import add_model, default_policy_text, run_git, write
 from tests.governance_registry import AWKWARD_URI, break_file, governance_registry
 
 NAMESPACE = "steward://github.com/acme/registry"
@@ -373,6 +373,7 @@ def test_catalog_lists_models_versions_datasets_and_edges(
     assert fraud["classification"] == {
         "declared": ["internal", "pii", "financial"],
         "inherited": ["financial", "internal", "pii"],
+        "uncovered": [],
     }
     versions = {v["id"]: v for v in catalog["versions"]}
     production = versions["version:fraud@1.2.0"]
@@ -460,3 +461,18 @@ def test_output_is_relative_to_c_and_an_unwritable_one_is_a_usage_error(
     code, out, err = export(registry, "--format", "json", "-o", "missing/c.json", capsys=capsys)
     assert (code, out) == (2, "")
     assert f"cannot write {registry / 'missing/c.json'}" in err
+
+
+def test_catalog_says_what_a_model_inherits_but_does_not_declare(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        registry,
+        "policies/registry.yaml",
+        default_policy_text() + "classification_levels: [public, internal, confidential]\n",
+    )
+    # churn inherits internal, pii and financial; confidential covers the lower level internal
+    add_model(registry, "churn", owner="dave", team="growth", classification=["confidential"])
+    _, out, _ = export(registry, "--format", "json", capsys=capsys)
+    churn = next(m for m in json.loads(out)["models"] if m["name"] == "churn")
+    assert churn["classification"]["uncovered"] == ["financial", "pii"]

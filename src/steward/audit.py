@@ -38,8 +38,8 @@ FINDING_CODES: dict[str, str] = {
     "recorded approval (a direct commit, or a merge without Steward's trailers or records)",
     "high_risk_without_required_approval": "a high-risk model whose production version was not "
     "approved by any member of the roles the policy names for high risk",
-    "classification_below_inherited": "a model declares less than its versions inherit from "
-    "their datasets and columns",
+    "classification_below_inherited": "a model declares less than its versions (retired ones "
+    "aside) inherit from their datasets and columns",
     "dataset_unregistered": "versions cite a dataset that has no registry/datasets entry",
 }
 STANDARDS = [
@@ -441,7 +441,13 @@ def _high_risk_finding(
 
 
 def _classification_findings(audited: ModelAudit) -> list[Finding]:
-    inherited = audited.inherited()
+    registered = {
+        use.id: use.dataset
+        for uses in audited.datasets.values()
+        for use in uses
+        if use.dataset is not None
+    }
+    inherited = classification.inherited_by_live_versions(audited.versions, registered)
     levels = audited.policy.classification_levels if audited.policy else []
     uncovered = classification.uncovered(
         audited.model.classification, classification.labels(inherited), levels

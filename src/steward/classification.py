@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from steward.entries import DatasetEntry, DatasetRef
+from steward.entries import DatasetEntry, DatasetRef, VersionEntry
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,17 @@ def inherited(refs: Iterable[DatasetRef], datasets: Mapping[str, DatasetEntry]) 
                     Inherited(label, ref.id, column.name) for label in column.classification
                 )
     return sorted(found, key=lambda item: (item.label, item.dataset, item.column or ""))
+
+
+def inherited_by_live_versions(
+    versions: Iterable[VersionEntry], datasets: Mapping[str, DatasetEntry]
+) -> list[Inherited]:
+    """What a model's versions inherit, retired ones left out: what its declared classification
+    must cover (`steward check`, the audit's finding and the catalog count alike)."""
+    refs = [
+        ref for entry in versions if entry.stage != "retired" for ref in entry.training.datasets
+    ]
+    return inherited(refs, datasets)
 
 
 def labels(found: Iterable[Inherited]) -> list[str]:

@@ -4,7 +4,7 @@
 {"format": "steward-catalog", "format_version": 1, "source": "working tree", "complete": true,
  "models":   [{"name", "entry", "owner", "team", "data_steward", "risk", "description", "tags",
                "downstream": [{"name", "owner", "description"}],
-               "classification": {"declared": [...], "inherited": [...]},
+               "classification": {"declared": [...], "inherited": [...], "uncovered": [...]},
                "versions": ["1.0.0", ...]}],
  "versions": [{"id": "version:fraud@1.0.0", "model", "version", "stage", "entry", "created_at",
                "created_by", "owner", "metrics", "artifact": {"md5", "size", "format"},
@@ -24,7 +24,8 @@
 
 Lists are sorted (models and datasets by name, versions by model then precedence). A model's
 `inherited` classifications are the union over its versions that are not retired (as `steward
-check` counts them); `uncovered` is what it inherits but does not declare. The edges are the
+check` counts them); `uncovered` is what it inherits but does not declare (a declared level of
+the policy's `classification_levels` covering the lower ones). The edges are the
 lineage graph's (`steward lineage`), with the same node ids.
 """
 
@@ -76,12 +77,10 @@ def export_catalog(contents: RegistryContents) -> dict[str, Any]:
 
 def _model(contents: RegistryContents, model: ModelEntry) -> dict[str, Any]:
     versions = contents.versions.get(model.name, [])
-    live = [entry for entry in versions if entry.stage != "retired"]
     inherited = classification.labels(
-        classification.inherited(
-            [ref for entry in live for ref in entry.training.datasets], contents.datasets
-        )
+        classification.inherited_by_live_versions(versions, contents.datasets)
     )
+    levels = contents.policy.classification_levels if contents.policy is not None else []
     return {
         "name": model.name,
         "entry": layout.model_path(model.name),
@@ -95,6 +94,7 @@ def _model(contents: RegistryContents, model: ModelEntry) -> dict[str, Any]:
         "classification": {
             "declared": list(model.classification),
             "inherited": inherited,
+            "uncovered": classification.uncovered(model.classification, inherited, levels),
         },
         "versions": [entry.version for entry in versions],
     }

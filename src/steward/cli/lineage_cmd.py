@@ -30,9 +30,11 @@ from steward.registry import open_snapshot
 _REV_HELP = "Read the registry at this git revision instead of the working tree."
 
 
-def _read(settings: Settings, rev: str | None) -> tuple[Path, RegistryContents]:
+def _read(
+    settings: Settings, rev: str | None, with_policy: bool = False
+) -> tuple[Path, RegistryContents]:
     root = find_repo_root(settings.start)
-    return root, read_contents(open_snapshot(root, rev))
+    return root, read_contents(open_snapshot(root, rev), with_policy=with_policy)
 
 
 def _report_problems(problems: list[Problem], what: str) -> None:
@@ -145,7 +147,8 @@ def export(
 
     Exits 1 (after writing what could be read) if a registry file could not be read.
     """
-    root, contents = _read(settings, rev)
+    # The catalog's `uncovered` labels depend on the policy's classification levels.
+    root, contents = _read(settings, rev, with_policy=output_format == "json")
     if output_format == "openlineage":
         text = render_jsonl(export_events(contents, namespace or default_namespace(root)))
     else:
