@@ -234,9 +234,12 @@ def test_an_unreadable_entry_is_a_finding_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pr = make_promotion_repo(tmp_path)
+    add_version(pr.root, "fraud", "0.3.0", training={"datasets": [{"id": "transactions"}]})
     (pr.root / "registry/datasets/transactions.yaml").write_text("name: [unclosed\n")
-    run_git(pr.root, "commit", "-qam", "break a dataset")
+    run_git(pr.root, "add", "-A")
+    run_git(pr.root, "commit", "-qm", "break a dataset a version cites")
     report = audit(pr.root)
+    # unreadable, not unregistered: its file is there
     assert [f.code for f in report.findings if f.severity == "error"] == ["unreadable_entry"]
     assert report.incomplete
     assert run(["-C", str(pr.root), "audit"]) == 1

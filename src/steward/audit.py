@@ -238,7 +238,7 @@ def audit(root: Path, model: str | None = None, rev: str = "HEAD") -> AuditRepor
         models.append(ModelAudit(entry, versions, uses, events, state.policy))
     committed_at = run_git(root, "show", "-s", "--format=%cI", state.commit).decode().strip()
     findings = _problem_findings(state, model) + [f for m in models for f in _findings(m)]
-    findings += _unregistered_datasets(models)
+    findings += _unregistered_datasets(models, state.dataset_paths)
     order = {"error": 0, "warning": 1}
     findings.sort(key=lambda f: (order[f.severity], f.model or "", f.code, f.version or ""))
     return AuditReport(rev, state.commit, committed_at, state.policy, models, findings)
@@ -473,12 +473,14 @@ def _classification_findings(audited: ModelAudit) -> list[Finding]:
     ]
 
 
-def _unregistered_datasets(models: list[ModelAudit]) -> list[Finding]:
+def _unregistered_datasets(models: list[ModelAudit], with_a_file: frozenset[str]) -> list[Finding]:
+    """Datasets cited but without an entry. One whose file exists but could not be read is
+    registered: its `unreadable_entry` finding says what is wrong with it."""
     citing: dict[str, list[str]] = {}
     for audited in models:
         for version, uses in audited.datasets.items():
             for use in uses:
-                if use.dataset is None:
+                if use.dataset is None and use.id not in with_a_file:
                     citing.setdefault(use.ref.id, []).append(f"{audited.name}@{version}")
     return [
         Finding(
