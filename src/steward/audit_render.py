@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from steward.audit import FINDING_CODES, AuditReport, ModelAudit, approval_rules
+from steward.audit import FINDING_CODES, STANDARDS, AuditReport, ModelAudit, approval_rules
 from steward.entries import CARD_SECTIONS, format_timestamp
 from steward.markdown_text import escape, escape_line
 from steward.modelcard import is_filled
@@ -71,7 +71,7 @@ def outline(report: AuditReport) -> list[Block]:
     for audited in report.models:
         blocks += _model(audited)
     blocks += [Heading(2, "Standards applied", "standards")]
-    blocks += [Para(text) for text in report.as_dict()["standards"]]
+    blocks += [Para(text) for text in STANDARDS]
     return blocks
 
 
@@ -175,7 +175,7 @@ def _model(audited: ModelAudit) -> list[Block]:
     ]
     for version in data["development"]["versions"]:
         blocks += _development(version)
-    blocks += [Heading(3, "3. Monitoring and control"), *_monitoring(audited)]
+    blocks += [Heading(3, "3. Monitoring and control"), *_monitoring(data["monitoring"])]
     blocks += [
         Heading(3, "4. Risk management"),
         Fields(
@@ -236,8 +236,8 @@ def _development(version: dict[str, Any]) -> list[Block]:
     ]
 
 
-def _monitoring(audited: ModelAudit) -> list[Block]:
-    data = audited.as_dict()["monitoring"]
+def _monitoring(data: dict[str, Any]) -> list[Block]:
+    """Section 3 from `ModelAudit.as_dict()["monitoring"]`."""
     rows = [
         [
             version,

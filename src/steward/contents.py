@@ -103,9 +103,10 @@ def read_contents(
                 policy = entry
     finally:
         snapshot.close()
+    unreadable = {problem.path for problem in problems}
     for model in sorted(model_dirs - set(models)):
         path = layout.model_path(model)
-        if not any(problem.path == path for problem in problems):
+        if path not in unreadable:
             problems.append(Problem(path, None, "", "does not exist; its versions have no owner"))
     for entries in versions.values():
         entries.sort(key=lambda entry: precedence(entry.version))

@@ -42,13 +42,10 @@ FORMAT_VERSION = 1
 
 
 def export_catalog(contents: RegistryContents) -> dict[str, Any]:
-    used_by: dict[str, list[str]] = {}
+    used_by: dict[str, dict[str, None]] = {}  # dataset -> version node ids, an ordered set
     for entry in contents.all_versions():
         for ref in entry.training.datasets:
-            used_by.setdefault(ref.id, [])
-            node = lineage.version_node_id(entry)
-            if node not in used_by[ref.id]:
-                used_by[ref.id].append(node)
+            used_by.setdefault(ref.id, {})[lineage.version_node_id(entry)] = None
     edges: list[dict[str, Any]] = []
     for model in sorted(set(contents.models) | set(contents.versions)):
         graph = lineage.model_lineage(contents, model)
@@ -67,7 +64,7 @@ def export_catalog(contents: RegistryContents) -> dict[str, Any]:
         "models": [_model(contents, contents.models[name]) for name in sorted(contents.models)],
         "versions": [_version(contents, entry) for entry in contents.all_versions()],
         "datasets": [
-            _dataset(contents.datasets[name], used_by.get(name, []))
+            _dataset(contents.datasets[name], list(used_by.get(name, {})))
             for name in sorted(contents.datasets)
         ],
         "edges": edges,

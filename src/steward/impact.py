@@ -238,12 +238,13 @@ def _order(item: Affected) -> tuple[int, str, Any]:
 
 
 def _notify(affected: list[Affected]) -> list[Notify]:
-    found: dict[str, Notify] = {}
+    """Each principal once (as first spelt), with its reasons in first-seen order. Dicts as
+    ordered sets: a team owning thousands of affected versions stays linear."""
+    spelling: dict[str, str] = {}
+    reasons: dict[str, dict[str, None]] = {}
     for item in affected:
         for principal, reason in item.notify():
             key = principal.casefold()
-            if key not in found:
-                found[key] = Notify(principal, [])
-            if reason not in found[key].reasons:
-                found[key].reasons.append(reason)
-    return list(found.values())
+            spelling.setdefault(key, principal)
+            reasons.setdefault(key, {})[reason] = None
+    return [Notify(spelling[key], list(found)) for key, found in reasons.items()]

@@ -119,6 +119,9 @@ def model_lineage(
             )
     nodes: dict[str, Node] = {}
     edges: list[Edge] = []
+    # Per dataset node, the union of the columns the shown versions used, in first-seen order
+    # (a dict as an ordered set: wide tables cited by many versions stay linear).
+    used_by_dataset: dict[str, dict[str, None]] = {}
     for entry in entries:
         version_id = version_node_id(entry)
         nodes[version_id] = _version_node(entry, model_entry)
@@ -127,7 +130,7 @@ def model_lineage(
             used = _used_columns(contents, ref)
             if dataset_id not in nodes:
                 nodes[dataset_id] = _dataset_node(contents, ref)
-            _add_used_columns(nodes[dataset_id], used)
+            used_by_dataset.setdefault(dataset_id, {}).update(dict.fromkeys(used))
             edges.append(
                 Edge(
                     "trained_on",
@@ -140,6 +143,8 @@ def model_lineage(
                     },
                 )
             )
+    for dataset_id, columns in used_by_dataset.items():
+        nodes[dataset_id].attributes["used_columns"] = list(columns)
     consumers = model_entry.downstream if model_entry is not None else []
     for consumer in consumers:
         consumer_id = consumer_node_id(consumer.name)
@@ -159,7 +164,8 @@ def model_lineage(
                         {"serving": entry.stage in SERVING_STAGES, "stage": entry.stage},
                     )
                 )
-    problems = [p for p in contents.problems if _concerns(p, model, version, entries)]
+    cited = {layout.dataset_path(ref.id) for entry in entries for ref in entry.training.datasets}
+    problems = [p for p in contents.problems if _concerns(p, model, version, cited)]
     return LineageGraph(model, version, _ordered(nodes), edges, problems)
 
 
@@ -204,15 +210,9 @@ def _dataset_node(contents: RegistryContents, ref: DatasetRef) -> Node:
                 if dataset is not None
                 else {}
             ),
-            "used_columns": [],  # the union over the graph's edges, filled in as they are added
+            "used_columns": [],  # the union over the graph's edges, filled in once they are known
         },
     )
-
-
-def _add_used_columns(node: Node, used: list[str]) -> None:
-    # Node is frozen, its attribute dict is ours: the union of what the shown versions used.
-    known = node.attributes["used_columns"]
-    known.extend(column for column in used if column not in known)
 
 
 def _used_columns(contents: RegistryContents, ref: DatasetRef) -> list[str]:
@@ -243,16 +243,14 @@ def _has_problem(contents: RegistryContents, model: str, version: str | None = N
     return any(path.startswith(prefix) for path in paths)
 
 
-def _concerns(
-    problem: Problem, model: str, version: str | None, entries: list[VersionEntry]
-) -> bool:
+def _concerns(problem: Problem, model: str, version: str | None, cited: set[str]) -> bool:
     """A problem in the model's file, in a shown version's (any version's when all are shown:
-    one may be missing from the graph), or in a dataset the shown versions cite."""
+    one may be missing from the graph), or in the entry of a dataset (`cited`: their paths)
+    the shown versions cite."""
     if problem.path == layout.model_path(model):
         return True
     if version is None and problem.path.startswith(f"{layout.MODELS_DIR}/{model}/"):
         return True
     if version is not None and problem.path == layout.version_path(model, version):
         return True
-    cited = {ref.id for entry in entries for ref in entry.training.datasets}
-    return any(problem.path == layout.dataset_path(dataset) for dataset in cited)
+    return problem.path in cited
