@@ -1,6 +1,6 @@
 """A registry for lineage, impact and export tests: datasets shared by several models, versions
 that list columns and versions that list none, every stage, and names and texts that need
-quoting in Mermaid and DOT."""
+quoting in Mermaid and DOT. And the promotion history cards and audit reports read."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.builders import add_dataset, add_model, add_version, small_registry, write
+from tests.promotion_setup import PromotionRepo
 
 # A URI and texts no renderer may pass through unescaped.
 AWKWARD_URI = 's3://lake/customers/"v2" #1|x;y<z>&`\\back'
@@ -163,3 +164,16 @@ def break_file(root: Path, relative: str) -> None:
     """Make an entry unreadable (a duplicate key is refused by the strict loader)."""
     path = root / relative
     write(root, relative, path.read_text("utf-8") + "stage: production\n")
+
+
+def promote_to_production(pr: PromotionRepo) -> PromotionRepo:
+    """fraud 0.1.0 proposed by dave to staging (approved by carol), then to production
+    (approved by carol and erin, governance), each merged by dave through the gate."""
+    from steward.promotion import merge_proposal, propose_promotion
+
+    for stage, approvers in (("staging", ["carol"]), ("production", ["carol", "erin"])):
+        opened = propose_promotion(pr.root, pr.forge, "fraud", "0.1.0", stage, "dave")
+        for approver in approvers:
+            pr.forge.add_review(opened.proposal.number, approver, "APPROVED")
+        merge_proposal(pr.root, pr.forge, opened.proposal.number, "dave")
+    return pr

@@ -15,8 +15,8 @@ from steward.audit import FINDING_CODES, FORMAT, audit
 from steward.audit_render import render_html, render_markdown
 from steward.catalog import NotFound
 from steward.cli.main import run
-from steward.promotion import merge_proposal, propose_promotion
 from tests.builders import add_dataset, add_model, add_version, run_git, small_registry
+from tests.governance_registry import promote_to_production
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
 
 SCRIPT = "<script>alert(1)</script>"
@@ -38,12 +38,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> Audited:
     carol, then carol and erin (governance). Then, by a direct commit: churn (high risk, a TODO
     intended use, declared internal) with 1.0.0 straight in production, trained on a dataset
     with a pii column and on one that is not registered."""
-    pr = make_promotion_repo(tmp_path_factory.mktemp("audit"))
-    for stage, approvers in (("staging", ["carol"]), ("production", ["carol", "erin"])):
-        number = propose_promotion(pr.root, pr.forge, "fraud", "0.1.0", stage, "dave")
-        for approver in approvers:
-            pr.forge.add_review(number.proposal.number, approver, "APPROVED")
-        merge_proposal(pr.root, pr.forge, number.proposal.number, "dave")
+    pr = promote_to_production(make_promotion_repo(tmp_path_factory.mktemp("audit")))
     before = run_git(pr.root, "rev-parse", "HEAD").strip()
     add_dataset(
         pr.root,

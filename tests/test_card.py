@@ -18,6 +18,7 @@ from steward.entries import ModelCard as CardTexts
 from steward.modelcard import filled_sections, is_filled, model_card
 from steward.modelcard_render import hf_license, render_card
 from tests.builders import add_dataset, add_model, add_version, new_registry, run_git
+from tests.governance_registry import promote_to_production
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
 
 HOSTILE = (
@@ -307,15 +308,7 @@ def test_model_texts_cannot_break_the_front_matter_or_the_structure(registry: Pa
 
 @pytest.fixture(scope="module")
 def promoted(tmp_path_factory: pytest.TempPathFactory) -> PromotionRepo:
-    from steward.promotion import merge_proposal, propose_promotion
-
-    pr = make_promotion_repo(tmp_path_factory.mktemp("card-promoted"))
-    for stage, approvers in (("staging", ["carol"]), ("production", ["carol", "erin"])):
-        number = propose_promotion(pr.root, pr.forge, "fraud", "0.1.0", stage, "dave")
-        for approver in approvers:
-            pr.forge.add_review(number.proposal.number, approver, "APPROVED")
-        merge_proposal(pr.root, pr.forge, number.proposal.number, "dave")
-    return pr
+    return promote_to_production(make_promotion_repo(tmp_path_factory.mktemp("card-promoted")))
 
 
 def test_the_card_says_who_approved_each_promotion(promoted: PromotionRepo) -> None:

@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 
 from steward.cli import main
-from tests.builders import run_git
-from tests.governance_registry import break_file, governance_registry
+from tests.builders import add_model, add_version, run_git
+from tests.governance_registry import (
+    DECLARED,
+    break_file,
+    governance_registry,
+    training,
+    uses,
+)
 
 
 @pytest.fixture
@@ -106,14 +112,23 @@ def test_owners_to_notify_are_deduplicated_with_their_reasons(
 def test_retired_versions_never_make_it_fail_nor_add_owners(
     registry: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # legacy's only version is retired: its owner and consumers hear nothing
+    add_model(
+        registry, "legacy", owner="zoe", classification=DECLARED,
+        downstream=[{"name": "old-api", "owner": "yann"}],
+    )  # fmt: skip
+    add_version(
+        registry, "legacy", "2.0.0", stage="retired", retired_at="2026-11-01T00:00:00Z",
+        retired_reason="retention", training=training(uses("transactions", "2026-07-31")),
+    )  # fmt: skip
     code, report, _ = impact(
         registry, capsys, "--dataset", "transactions", "--version", "2026-07-31"
     )
     assert code == 0
-    assert report["affected"] == [
-        item for item in report["affected"] if item["version_match"] == "unversioned"
-    ]
-    assert names(report["retired"]) == ["fraud 1.0.0 retired"]
+    assert names(report["affected"]) == ["fraud 1.3.0 staging"]  # it cites no version
+    assert names(report["retired"]) == ["fraud 1.0.0 retired", "legacy 2.0.0 retired"]
+    notified = {item["principal"] for item in report["notify"]}
+    assert notified == {"carol", "erin", "@acme/payments", "dave"}  # fraud's, none of legacy's
 
 
 @pytest.mark.parametrize(
