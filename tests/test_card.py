@@ -210,6 +210,8 @@ def test_the_card_loads_as_a_hugging_face_model_card(registry: Path) -> None:
     [
         ("MIT", {"license": "mit"}),
         ("cc-by-4.0", {"license": "cc-by-4.0"}),
+        ("Apache 2.0", {"license": "apache-2.0"}),
+        ("OpenRAIL++", {"license": "openrail++"}),
         (None, {"license": "unknown"}),
         (
             "Acme Internal License v2",

@@ -63,13 +63,15 @@ def render_card(facts: CardFacts) -> str:
 
 def hf_license(license_text: str | None) -> dict[str, str]:
     """The Hub's license fields for the model's license: its id when the Hub knows it (compared
-    ignoring case), else `other` with a `license_name` slug; nothing stated: `unknown`."""
+    ignoring case, spaces as dashes: `Apache 2.0` is `apache-2.0`), else `other` with a
+    `license_name` slug; nothing stated: `unknown`."""
     if license_text is None or not license_text.strip():
         return {"license": "unknown"}
     candidate = license_text.strip().casefold()
-    if candidate in HF_LICENSES:
-        return {"license": candidate}
-    slug = re.sub(r"[^a-z0-9.]+", "-", candidate).strip("-") or "custom"
+    slug = re.sub(r"[^a-z0-9.+]+", "-", candidate).strip("-") or "custom"
+    for known in (candidate, slug):
+        if known in HF_LICENSES:
+            return {"license": known}
     return {"license": "other", "license_name": slug}
 
 
