@@ -625,15 +625,61 @@ def add_history(repo: Path, shape: Shape) -> None:
     git(repo, "update-ref", "refs/heads/main", tip.hex())
 
 
+def add_gto_tags(repo: Path, shape: Shape) -> int:
+    """The tags `steward apply` writes, in GTO's format and with its records
+    (`steward.records`), through one `git fast-import`: per version a registration tag and one
+    assigning the stage it was registered at, numbered per model in apply's order. Returns how
+    many.
+
+    GTO refuses two versions of a model on one commit, and in a real registry each version was
+    registered by a commit of its own: so each version's tags point at a commit of its own
+    (with main's tree, main as parent), not at the one commit that wrote the whole registry."""
+    from steward.records import Record, registration_tag, stage_tag
+
+    main = git(repo, "rev-parse", "main^{commit}").strip()
+    at = "2026-01-01T00:00:00+00:00"
+    chunks: list[bytes] = []
+    mark = 0
+    for index in range(shape.models):
+        model = model_name(index)
+        for minor in range(shape.versions):
+            version, stage = version_name(minor), initial_stage(minor, shape.versions)
+            mark += 1
+            title = f"Register {model} {version}".encode()
+            chunks.append(
+                b"commit refs/heads/gto-registrations\nmark :%d\ncommitter %s %d +0000\n"
+                b"data %d\n%s\nfrom %s\n\n" % (mark, IDENT, START, len(title), title, main.encode())
+            )
+            records = [
+                (registration_tag(model, version), "registration", None),
+                (stage_tag(model, stage, minor + 1), "assignment", stage),
+            ]
+            for name, event, assigned in records:
+                record = Record(event, model, version, assigned, main, main, at)  # type: ignore[arg-type]
+                message = record.tag_message().encode()
+                chunks.append(
+                    b"tag %s\nfrom :%d\ntagger %s %d +0000\ndata %d\n%s\n"
+                    % (name.encode(), mark, IDENT, START, len(message), message)
+                )
+    subprocess.run(
+        ["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(chunks), check=True
+    )
+    git(repo, "update-ref", "-d", "refs/heads/gto-registrations")
+    git(repo, "pack-refs", "--all")
+    return 2 * mark
+
+
 class Registries:
     """Generated registries under one temporary directory, each made once per (N, M, K).
 
     `registry(shape)` is checked out (K is ignored: the history goes into a separate clone);
-    `history(shape)` is a clone of it without a worktree, with K more commits."""
+    `history(shape)` is a clone of it without a worktree, with K more commits; `gto(shape)` a
+    checked-out clone with GTO's tags (`add_gto_tags`)."""
 
     def __init__(self, base: Path | None = None) -> None:
         self.base = base or Path(tempfile.mkdtemp(prefix="steward-bench-registry-"))
         self.seconds: dict[Shape, float] = {}
+        self.gto_seconds: dict[Shape, float] = {}
 
     def registry(self, shape: Shape) -> Path:
         shape = Shape(shape.models, shape.versions)
@@ -655,6 +701,20 @@ class Registries:
             )
             add_history(repo, shape)
             self.seconds[shape] = time.perf_counter() - started
+        return repo
+
+    def gto(self, shape: Shape) -> Path:
+        """A clone of `registry(shape)` with the tags `steward apply` would have written."""
+        shape = Shape(shape.models, shape.versions)
+        repo = self.base / f"{shape.label()}+gto"
+        if not repo.exists():
+            started = time.perf_counter()
+            subprocess.run(
+                ["git", "clone", "--quiet", "--local", str(self.registry(shape)), str(repo)],
+                check=True,
+            )
+            add_gto_tags(repo, shape)
+            self.gto_seconds[shape] = time.perf_counter() - started
         return repo
 
     def cleanup(self) -> None:
