@@ -10,9 +10,10 @@ entered another). Who proposed, approved and merged comes from the `Steward-*` t
 and `apply` asked GitHub for them.
 
 It must stay fast on a repository with 100,000 commits, so there is no per-commit process and
-nothing quadratic: one `git log` lists only the commits that touch the model's directory with
-the blob ids of both sides (`--raw`), one `git cat-file --batch` reads those blobs (each once)
-and the few commit messages needed, and one `git for-each-ref` reads the records.
+nothing quadratic: `steward.changelog` lists only the commits that touch the model's directory
+with the blob ids of both sides (from its index, which `git log --raw` fills and tops up; see
+there why), one `git cat-file --batch` reads those blobs (each once) and the few commit
+messages needed, and one `git for-each-ref` reads the records.
 
 `held_stage` answers the question of the gate's rollback rule (did this version ever hold this
 stage on the base branch?) from the same walk, restricted to one file.
@@ -29,6 +30,7 @@ from typing import Any, Literal
 
 from steward import layout
 from steward.catalog import NotFound
+from steward.changelog import Landed, first_parent_changes
 from steward.entries import format_timestamp
 from steward.errors import GitCommandError, RepoError, YamlError
 from steward.gitcmd import CatFile, run_git
@@ -111,15 +113,16 @@ class History:
         return [event.as_dict() for event in self.events]
 
 
-def model_history(root: Path, model: str, rev: str = "HEAD") -> History:
-    """Every registration and stage change of `model` in the first-parent history of `rev`.
+def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = True) -> History:
+    """Every registration and stage change of `model` in the first-parent history of `rev`
+    (read through the history index unless `use_index` is false: the same answer either way).
 
     Raises NotFound when no commit of that history ever touched the model's directory."""
     if not is_name(model):
         raise NotFound(f"'{model}' is not a model name, so no such model is registered")
     commit = _resolve(root, rev)
     directory = f"{layout.MODELS_DIR}/{model}/"
-    commits = _walk(root, commit, directory)
+    commits = first_parent_changes(root, commit, directory, use_index)
     if not commits:
         raise NotFound(
             f"model '{model}' is not in the registry at {rev}: no commit in its first-parent "
@@ -137,7 +140,13 @@ def model_history(root: Path, model: str, rev: str = "HEAD") -> History:
 
 
 def held_stage(
-    root: Path, rev: str, model: str, version: str, stage: str, merges_only: bool = False
+    root: Path,
+    rev: str,
+    model: str,
+    version: str,
+    stage: str,
+    merges_only: bool = False,
+    use_index: bool = True,
 ) -> bool:
     """Whether `version` of `model` held `stage` at any commit in the first-parent history of
     `rev` (including `rev` itself).
@@ -153,7 +162,7 @@ def held_stage(
     commit = _resolve(root, rev)
     path = layout.version_path(model, version)
     blobs: list[str] = []
-    for landed in _walk(root, commit, path):
+    for landed in first_parent_changes(root, commit, path, use_index):
         if merges_only and len(landed.parents) < 2:
             # Only what a merge brought counts: commits that landed one by one (a rebase or a
             # fast-forward) may hold states nobody reviewed, such as a stage set and undone.
@@ -171,28 +180,6 @@ def held_stage(
 # --- the walk -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Change:
-    """One line of `git log --raw`: a path, its blobs and modes before and after the commit."""
-
-    path: str
-    old_mode: str
-    new_mode: str
-    old: str
-    new: str
-    status: str
-
-
-@dataclass
-class _Landed:
-    """A commit of the first-parent chain that touched the path asked about."""
-
-    sha: str
-    time: int
-    parents: list[str]
-    changes: list[_Change] = field(default_factory=list)
-
-
 def _resolve(root: Path, rev: str) -> str:
     """The commit `rev` names; a clear error (not git's usage text) when it names none."""
     try:
@@ -202,53 +189,6 @@ def _resolve(root: Path, rev: str) -> str:
     except GitCommandError:
         raise RepoError(f"'{rev}' is not a commit in {root}") from None
     return out.decode().strip()
-
-
-def _walk(root: Path, commit: str, pathspec: str) -> list[_Landed]:
-    """The commits of `commit`'s first-parent chain that change `pathspec`, newest first, each
-    with its changes against its first parent: one `git log`, whatever the history's length.
-
-    The options pin what user configuration could change: the root commit's additions are
-    listed (`--root`), renames are an addition and a deletion (`--no-renames`), a merge is
-    diffed against its first parent, pathspecs are literal, and nothing is coloured."""
-    out = run_git(
-        root,
-        "--literal-pathspecs",
-        "log",
-        "--first-parent",
-        "--diff-merges=first-parent",
-        "--root",
-        "--no-renames",
-        "--no-color",
-        "--no-show-signature",
-        "--raw",
-        "--no-abbrev",
-        "-z",
-        "--format=%H %ct %P",
-        commit,
-        "--",
-        pathspec,
-    )
-    return _parse_log(out)
-
-
-def _parse_log(out: bytes) -> list[_Landed]:
-    """`git log -z --raw --format='%H %ct %P'`: a header token per commit, then per change a
-    `:modes oids status` token and a path token. Nothing here is text a user wrote."""
-    commits: list[_Landed] = []
-    tokens = iter(out.split(b"\0"))
-    for token in tokens:
-        token = token.lstrip(b"\n")
-        if not token:
-            continue
-        if token.startswith(b":"):
-            path = next(tokens, b"").decode("utf-8", "surrogateescape")
-            old_mode, new_mode, old, new, status = token[1:].decode().split()
-            commits[-1].changes.append(_Change(path, old_mode, new_mode, old, new, status))
-        else:
-            sha, time, *parents = token.decode().split()
-            commits.append(_Landed(sha, int(time), parents))
-    return commits
 
 
 # --- reading entries ----------------------------------------------------------------------------
@@ -297,7 +237,7 @@ class _EntryReader:
         )
 
 
-def _events_of(landed: _Landed, model: str, entries: _EntryReader) -> Iterator[Event]:
+def _events_of(landed: Landed, model: str, entries: _EntryReader) -> Iterator[Event]:
     """What one commit did to the model's versions, from the blobs on both sides."""
     at = format_timestamp(datetime.fromtimestamp(landed.time, UTC))
     for change in landed.changes:
@@ -365,7 +305,7 @@ class _Decision:
 
 
 def _decide(
-    cat: CatFile, landed: _Landed, derived: list[Event], records: list[tuple[str, Record]]
+    cat: CatFile, landed: Landed, derived: list[Event], records: list[tuple[str, Record]]
 ) -> list[Event]:
     """A commit's events with who proposed, approved and merged them.
 
@@ -391,7 +331,7 @@ def _decide(
     return events
 
 
-def _trailer_decision(cat: CatFile, landed: _Landed) -> _Decision:
+def _trailer_decision(cat: CatFile, landed: Landed) -> _Decision:
     if len(landed.parents) < 2:
         return _Decision()  # only a merge of a proposal carries a decision
     raw = cat.read_optional(landed.sha)

@@ -1,11 +1,15 @@
-"""Steward's questions on synthetic registries, against the floor of reading them, in one run.
+"""Steward's questions on synthetic registries, against the floor of reading them and against
+GTO and MLflow on the same data, in one run.
 
-    python -m tests.benchmarks.registry [--sizes 1000,10000] [--runs 3] [--history 10000]
+    python -m tests.benchmarks.registry [--sizes 1000,10000] [--runs 3] [--history versions]
                                         [--versions-per-model 10] [--repeat-under 30] [--keep DIR]
+                                        [--gto-max 10000] [--gto-runs 1] [--gto-timeout 60]
+                                        [--mlflow-max 10000]
 
 Each size is a number of versions (N models x `--versions-per-model`), generated once by
 `tests.benchmarks.synthetic` (a commit on `main`, a branch promoting one version, and a clone with
-`--history` more commits). For each size it measures, median of `--runs`:
+`--history` more commits: by default as many as the size's versions, so 100,000 at 100,000).
+For each size it measures, median of `--runs`:
 
 - the floor of reading the registry, in this process: `git ls-tree -r` of HEAD and one
   `git cat-file --batch` reading every version file's blob, then those blobs parsed with PyYAML's
@@ -14,37 +18,59 @@ Each size is a number of versions (N models x `--versions-per-model`), generated
 - whole `python -m steward` processes in the registry's worktree: `which`, `show`, `list --json`,
   `check` twice (first, then again with nothing changed: the same until Steward caches anything),
   `gate` on the branch that promotes one version (2 files; the verdict fails for want of reviews,
-  which it decides after reading everything) and `history` on the clone with the extra commits;
-- the peak resident memory of the `list --json` and `check` processes (wait4's ru_maxrss).
+  which it decides after reading everything) and `history` on the clone with the extra commits,
+  first without its index (`.git/steward/history.sqlite3` removed: as in a fresh clone, the run
+  that builds it) and then again;
+- the peak resident memory of the `list --json` and `check` processes (wait4's ru_maxrss);
+- baselines, where installed (`gto` is in the `test` extra, `mlflow` in `bench`): GTO's CLI on a
+  clone carrying the tags `steward apply` writes (`gto show MODEL#production` for which,
+  `gto show MODEL`, `gto show` for list), at sizes up to `--gto-max`, `--gto-runs` times each,
+  killed after `--gto-timeout` seconds (shown `>60s`; GTO's other questions at that size are then
+  skipped); MLflow's sqlite model registry filled through its client with the same models and
+  versions (aliases `production` and `staging`, a `stage` tag on each version), at sizes up to
+  `--mlflow-max`, asked in this process: `get_model_version_by_alias`, a registered model and its
+  versions, every version (paged); its import is timed as a process of its own.
 
 A command whose first run takes longer than `--repeat-under` seconds is not run again (its
 figure is marked `*`): while `gate` takes minutes at 100,000 versions, three runs of it would be
-most of the run's time. Then prints a table of seconds per size with the issue's targets, and
-one of ratios: list and check against the read + parse floor, which and gate against themselves
-at the smallest size. Asserts nothing.
+most of the run's time. Then prints a table of seconds per size with the issue's targets, one of
+ratios (list and check against the read + parse floor, which and gate against themselves at the
+smallest size), the baselines' seconds and how many times faster Steward is. Asserts nothing.
 
-On 2 cores the default run takes under 2 minutes; `--sizes 1000,10000,100000` about 8 (the
-100,000-version registry takes 20 to 50 s to generate, writing 210,000 files being most of it,
-and its 10,000-commit clone 30 s).
+On 2 cores the default run takes about 4 minutes (GTO at 1,000 versions is most of it: about
+15 s a question); `--sizes 1000,10000,100000` under 15 (the 100,000-version registry takes 20
+to 50 s to generate, writing 210,000 files being most of it, and its 100,000 commits about 60;
+MLflow's fill takes about 80 s at 10,000 versions, GTO's which times out there).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import logging
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from tests.benchmarks.synthetic import GATE_BRANCH, Registries, Shape, target_model
+from tests.benchmarks.synthetic import (
+    GATE_BRANCH,
+    Registries,
+    Shape,
+    initial_stage,
+    model_name,
+    target_model,
+    version_name,
+)
 
 STEWARD = [sys.executable, "-m", "steward"]
 VERSION_SUFFIX = b".yaml"
@@ -133,6 +159,7 @@ class Figures:
     peak_mb: dict[str, float] = field(default_factory=dict)
     runs: dict[str, int] = field(default_factory=dict)  # how many runs a median is of
     failures: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # a baseline's "skipped", ">60s"
     generated: float = 0.0
     history_generated: float = 0.0
     files: int = 0
@@ -150,7 +177,23 @@ ROWS = [
     ("check", "`steward check` (first)", "<= 3x floor"),
     ("check-again", "`steward check` (again, nothing changed)", "< 2 s"),
     ("gate", "`steward gate` (promotion, 2 files)", "<= 1.5x at 1,000"),
-    ("history", "`steward history MODEL` (K commits)", "< 2 s"),
+    ("history-cold", "`steward history MODEL` (K commits; first: builds its index)", ""),
+    ("history", "`steward history MODEL` (K commits; again)", "< 2 s"),
+]
+
+# The baselines on the same data: GTO on a clone with the tags `steward apply` writes, MLflow's
+# sqlite model registry filled with the same models and versions (aliases for the stages
+# production and staging, a `stage` tag on every version) and asked in-process.
+BASELINE_ROWS = [
+    ("gto-tags", "GTO: clone + write the tags (2 per version, fast-import)"),
+    ("gto-which", "`gto show MODEL#production` (which)"),
+    ("gto-show", "`gto show MODEL` (show)"),
+    ("gto-list", "`gto show` (list)"),
+    ("mlflow-start", "MLflow: `python -c 'from mlflow import MlflowClient'` (a process)"),
+    ("mlflow-fill", "MLflow: create the registry and fill it (versions, tags, aliases)"),
+    ("mlflow-which", "MLflow: `get_model_version_by_alias` (in-process)"),
+    ("mlflow-show", "MLflow: `get_registered_model` + its versions (in-process)"),
+    ("mlflow-list", "MLflow: `search_model_versions`, every version (in-process)"),
 ]
 
 
@@ -166,6 +209,12 @@ def commands(shape: Shape) -> dict[str, list[str]]:
 
 
 EXPECTED_CODES = {"gate": (0, 1)}  # the gate's verdict fails without a forge's reviews
+
+
+def forget_history_index(repo: Path) -> None:
+    """Make the next `steward history` build its index (`steward.changelog`) from nothing, as
+    in a fresh clone."""
+    (repo / ".git" / "steward" / "history.sqlite3").unlink(missing_ok=True)
 
 
 def forget_caches(repo: Path) -> None:
@@ -221,12 +270,144 @@ def measure(registries: Registries, shape: Shape, runs: int, repeat_under: float
             sample("check", [*STEWARD, "check"], repo)
         sample("check-again", [*STEWARD, "check"], repo)
         if history_repo is not None:
-            sample("history", [*STEWARD, "history", target_model(shape)], history_repo)
+            history = [*STEWARD, "history", target_model(shape)]
+            if wanted("history-cold"):
+                forget_history_index(history_repo)
+                sample("history-cold", history, history_repo)
+            sample("history", history, history_repo)
     for key, results in samples.items():
         figures.seconds[key] = statistics.median(r.seconds for r in results)
         figures.peak_mb[key] = max(r.peak_mb for r in results)
         figures.runs[key] = len(results)
     return figures
+
+
+# --- baselines ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    gto_max: int  # the largest size GTO is asked at
+    gto_runs: int
+    gto_timeout: float
+    mlflow_max: int
+
+
+def measure_gto(registries: Registries, shape: Shape, figures: Figures, limits: Limits) -> None:
+    """GTO's CLI answering which, show and list in a clone with the tags `steward apply` writes.
+    Each is run `gto_runs` times (GTO takes seconds); one that passes `gto_timeout` is killed,
+    shown as `>Ns`, and GTO's remaining questions at that size are skipped."""
+    keys = ("gto-tags", "gto-which", "gto-show", "gto-list")
+    gto = Path(sys.executable).with_name("gto")
+    if not gto.exists():
+        figures.notes.update(dict.fromkeys(keys, "not installed"))
+        return
+    if shape.total > limits.gto_max:
+        figures.notes.update(dict.fromkeys(keys, "skipped"))
+        return
+    repo = registries.gto(shape)
+    figures.seconds["gto-tags"] = registries.gto_seconds.get(Shape(shape.models, shape.versions), 0)
+    model = target_model(shape)
+    questions = {
+        "gto-which": ["show", f"{model}#production"],
+        "gto-show": ["show", model],
+        "gto-list": ["show"],
+    }
+    for key, args in questions.items():
+        if key in figures.notes:
+            continue
+        samples = []
+        for _ in range(limits.gto_runs):
+            started = time.perf_counter()
+            try:
+                done = subprocess.run(
+                    [str(gto), *args], cwd=repo, capture_output=True, timeout=limits.gto_timeout
+                )
+            except subprocess.TimeoutExpired:
+                figures.notes[key] = f">{limits.gto_timeout:.0f}s"
+                figures.notes.update({k: "skipped" for k in questions if k not in figures.notes})
+                break
+            samples.append(time.perf_counter() - started)
+            if done.returncode != 0:
+                tail = done.stderr.decode(errors="replace").strip().splitlines()[-2:]
+                figures.failures.append(f"{key} exited {done.returncode}: {' / '.join(tail)}")
+        if samples:
+            figures.seconds[key] = statistics.median(samples)  # of --gto-runs, not --runs
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """MLflow logs its schema migrations and warns about its own deprecations: not ours."""
+    logging.disable(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+def measure_mlflow(registries: Registries, shape: Shape, figures: Figures, runs: int) -> None:
+    """MLflow's sqlite model registry with the same models and versions, asked in this process
+    (its import and start are a row of their own): which is an alias lookup, show a registered
+    model and its versions, list every version (paged)."""
+    keys = [key for key, _ in BASELINE_ROWS if key.startswith("mlflow-")]
+    try:
+        with _quiet():
+            from mlflow import MlflowClient  # the optional `bench` extra
+    except ImportError:
+        figures.notes.update(dict.fromkeys(keys, "not installed"))
+        return
+    figures.seconds["mlflow-start"] = statistics.median(
+        run_process(
+            [sys.executable, "-c", "from mlflow import MlflowClient"], registries.base
+        ).seconds
+        for _ in range(runs)
+    )
+    started = time.perf_counter()
+    database = registries.base / f"{shape.models}x{shape.versions}.mlflow.db"
+    database.unlink(missing_ok=True)
+    uri = f"sqlite:///{database}"
+    with _quiet():
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.search_registered_models(max_results=1)  # creates the schema: part of the fill
+        for index in range(shape.models):
+            model = model_name(index)
+            client.create_registered_model(model, tags={"team": f"team-{index % 20}"})
+            for minor in range(shape.versions):
+                stage = initial_stage(minor, shape.versions)
+                created = client.create_model_version(
+                    model,
+                    source=f"s3://acme-models/registry/{model}/{version_name(minor)}",
+                    tags={"version": version_name(minor), "stage": stage},
+                )
+                if stage in ("production", "staging"):
+                    client.set_registered_model_alias(model, stage, created.version)
+        figures.seconds["mlflow-fill"] = time.perf_counter() - started
+        model = target_model(shape)
+
+        def show() -> object:
+            return client.get_registered_model(model), client.search_model_versions(
+                f"name = '{model}'"
+            )
+
+        def every_version() -> int:
+            found, token = 0, None
+            while True:
+                page = client.search_model_versions(max_results=10_000, page_token=token)
+                found += len(page)
+                token = page.token
+                if not token:
+                    return found
+
+        calls = {
+            "mlflow-which": lambda: client.get_model_version_by_alias(model, "production"),
+            "mlflow-show": show,
+            "mlflow-list": every_version,
+        }
+        for key, call in calls.items():
+            call()  # warm
+            figures.seconds[key] = statistics.median(timed(call) for _ in range(max(runs, 5)))
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -282,9 +463,32 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
-def report(all_figures: list[Figures], runs: int, history: int) -> str:
+def _cell(f: Figures, key: str, runs: int) -> str:
+    if key in f.notes:
+        return f.notes[key]
+    return _seconds(f.seconds.get(key)) + ("*" if f.runs.get(key, runs) < runs else "")
+
+
+def _commits(all_figures: list[Figures]) -> str:
+    counts = {f.shape.history for f in all_figures}
+    if len(counts) == 1:
+        return f"{counts.pop():,} commits"
+    if all(f.shape.history == f.shape.total for f in all_figures):
+        return "as many commits as versions"
+    return " / ".join(f"{f.shape.history:,}" for f in all_figures) + " commits"
+
+
+def _faster(slow: float | None, fast: float | None) -> str:
+    """How many times faster `fast` is than `slow`."""
+    if slow is None or not fast:
+        return "-"
+    return _ratio(slow, fast)
+
+
+def report(all_figures: list[Figures], runs: int) -> str:
     sizes = [f"{f.shape.total:,}" for f in all_figures]
     first = all_figures[0]
+    with_history = any(f.shape.history for f in all_figures)
     lines = [
         f"Steward registry benchmark, {datetime.date.today().isoformat()}, median of {runs} runs",
         f"machine: {machine()}",
@@ -293,18 +497,18 @@ def report(all_figures: list[Figures], runs: int, history: int) -> str:
         lines.append(
             f"{f.shape.total:,} versions: {f.shape.models:,} models x {f.shape.versions}, "
             f"{f.files:,} files, generated in {f.generated:.1f} s"
-            + (f"; {history:,} more commits in {f.history_generated:.1f} s" if history else "")
+            + (
+                f"; {f.shape.history:,} more commits in {f.history_generated:.1f} s"
+                if f.shape.history
+                else ""
+            )
         )
     rows = []
     for key, label, target in ROWS:
-        if key == "history" and not history:
+        if key.startswith("history") and not with_history:
             continue
-        label = label.replace("K commits", f"{history:,} commits")
-        cells = [
-            _seconds(f.seconds.get(key)) + ("*" if f.runs.get(key, runs) < runs else "")
-            for f in all_figures
-        ]
-        rows.append([label, *cells, target])
+        label = label.replace("K commits", _commits(all_figures))
+        rows.append([label, *(_cell(f, key, runs) for f in all_figures), target])
     rows.append(
         [
             "peak memory of `steward list --json`, MB",
@@ -349,6 +553,48 @@ def report(all_figures: list[Figures], runs: int, history: int) -> str:
     if any(n < runs for f in all_figures for n in f.runs.values()):
         lines += ["", f"* run fewer times than {runs}: its first run took over --repeat-under"]
     lines += ["", table(["ratio", *sizes], ratio_rows)]
+    baseline_rows = [
+        [label, *(_cell(f, key, runs) for f in all_figures)] for key, label in BASELINE_ROWS
+    ]
+    lines += [
+        "",
+        "Baselines on the same data: GTO on a clone with the tags `steward apply` writes (CLI "
+        "processes, as Steward's; each question run --gto-runs times); MLflow's sqlite model "
+        "registry, in this process",
+        "",
+        table(["seconds", *sizes], baseline_rows),
+    ]
+    faster_rows = [
+        [
+            "`steward which` faster than `gto show MODEL#production`",
+            *(_faster(f.seconds.get("gto-which"), f.seconds.get("which")) for f in all_figures),
+        ],
+        [
+            "`steward show` faster than `gto show MODEL`",
+            *(_faster(f.seconds.get("gto-show"), f.seconds.get("show")) for f in all_figures),
+        ],
+        [
+            "`steward list --json` faster than `gto show`",
+            *(_faster(f.seconds.get("gto-list"), f.seconds.get("list")) for f in all_figures),
+        ],
+        [
+            "`steward which` (a process) / MLflow alias lookup (in-process)",
+            *(_ratio(f.seconds.get("which"), f.seconds.get("mlflow-which")) for f in all_figures),
+        ],
+        [
+            "`steward which` faster than MLflow's import (a process) + alias lookup",
+            *(
+                _faster(
+                    f.seconds["mlflow-start"] + f.seconds["mlflow-which"]
+                    if "mlflow-start" in f.seconds and "mlflow-which" in f.seconds
+                    else None,
+                    f.seconds.get("which"),
+                )
+                for f in all_figures
+            ),
+        ],
+    ]
+    lines += ["", table(["times", *sizes], faster_rows)]
     failures = [f"{f.shape.total:,}: {failure}" for f in all_figures for failure in f.failures]
     if failures:
         lines += ["", "unexpected exit codes (those figures time an error):", *failures]
@@ -359,7 +605,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="versions, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--history", type=int, default=10_000, help="commits for `history`")
+    parser.add_argument(
+        "--history",
+        default="versions",
+        help="commits for `history`: a number, or `versions` (as many as the size's versions)",
+    )
     parser.add_argument("--versions-per-model", type=int, default=10)
     parser.add_argument(
         "--repeat-under",
@@ -369,14 +619,30 @@ def main() -> None:
         help="a command whose first run takes longer runs only once",
     )
     parser.add_argument("--keep", type=Path, help="generate into (and keep) this directory")
+    parser.add_argument(
+        "--gto-max", type=int, default=10_000, help="the largest size GTO is asked at"
+    )
+    parser.add_argument("--gto-runs", type=int, default=1, help="runs of each GTO question")
+    parser.add_argument(
+        "--gto-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="a GTO question taking longer is killed, and GTO's others at that size skipped",
+    )
+    parser.add_argument(
+        "--mlflow-max", type=int, default=10_000, help="the largest size MLflow is filled at"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     started = time.perf_counter()
     per_model = args.versions_per_model
-    shapes = [
-        Shape(max(1, int(size) // per_model), per_model, args.history)
-        for size in args.sizes.split(",")
-    ]
+    shapes = []
+    for size in args.sizes.split(","):
+        models = max(1, int(size) // per_model)
+        commits = models * per_model if args.history == "versions" else int(args.history)
+        shapes.append(Shape(models, per_model, commits))
+    limits = Limits(args.gto_max, args.gto_runs, args.gto_timeout, args.mlflow_max)
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
     registries = Registries(args.keep)
@@ -384,11 +650,19 @@ def main() -> None:
     try:
         for shape in shapes:
             print(f"measuring {shape.total:,} versions ...", file=sys.stderr, flush=True)
-            all_figures.append(measure(registries, shape, args.runs, args.repeat_under))
+            figures = measure(registries, shape, args.runs, args.repeat_under)
+            measure_gto(registries, shape, figures, limits)
+            if shape.total <= limits.mlflow_max:
+                measure_mlflow(registries, shape, figures, args.runs)
+            else:
+                figures.notes.update(
+                    {key: "skipped" for key, _ in BASELINE_ROWS if key.startswith("mlflow-")}
+                )
+            all_figures.append(figures)
     finally:
         if args.keep is None:
             registries.cleanup()
-    print(report(all_figures, args.runs, args.history))
+    print(report(all_figures, args.runs))
     print(f"\n(whole run: {time.perf_counter() - started:.0f} s)")
 
 
