@@ -124,6 +124,17 @@ def commit_all(root: Path, message: str, paths: tuple[str, ...] = (".",)) -> str
     return run_git(root, "rev-parse", "HEAD").decode().strip()
 
 
+def resolve_commit(root: Path, rev: str) -> str:
+    """The commit `rev` names; a clear error (not git's usage text) when it names none."""
+    try:
+        out = run_git(
+            root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
+        )
+    except GitCommandError:
+        raise RepoError(f"'{rev}' is not a commit in {root}") from None
+    return out.decode().strip()
+
+
 def head_commit(root: Path) -> str:
     return run_git(root, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
 

@@ -32,8 +32,8 @@ from steward import layout
 from steward.catalog import NotFound
 from steward.changelog import Landed, first_parent_changes
 from steward.entries import format_timestamp
-from steward.errors import GitCommandError, RepoError, YamlError
-from steward.gitcmd import CatFile, run_git
+from steward.errors import YamlError
+from steward.gitcmd import CatFile, resolve_commit, run_git
 from steward.layout import Kind, Misplaced
 from steward.names import is_name, is_version
 from steward.records import Record, trailers
@@ -120,7 +120,7 @@ def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = T
     Raises NotFound when no commit of that history ever touched the model's directory."""
     if not is_name(model):
         raise NotFound(f"'{model}' is not a model name, so no such model is registered")
-    commit = _resolve(root, rev)
+    commit = resolve_commit(root, rev)
     directory = f"{layout.MODELS_DIR}/{model}/"
     commits = first_parent_changes(root, commit, directory, use_index)
     if not commits:
@@ -159,7 +159,7 @@ def held_stage(
     never held anything."""
     if not (is_name(model) and is_version(version)):
         return False
-    commit = _resolve(root, rev)
+    commit = resolve_commit(root, rev)
     path = layout.version_path(model, version)
     blobs: list[str] = []
     for landed in first_parent_changes(root, commit, path, use_index):
@@ -178,17 +178,6 @@ def held_stage(
 
 
 # --- the walk -----------------------------------------------------------------------------------
-
-
-def _resolve(root: Path, rev: str) -> str:
-    """The commit `rev` names; a clear error (not git's usage text) when it names none."""
-    try:
-        out = run_git(
-            root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
-        )
-    except GitCommandError:
-        raise RepoError(f"'{rev}' is not a commit in {root}") from None
-    return out.decode().strip()
 
 
 # --- reading entries ----------------------------------------------------------------------------

@@ -15,8 +15,7 @@ from pathlib import Path
 from steward import layout
 from steward.catalog import NotFound
 from steward.contents import RegistryContents, read_contents
-from steward.errors import GitCommandError, RepoError
-from steward.gitcmd import run_git
+from steward.gitcmd import resolve_commit
 from steward.names import is_name
 from steward.problems import Problem, sorted_problems
 from steward.tree import GitSnapshot
@@ -28,17 +27,6 @@ class RegistryState(RegistryContents):
     """The registry's entries (`contents.RegistryContents`, with the policy) at `commit`."""
 
     commit: str = ""
-
-
-def resolve_commit(root: Path, rev: str) -> str:
-    """The commit id `rev` names, or a clear error."""
-    try:
-        out = run_git(
-            root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
-        )
-    except GitCommandError:
-        raise RepoError(f"'{rev}' is not a commit in {root}") from None
-    return out.decode().strip()
 
 
 def read_registry(root: Path, rev: str = "HEAD", model: str | None = None) -> RegistryState:
