@@ -6,6 +6,7 @@ with their type and size, and read a file's bytes on demand.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -14,8 +15,12 @@ from pathlib import Path
 from typing import Protocol
 
 from steward.errors import GitCommandError, RepoError
-from steward.gitcmd import CatFile, run_git
+from steward.gitcmd import CatFile, run_git, run_git_parallel
 from steward.layout import CHECKED_ROOTS
+from steward.yamlio import MAX_FILE_BYTES
+
+# Outside the checked roots, but `steward check` compares it with what the policy makes of it.
+CODEOWNERS_PATH = ".github/CODEOWNERS"
 
 
 class FileType(Enum):
@@ -28,16 +33,22 @@ class FileType(Enum):
 class TreeFile:
     path: str
     type: FileType
-    size: int
+    size: int | None  # None: not known without reading (a file git's index vouches for)
     oid: str | None = None
 
 
 class Snapshot(Protocol):
     """A set of registry files at one moment: the working tree or a commit."""
 
+    root: Path
     label: str
 
     def files(self) -> list[TreeFile]: ...
+
+    def key(self, files: list[TreeFile]) -> str:
+        """A name for this state of `files` (and of what else `check` reads): equal keys, equal
+        content."""
+        ...
 
     def read(self, file: TreeFile) -> bytes: ...
 
@@ -53,40 +64,75 @@ class WorktreeSnapshot:
 
     Ignoring what git ignores matters: DVC keeps each version's data in a gitignored directory
     beside its pointer, and editors leave files that never reach a commit.
+
+    Every regular file gets its git blob id, so that what was read of it can be cached: a file
+    git's index knows as unchanged has the index's id (git compares size, times and inode, and
+    the content where those cannot tell), any other is hashed here as `git hash-object` would.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.label = "working tree"
+        self._key: str | None = None
 
     def files(self) -> list[TreeFile]:
-        out = run_git(
+        pathspecs = ["--", *(f":(icase){root}" for root in CHECKED_ROOTS)]
+        # Three questions at once (two cores): the index, what differs from it, what is new.
+        staged, changed, others = run_git_parallel(
             self.root,
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--",
-            *(f":(icase){root}" for root in CHECKED_ROOTS),
+            ("ls-files", "-z", "--stage", *pathspecs),
+            ("diff-files", "-z", "--name-only", *pathspecs),
+            ("ls-files", "-z", "--others", "--exclude-standard", *pathspecs),
         )
-        files = []
-        for raw_path in sorted(set(out.split(b"\0"))):
-            if not raw_path:
+        dirty = {os.fsdecode(p) for p in changed.split(b"\0") if p}
+        dirty.update(os.fsdecode(p).rstrip("/") for p in others.split(b"\0") if p)
+        known: dict[str, TreeFile] = {}
+        for record in staged.split(b"\0"):
+            if not record:
                 continue
-            path = os.fsdecode(raw_path).rstrip("/")
-            try:
-                info = (self.root / path).lstat()
-            except FileNotFoundError:  # deleted in the working tree, still in the index
-                continue
-            if stat.S_ISLNK(info.st_mode):
-                kind = FileType.SYMLINK
-            elif stat.S_ISREG(info.st_mode):
-                kind = FileType.REGULAR
-            else:
-                kind = FileType.OTHER
-            files.append(TreeFile(path, kind, info.st_size))
-        return files
+            meta, _, raw_path = record.partition(b"\t")
+            mode, oid, stage = meta.split()
+            path = os.fsdecode(raw_path)
+            if stage != b"0":  # a conflict: what counts is the file in the working tree
+                dirty.add(path)
+            elif path not in dirty:
+                known[path] = TreeFile(path, _type_of_mode(mode), None, oid.decode())
+        for path in dirty:
+            file = self._inspect(path)
+            if file is not None:
+                known[path] = file
+        return [known[path] for path in sorted(known)]
+
+    def _inspect(self, path: str) -> TreeFile | None:
+        """A file git cannot vouch for: its type and size from the file system, and its blob id
+        from its content."""
+        try:
+            info = (self.root / path).lstat()
+        except FileNotFoundError:  # deleted in the working tree, still in the index
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            return TreeFile(path, FileType.SYMLINK, info.st_size)
+        if not stat.S_ISREG(info.st_mode):
+            return TreeFile(path, FileType.OTHER, info.st_size)
+        if info.st_size > MAX_FILE_BYTES:  # never read: too large to be an entry
+            return TreeFile(path, FileType.REGULAR, info.st_size)
+        try:
+            data = (self.root / path).read_bytes()
+        except OSError:
+            return TreeFile(path, FileType.REGULAR, info.st_size)
+        return TreeFile(path, FileType.REGULAR, len(data), blob_id(data))
+
+    def key(self, files: list[TreeFile]) -> str:
+        """Names this state of every file listed, and the CODEOWNERS file `check` compares."""
+        digest = hashlib.sha1(usedforsecurity=False)
+        digest.update(
+            "\0".join(f"{f.path}\t{f.type.name}\t{f.oid}" for f in files).encode(
+                "utf-8", "surrogateescape"
+            )
+        )
+        codeowners = self.read_path(CODEOWNERS_PATH)
+        digest.update(b"\0CODEOWNERS\0" + (blob_id(codeowners).encode() if codeowners else b"-"))
+        return digest.hexdigest()
 
     def read(self, file: TreeFile) -> bytes:
         return (self.root / file.path).read_bytes()
@@ -99,6 +145,20 @@ class WorktreeSnapshot:
         """Nothing to release: files are opened one at a time."""
 
 
+def blob_id(data: bytes) -> str:
+    """The id `git hash-object` gives `data`."""
+    header = b"blob %d\0" % len(data)
+    return hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
+
+
+def _type_of_mode(mode: bytes) -> FileType:
+    if mode == b"120000":
+        return FileType.SYMLINK
+    if mode in (b"100644", b"100755"):
+        return FileType.REGULAR
+    return FileType.OTHER  # a submodule (160000)
+
+
 class GitSnapshot:
     """The tree of a commit, read from git's object store."""
 
@@ -107,6 +167,7 @@ class GitSnapshot:
         self.rev = rev
         self.label = f"revision {rev}"
         self._cat: CatFile | None = None
+        self._tree: str | None = None
 
     def files(self) -> list[TreeFile]:
         tree = self._tree_id()
@@ -136,15 +197,23 @@ class GitSnapshot:
             files.append(TreeFile(os.fsdecode(raw_path), file_type, length, oid.decode()))
         return files
 
+    def key(self, files: list[TreeFile]) -> str:
+        """The commit's tree id: it names every file, CODEOWNERS included."""
+        del files
+        return self._tree_id()
+
     def _tree_id(self) -> str:
         """The tree of `rev`, checked to be a revision (not an option) before git sees it."""
+        if self._tree is not None:
+            return self._tree
         try:
             out = run_git(
                 self.root, "rev-parse", "--verify", "--end-of-options", f"{self.rev}^{{tree}}"
             )
         except GitCommandError:
             raise RepoError(f"'{self.rev}' is not a revision of {self.root}") from None
-        return out.decode().strip()
+        self._tree = out.decode().strip()
+        return self._tree
 
     def read(self, file: TreeFile) -> bytes:
         assert file.oid is not None
