@@ -110,7 +110,9 @@ def record_key(kind: Kind, oid: str) -> str:
 
 
 class RecordStore:
-    """`FileRecord`s by (kind, blob id), loaded shard by shard as keys are asked for."""
+    """`FileRecord`s by (kind, blob id), loaded shard by shard as keys are asked for. Without a
+    directory, a store for one run: what one snapshot read serves the next (the gate reads two
+    trees that share almost every blob)."""
 
     def __init__(self, directory: Path | None) -> None:
         self._directory = directory / "blobs" if directory is not None else None
@@ -130,12 +132,12 @@ class RecordStore:
         return shard
 
     def get(self, kind: Kind, oid: str | None) -> Any:
-        if oid is None or self._directory is None:
+        if oid is None:
             return None
         return self._shard(self._shard_of(oid)).get(record_key(kind, oid))
 
     def put(self, kind: Kind, oid: str | None, record: object) -> None:
-        if oid is None or self._directory is None:
+        if oid is None:
             return
         name = self._shard_of(oid)
         self._shard(name)[record_key(kind, oid)] = record

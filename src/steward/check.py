@@ -157,12 +157,16 @@ def check_snapshot(
     records: RecordStore | None = None,
     scope: Scope | None = None,
     files: list[TreeFile] | None = None,
+    all_paths: list[str] | None = None,
 ) -> CheckReport:
+    """Check `snapshot`: its `files` (all of them unless given), and for case collisions
+    `all_paths` (those files' paths unless given)."""
     records = records if records is not None else RecordStore(None)
     registry = _Registry()
     try:
         files = files if files is not None else snapshot.files()
-        problems: list[Problem] = list(_case_collisions(files))
+        paths = all_paths if all_paths is not None else [file.path for file in files]
+        problems: list[Problem] = list(_case_collisions(paths))
         for file in files:
             problems.extend(_read_file(snapshot, file, registry, records, scope))
         if scope is None or scope.every_model_file:
@@ -184,15 +188,15 @@ def check_snapshot(
     return CheckReport(snapshot.label, sorted_problems(problems), counts)
 
 
-def _case_collisions(files: list[TreeFile]) -> list[Problem]:
+def _case_collisions(paths: list[str]) -> list[Problem]:
     seen: dict[str, str] = {}
     problems = []
-    for file in files:
-        key = file.path.casefold()
+    for path in paths:
+        key = path.casefold()
         if key in seen:
             problems.append(
                 Problem(
-                    file.path,
+                    path,
                     None,
                     "",
                     f"differs from {seen[key]} only by case; they are the same file on "
@@ -200,7 +204,7 @@ def _case_collisions(files: list[TreeFile]) -> list[Problem]:
                 )
             )
         else:
-            seen[key] = file.path
+            seen[key] = path
     return problems
 
 

@@ -169,15 +169,10 @@ class GitSnapshot:
         self._cat: CatFile | None = None
         self._tree: str | None = None
 
-    def files(self) -> list[TreeFile]:
+    def files(self, only: list[str] | None = None) -> list[TreeFile]:
+        """The files under the checked roots, or only those under the paths `only` names."""
         tree = self._tree_id()
-        # ls-tree takes no case-insensitive pathspecs: pick the top-level names first.
-        top = run_git(self.root, "ls-tree", "-z", "--name-only", tree)
-        names = [
-            os.fsdecode(name)
-            for name in top.split(b"\0")
-            if name and os.fsdecode(name).casefold() in CHECKED_ROOTS
-        ]
+        names = self._top_names() if only is None else only
         if not names:
             return []
         out = run_git(self.root, "ls-tree", "-r", "-z", "-l", "--full-tree", tree, "--", *names)
@@ -196,6 +191,27 @@ class GitSnapshot:
             length = int(size) if size != b"-" else 0
             files.append(TreeFile(os.fsdecode(raw_path), file_type, length, oid.decode()))
         return files
+
+    def paths(self) -> list[str]:
+        """Every path under the checked roots, names only: much cheaper than `files()`."""
+        names = self._top_names()
+        if not names:
+            return []
+        out = run_git(
+            self.root, "ls-tree", "-r", "-z", "--name-only", "--full-tree", self._tree_id(), "--",
+            *names,
+        )  # fmt: skip
+        # One decode of the whole listing (as os.fsdecode would each path): 200,000 calls cost.
+        return [path for path in out.decode("utf-8", "surrogateescape").split("\0") if path]
+
+    def _top_names(self) -> list[str]:
+        # ls-tree takes no case-insensitive pathspecs: pick the top-level names first.
+        top = run_git(self.root, "ls-tree", "-z", "--name-only", self._tree_id())
+        return [
+            os.fsdecode(name)
+            for name in top.split(b"\0")
+            if name and os.fsdecode(name).casefold() in CHECKED_ROOTS
+        ]
 
     def key(self, files: list[TreeFile]) -> str:
         """The commit's tree id: it names every file, CODEOWNERS included."""
