@@ -1,0 +1,218 @@
+"""The cache of records and reports, and the gate's scoped "new problems": each must give what
+reading everything from scratch gives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from steward import layout
+from steward.cache import cache_dir
+from steward.check import check_snapshot
+from steward.gate_problems import new_problems
+from steward.queries import Filters, list_versions
+from steward.registry import check_registry
+from steward.tree import GitSnapshot, WorktreeSnapshot, blob_id
+from tests.builders import add_dataset, add_model, add_version, run_git, small_registry, write
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    root = small_registry(tmp_path / "reg")
+    add_model(root, "churn")
+    add_version(root, "churn", "1.0.0", stage="production")
+    add_version(root, "churn", "1.1.0", stage="staging")
+    commit(root, "registry")
+    return root
+
+
+def commit(root: Path, message: str) -> str:
+    run_git(root, "add", "-A")
+    run_git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+    return run_git(root, "rev-parse", "HEAD").strip()
+
+
+def rendered(root: Path, rev: str | None = None) -> list[str]:
+    return [p.render() for p in check_registry(root, rev).problems]
+
+
+def uncached(root: Path, rev: str | None = None) -> list[str]:
+    snapshot = GitSnapshot(root, rev) if rev is not None else WorktreeSnapshot(root)
+    return [p.render() for p in check_snapshot(snapshot).problems]
+
+
+def test_blob_ids_are_gits(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    write(root, "a.txt", "hello\n")
+    run_git(root, "init", "-q")
+    assert blob_id(b"hello\n") == run_git(root, "hash-object", "a.txt").strip()
+
+
+def test_a_warm_check_reports_what_a_cold_one_does(registry: Path) -> None:
+    write(registry, layout.version_path("fraud", "1.1.0"), "model: fraud\nversion: [1\n")
+    cold = rendered(registry)
+    assert cold and cold == uncached(registry)
+    assert (cache_dir(registry) or Path("/none")).is_dir()
+    assert rendered(registry) == cold  # the whole report, from the tree cache
+    for answer in (cache_dir(registry) or Path("/none")).glob("trees/*"):
+        answer.unlink()
+    assert rendered(registry) == cold  # every record from the blob cache
+
+
+def test_a_changed_file_is_read_again(registry: Path) -> None:
+    assert rendered(registry) == []
+    # Same size, same second: only the content tells the files apart.
+    path = registry / layout.version_path("churn", "1.1.0")
+    text = path.read_text()
+    path.write_text(text.replace("stage: staging", "stage: archive"))
+    after = rendered(registry)
+    assert after == uncached(registry) and any("stage" in line for line in after)
+    path.write_text(text)
+    assert rendered(registry) == []
+    run_git(registry, "rm", "-q", "--cached", layout.dataset_path("transactions"))
+    (registry / layout.dataset_path("transactions")).unlink()
+    assert rendered(registry) == uncached(registry) != []
+
+
+def test_an_untracked_file_counts_and_an_ignored_one_does_not(registry: Path) -> None:
+    add_version(registry, "churn", "1.2.0", stage="production")
+    write(registry, ".gitignore", "registry/models/churn/9.9.9.yaml\n")
+    write(registry, "registry/models/churn/9.9.9.yaml", "broken: [")
+    found = rendered(registry)
+    assert found == uncached(registry)
+    assert any("1.2.0.yaml" in line and "production holds one version" in line for line in found)
+    assert not any("9.9.9" in line for line in found)
+
+
+def corrupt_every_cache_file(root: Path) -> Iterator[Path]:
+    directory = cache_dir(root)
+    assert directory is not None
+    for path in directory.rglob("*.pickle"):
+        path.write_bytes(b"\x80\x05garbage")
+        yield path
+
+
+def test_a_corrupt_cache_is_ignored_and_rewritten(registry: Path) -> None:
+    write(registry, layout.model_path("churn"), "name: churn\n")
+    cold = rendered(registry)
+    assert list(corrupt_every_cache_file(registry))
+    assert rendered(registry) == cold
+    assert rendered(registry) == cold
+
+
+def test_an_unwritable_cache_does_not_fail_the_command(registry: Path) -> None:
+    # A file where the cache directory should be: no write can succeed, not even as root.
+    (registry / ".git" / "steward").write_text("in the way")
+    assert rendered(registry) == [] == uncached(registry)
+    assert len(list_versions(registry, Filters()).rows) == 4
+    assert (registry / ".git" / "steward").read_text() == "in the way"
+
+
+def test_no_cache_when_asked(registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEWARD_NO_CACHE", "1")
+    assert cache_dir(registry) is None
+    assert rendered(registry) == []
+    assert not (registry / ".git" / "steward").exists()
+
+
+def test_a_revision_is_checked_through_the_cache_too(registry: Path) -> None:
+    add_version(registry, "fraud", "1.2.0", stage="production")
+    second = commit(registry, "a second production version")
+    for _ in range(2):
+        assert rendered(registry, second) == uncached(registry, second) != []
+        assert rendered(registry, "HEAD~1") == uncached(registry, "HEAD~1") == []
+
+
+# --- the gate's new problems --------------------------------------------------------------------
+
+
+def full_new_problems(root: Path, before: str, after: str) -> list[str]:
+    """What the gate answered before it was scoped: a check of both whole trees."""
+    old = {p.render() for p in check_snapshot(GitSnapshot(root, before)).problems}
+    return [
+        p.render()
+        for p in check_snapshot(GitSnapshot(root, after)).problems
+        if p.render() not in old
+    ]
+
+
+def change_and_compare(
+    root: Path, change: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    before = run_git(root, "rev-parse", "HEAD").strip()
+    change(root)
+    after = commit(root, "the proposal")
+    expected = full_new_problems(root, before, after)
+    monkeypatch.setenv("STEWARD_NO_CACHE", "1")
+    assert [p.render() for p in new_problems(root, before, after)] == expected
+    monkeypatch.delenv("STEWARD_NO_CACHE")
+    for _ in range(2):  # a cold cache, then a warm one
+        assert [p.render() for p in new_problems(root, before, after)] == expected
+    return expected
+
+
+def remove(relative: str) -> Callable[[Path], None]:
+    return lambda root: (root / relative).unlink()
+
+
+def test_deleting_a_dataset_others_cite_is_a_new_problem(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = change_and_compare(registry, remove(layout.dataset_path("transactions")), monkeypatch)
+    assert len(found) == 4 and all("dataset 'transactions' is not" in p for p in found)
+
+
+def test_a_second_holder_of_a_single_stage_is_a_new_problem(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def promote(root: Path) -> None:
+        add_version(root, "churn", "1.1.0", stage="production")
+
+    found = change_and_compare(registry, promote, monkeypatch)
+    assert len(found) == 2 and all("production holds one version" in p for p in found)
+    assert any("churn/1.0.0.yaml" in p for p in found)  # the untouched holder too
+
+
+def test_a_removed_pointer_and_a_case_collision_are_new_problems(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def break_two_rules(root: Path) -> None:
+        (root / layout.pointer_path("fraud", "1.0.0")).unlink()
+        write(root, "registry/models/Fraud/model.yaml", "name: fraud\n")
+
+    found = change_and_compare(registry, break_two_rules, monkeypatch)
+    assert any("the DVC pointer" in p for p in found)
+    assert any("only by case" in p for p in found)
+
+
+def test_a_fixed_problem_is_not_new_and_an_old_one_stays_old(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(registry, layout.version_path("churn", "1.0.0"), "broken: [")
+    commit(registry, "an old problem")
+
+    def fix_and_promote(root: Path) -> None:
+        add_version(root, "churn", "1.0.0", stage="production")
+        add_version(root, "fraud", "1.1.0", stage="production")
+        (root / layout.version_path("fraud", "1.0.0")).write_text(
+            (root / layout.version_path("fraud", "1.0.0"))
+            .read_text()
+            .replace("production", "archived")
+        )
+
+    assert change_and_compare(registry, fix_and_promote, monkeypatch) == []
+
+
+def test_policy_team_and_model_changes_are_judged_as_a_whole_check_would(
+    registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stricter(root: Path) -> None:
+        policy = root / layout.POLICY_FILE
+        policy.write_text(policy.read_text().replace("production: {single: true}", "x: 1"))
+        add_model(root, "churn", owner="nobody-known")
+        write(root, ".github/CODEOWNERS", "stale\n")
+        add_dataset(root, "clicks")
+
+    change_and_compare(registry, stricter, monkeypatch)
