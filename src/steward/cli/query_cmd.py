@@ -50,7 +50,7 @@ def list_versions(
     """
     filters = Filters(stage=stage, model=model, owner=owner, tag=tag)
     listing = queries.list_versions(find_repo_root(settings.start), filters)
-    click.echo(json.dumps(listing.as_dicts(), indent=2) if as_json else render_listing(listing))
+    click.echo(listing.to_json() if as_json else render_listing(listing))
     return _report_problems(listing.problems)
 
 
@@ -98,17 +98,11 @@ def which(settings: Settings, model: str, stage: str, as_json: bool) -> int:
 
 def render_listing(listing: Listing) -> str:
     rows = [
-        [
-            row.version.model,
-            row.version.version,
-            row.version.stage,
-            format_timestamp(row.version.created_at),
-            row.model.owner if row.model is not None else "?",
-        ]
+        [row.model, row.version, row.stage, row.created_at, row.owner or "?"]
         for row in listing.rows
     ]
     lines = table(["MODEL", "VERSION", "STAGE", "CREATED", "OWNER"], rows) if rows else []
-    models = len({row.version.model for row in listing.rows})
+    models = len({row.model for row in listing.rows})
     if rows:
         lines.append(f"{_count(len(rows), 'version')} of {_count(models, 'model')}")
     else:
