@@ -136,7 +136,7 @@ def check_cached(snapshot: Snapshot) -> CheckReport:
     directory = cache_dir(snapshot.root)
     try:
         files = snapshot.files()
-        key = snapshot.key(files)
+        key = snapshot.key()
     except BaseException:
         snapshot.close()
         raise

@@ -81,7 +81,7 @@ def _check(
         return check_snapshot(snapshot, records).problems
     try:
         files = snapshot.files(_pathspecs(scope))
-        all_paths = _case_partners(root, snapshot.key([]), changed)
+        all_paths = _case_partners(root, snapshot.key(), changed)
     except BaseException:
         snapshot.close()
         raise

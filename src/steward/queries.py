@@ -146,18 +146,24 @@ def list_versions(root: Path, filters: Filters = Filters()) -> Listing:
         paths = _version_paths(root, filters.model)
         return _filtered(_listing(_group_by_model(paths), _WorktreeFiles(root, None)), filters)
     snapshot = WorktreeSnapshot(root)
-    files = snapshot.files()
     directory = cache_dir(root)
-    key = snapshot.key(files) if filters.owner is None else None
+    key = snapshot.key() if filters.owner is None else None
     known = load_tree_answer(directory, "list", key) if key is not None else None
-    if isinstance(known, Listing):
-        return _filtered(known, filters)
+    if isinstance(known, tuple) and len(known) == 2:
+        # Kept as plain tuples: 100,000 of them unpickle ten times faster than named ones.
+        rows, problems = known
+        return _filtered(
+            Listing([tuple.__new__(VersionRow, row) for row in rows], problems), filters
+        )
+    files = snapshot.files()
     reader = _WorktreeFiles(root, files, RecordStore(directory))
     grouped = _group_by_model(_paths_of_versions(files))
     listing = _listing(grouped, reader, filters.owner)
     reader.save()
     if key is not None:
-        store_tree_answer(directory, "list", key, listing)
+        store_tree_answer(
+            directory, "list", key, ([tuple(r) for r in listing.rows], listing.problems)
+        )
     return _filtered(listing, filters)
 
 
