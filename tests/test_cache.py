@@ -3,6 +3,7 @@ reading everything from scratch gives."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 from steward import layout
 from steward.cache import cache_dir
 from steward.check import check_snapshot
+from steward.entries import STAGES
 from steward.gate_problems import new_problems
+from steward.listing import STAGE_NAMES
 from steward.queries import Filters, list_versions
 from steward.registry import check_registry
 from steward.tree import GitSnapshot, WorktreeSnapshot, blob_id
@@ -216,3 +219,48 @@ def test_policy_team_and_model_changes_are_judged_as_a_whole_check_would(
         add_dataset(root, "clicks")
 
     change_and_compare(registry, stricter, monkeypatch)
+
+
+# --- list -----------------------------------------------------------------------------------------
+
+
+def listed(root: Path, **filters: str) -> tuple[str, list[str]]:
+    listing = list_versions(root, Filters(**filters))
+    return listing.to_json(), [p.render() for p in listing.problems]
+
+
+def test_a_cached_listing_is_the_listing(registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(registry, layout.version_path("churn", "1.1.0"), "broken: [")
+    add_model(registry, "churn", tags=["tabular"])
+    monkeypatch.setenv("STEWARD_NO_CACHE", "1")
+    expected = {
+        name: listed(registry, **filters)
+        for name, filters in {
+            "all": {},
+            "staged": {"stage": "production"},
+            "tagged": {"tag": "tabular"},
+            "owned": {"owner": "carol"},
+        }.items()
+    }
+    assert expected["all"][1] and '"tabular"' in expected["tagged"][0]
+    monkeypatch.delenv("STEWARD_NO_CACHE")
+    for _ in range(2):  # cold, then from the cache
+        assert listed(registry) == expected["all"]
+        assert listed(registry, stage="production") == expected["staged"]
+        assert listed(registry, tag="tabular") == expected["tagged"]
+        assert listed(registry, owner="carol") == expected["owned"]
+    assert json.loads(expected["all"][0]) == list_versions(registry, Filters()).as_dicts()
+
+
+def test_a_listing_follows_a_changed_file(registry: Path) -> None:
+    before = listed(registry)
+    path = registry / layout.version_path("churn", "1.1.0")
+    path.write_text(path.read_text().replace("stage: staging", "stage: archived"))
+    after = listed(registry)
+    assert after != before and '"archived"' in after[0]
+    path.write_text(path.read_text().replace("stage: archived", "stage: staging"))
+    assert listed(registry) == before
+
+
+def test_the_command_line_knows_every_stage() -> None:
+    assert STAGE_NAMES == STAGES

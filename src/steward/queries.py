@@ -18,11 +18,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from steward import catalog, dvcconfig, layout
 from steward.artifacts import RemoteError
-from steward.cache import RecordStore, cache_dir, load_tree_answer, store_tree_answer
+from steward.cache import RecordStore, cache_dir
 from steward.entries import (
     CARD_SECTIONS,
     STAGES,
@@ -34,6 +34,10 @@ from steward.entries import (
 )
 from steward.errors import StewardError, UsageError
 from steward.layout import Kind, Misplaced
+from steward.listing import NO_FILTERS, cached_listing, filtered, store_listing
+from steward.listing import Filters as Filters  # the list's types, where callers import them
+from steward.listing import Listing as Listing
+from steward.listing import VersionRow as VersionRow
 from steward.names import is_name, is_version
 from steward.policy.spec import Policy
 from steward.problems import Problem
@@ -54,37 +58,6 @@ class StageConflict(StewardError):
 
 
 # --- list -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What `steward list` narrows to; every given filter must match."""
-
-    stage: str | None = None
-    model: str | None = None
-    owner: str | None = None  # the model's owner: a login or @org/team, compared ignoring case
-    tag: str | None = None  # a tag of the version or of its model
-
-
-class VersionRow(NamedTuple):
-    """One version as `list` shows it, with the model facts people filter and sort by.
-
-    `owner` is None when the model's own file cannot be read. `json` is the row as
-    `list --json` writes it, already indented as an item of the list: a listing read back from
-    the cache is printed without building 100,000 dictionaries again."""
-
-    model: str
-    version: str
-    stage: str
-    created_at: str
-    owner: str | None
-    tags: tuple[str, ...]  # the model's tags then the version's, each once
-    entry_path: str
-    json: str
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.json)
-        return data
 
 
 def _version_row(
@@ -114,29 +87,9 @@ def _version_row(
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Listing:
-    """The versions matching the filters, by model then version precedence, and the files that
-    could not be read (whose versions may be missing from `rows`)."""
-
-    rows: list[VersionRow]
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [row.as_dict() for row in self.rows]
-
-    def to_json(self) -> str:
-        """`json.dumps(self.as_dicts(), indent=2)`, from the rows' own text."""
-        if not self.rows:
-            return "[]"
-        return "[\n" + ",\n".join(row.json for row in self.rows) + "\n]"
-
-
-def list_versions(root: Path, filters: Filters = Filters()) -> Listing:
+def list_versions(
+    root: Path, filters: Filters = NO_FILTERS, snapshot: WorktreeSnapshot | None = None
+) -> Listing:
     """Every version of the working tree at `root` that matches all of `filters`.
 
     The whole registry's listing is cached under the state of its files (`steward.cache`): with
@@ -144,37 +97,20 @@ def list_versions(root: Path, filters: Filters = Filters()) -> Listing:
     _check_filters(filters)
     if filters.model is not None:
         paths = _version_paths(root, filters.model)
-        return _filtered(_listing(_group_by_model(paths), _WorktreeFiles(root, None)), filters)
-    snapshot = WorktreeSnapshot(root)
+        return filtered(_listing(_group_by_model(paths), _WorktreeFiles(root, None)), filters)
+    snapshot = snapshot or WorktreeSnapshot(root)
+    known = cached_listing(snapshot, filters)
+    if known is not None:
+        return known
     directory = cache_dir(root)
-    key = snapshot.key() if filters.owner is None else None
-    known = load_tree_answer(directory, "list", key) if key is not None else None
-    if isinstance(known, tuple) and len(known) == 2:
-        # Kept as plain tuples: 100,000 of them unpickle ten times faster than named ones.
-        rows, problems = known
-        return _filtered(
-            Listing([tuple.__new__(VersionRow, row) for row in rows], problems), filters
-        )
     files = snapshot.files()
     reader = _WorktreeFiles(root, files, RecordStore(directory))
     grouped = _group_by_model(_paths_of_versions(files))
     listing = _listing(grouped, reader, filters.owner)
     reader.save()
-    if key is not None:
-        store_tree_answer(
-            directory, "list", key, ([tuple(r) for r in listing.rows], listing.problems)
-        )
-    return _filtered(listing, filters)
-
-
-def _filtered(listing: Listing, filters: Filters) -> Listing:
-    rows = [
-        row
-        for row in listing.rows
-        if (filters.stage is None or row.stage == filters.stage)
-        and (filters.tag is None or filters.tag in row.tags)
-    ]
-    return Listing(rows, listing.problems)
+    if filters.owner is None:  # a listing of every model: what the cache answers next time
+        store_listing(directory, snapshot.key(), listing)
+    return filtered(listing, filters)
 
 
 def _listing(
