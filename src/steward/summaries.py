@@ -14,6 +14,7 @@ with its directory) run on the summary, in `steward.check`.
 
 from __future__ import annotations
 
+import sys
 from typing import NamedTuple
 
 from steward.dvcfile import DvcPointer
@@ -26,7 +27,9 @@ from steward.yamlio import MAX_FILE_BYTES, Loaded, Loc, too_large
 # Bump when a record's fields or meaning change: records of another format are never read.
 RECORD_FORMAT = 1
 
-Lines = dict[Loc, int]
+# The lines of the keys the rules across files point at, in the order `locs_of` gives: a tuple
+# of small ints per record, not a dictionary (100,000 records are held at once).
+Lines = tuple[int | None, ...]
 
 
 class FileProblem(NamedTuple):
@@ -92,12 +95,26 @@ class FileRecord(NamedTuple):
         return [Problem(path, p.line, p.field, p.message) for p in self.problems]
 
 
+def locs_of(summary: Summary) -> list[Loc]:
+    """The keys whose lines `summary.lines` holds, in order."""
+    if isinstance(summary, VersionSummary):
+        datasets: list[Loc] = [
+            ("training", "datasets", i, "id") for i in range(len(summary.datasets))
+        ]
+        return [*VERSION_LOCS, *datasets]
+    if isinstance(summary, PointerSummary):
+        return [("outs", 0, "path")]
+    return [("name",)]
+
+
 def line_at(summary: Summary, loc: Loc) -> int | None:
-    """The line `problem_at` would give for `loc`: the nearest enclosing key recorded."""
+    """The line `problem_at` would give for `loc`: that of the nearest enclosing key kept."""
+    locs = locs_of(summary)
     for end in range(len(loc), -1, -1):
-        line = summary.lines.get(loc[:end])
-        if line is not None:
-            return line
+        if loc[:end] in locs:
+            line = summary.lines[locs.index(loc[:end])]
+            if line is not None:
+                return line
     return None
 
 
@@ -124,12 +141,13 @@ def record_of(kind: Kind, parsed: Parsed) -> FileRecord:
 
 
 def _lines(loaded: Loaded, locs: list[Loc]) -> Lines:
-    lines: Lines = {}
-    for loc in locs:
-        line = loaded.line_of(loc)
-        if line is not None:
-            lines[loc] = line
-    return lines
+    return tuple(loaded.line_of(loc) for loc in locs)
+
+
+def _same(text: str) -> str:
+    """One string object for values many records repeat (a stage, a model's name, a login):
+    a registry's records are held in memory together."""
+    return sys.intern(text)
 
 
 def _summary(kind: Kind, entry: object, loaded: Loaded) -> Summary | None:
@@ -139,18 +157,18 @@ def _summary(kind: Kind, entry: object, loaded: Loaded) -> Summary | None:
         ]
         artifact = entry.artifact
         return VersionSummary(
-            entry.model,
-            entry.version,
-            entry.stage,
-            format_timestamp(entry.created_at),
-            entry.created_by,
-            tuple(entry.tags),
-            dict(entry.metrics),
-            artifact.dvc,
+            _same(entry.model),
+            _same(entry.version),
+            _same(entry.stage),
+            _same(format_timestamp(entry.created_at)),
+            _same(entry.created_by),
+            tuple(_same(tag) for tag in entry.tags),
+            {_same(name): value for name, value in entry.metrics.items()},
+            _same(artifact.dvc),
             artifact.md5,
             artifact.size,
             len(artifact.files),
-            tuple(ref.id for ref in entry.training.datasets),
+            tuple(_same(ref.id) for ref in entry.training.datasets),
             _lines(loaded, [*VERSION_LOCS, *dataset_locs]),
         )
     if isinstance(entry, ModelEntry):

@@ -29,7 +29,7 @@ class FileType(Enum):
     OTHER = "special file"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 200,000 of them are listed at once
 class TreeFile:
     path: str
     type: FileType
