@@ -264,3 +264,16 @@ def test_a_listing_follows_a_changed_file(registry: Path) -> None:
 
 def test_the_command_line_knows_every_stage() -> None:
     assert STAGE_NAMES == STAGES
+
+
+def test_files_git_was_told_not_to_look_at_are_read_from_the_working_tree(registry: Path) -> None:
+    path = layout.version_path("churn", "1.1.0")
+    run_git(registry, "update-index", "--assume-unchanged", path)
+    write(registry, path, "broken: [")
+    hidden = layout.version_path("fraud", "1.1.0")
+    run_git(registry, "update-index", "--skip-worktree", hidden)
+    (registry / hidden).unlink()
+    found = rendered(registry)
+    assert found == uncached(registry)
+    assert any("churn/1.1.0.yaml" in line for line in found)
+    assert any("fraud/1.1.0.dvc: no version entry" in line for line in found)

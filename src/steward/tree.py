@@ -84,18 +84,21 @@ class WorktreeSnapshot:
         # Three questions at once (two cores): the index, what differs from it, what is new.
         staged, changed, others = run_git_parallel(
             self.root,
-            ("ls-files", "-z", "--stage", *pathspecs),
+            ("ls-files", "-z", "--stage", "-v", *pathspecs),
             ("diff-files", "-z", "--name-only", *pathspecs),
             ("ls-files", "-z", "--others", "--exclude-standard", *pathspecs),
         )
         dirty = set(_paths(changed))
         dirty.update(path.rstrip("/") for path in _paths(others))
-        # A merge conflict leaves entries at stages 1 to 3 (`MODE OID STAGE<TAB>PATH`); finding
-        # the bytes is quick, the records then say for sure.
-        if any(marker in staged for marker in (b" 1\t", b" 2\t", b" 3\t")):
-            for record in _paths(staged):  # a conflict: what counts is the working tree's file
+        # Records read `TAG MODE OID STAGE<TAB>PATH`. Git vouches only for tag H at stage 0:
+        # a conflict (stages 1 to 3), and files it was told not to look at (assume-unchanged,
+        # skip-worktree: tags h, S, s), are read from the working tree. Finding the bytes is
+        # quick; the records then say for sure.
+        markers = (b" 1\t", b" 2\t", b" 3\t", b"\0h ", b"\0S ", b"\0s ", b"\0M ")
+        if not staged.startswith(b"H ") or any(marker in staged for marker in markers):
+            for record in _paths(staged):
                 meta, _, path = record.partition("\t")
-                if not meta.endswith(" 0"):
+                if not (meta.startswith("H ") and meta.endswith(" 0")):
                     dirty.add(path)
         self._raw = staged, {path: self._inspect(path) for path in sorted(dirty)}
         return self._raw
@@ -107,7 +110,7 @@ class WorktreeSnapshot:
             meta, _, path = record.partition("\t")
             if path in dirty:
                 continue
-            mode, oid, _stage = meta.split()
+            _tag, mode, oid, _stage = meta.split()
             known[path] = TreeFile(path, _TYPE_OF_MODE.get(mode, FileType.OTHER), None, oid)
         for path, file in dirty.items():
             if file is not None:

@@ -175,9 +175,29 @@ GATE = ["gate", "--base", "main", "--head", GATE_BRANCH]
 EXPECTED_CODES = {"gate": (0, 1)}  # the gate's verdict fails without a forge's reviews
 
 
+def cache_of(repo: Path) -> Path:
+    return repo / ".git" / "steward" / "cache"
+
+
 def forget_caches(repo: Path) -> None:
     """Make the next Steward command a cold one: remove its cache (`.git/steward/cache`)."""
-    shutil.rmtree(repo / ".git" / "steward" / "cache", ignore_errors=True)
+    shutil.rmtree(cache_of(repo), ignore_errors=True)
+
+
+def keep_cache(repo: Path, name: str) -> None:
+    """Put the cache as a command left it aside, for its next "again" run: other commands
+    remove it in between (to run cold), and a slow first run is not repeated."""
+    kept = repo.parent / f".{repo.name}.{name}.cache"
+    shutil.rmtree(kept, ignore_errors=True)
+    if cache_of(repo).exists():
+        shutil.copytree(cache_of(repo), kept)
+
+
+def restore_cache(repo: Path, name: str) -> None:
+    kept = repo.parent / f".{repo.name}.{name}.cache"
+    forget_caches(repo)
+    if kept.exists():
+        shutil.copytree(kept, cache_of(repo))
 
 
 def measure(registries: Registries, shape: Shape, runs: int, repeat_under: float) -> Figures:
@@ -226,7 +246,10 @@ def measure(registries: Registries, shape: Shape, runs: int, repeat_under: float
             if wanted(key):
                 forget_caches(repo)
                 sample(key, [*STEWARD, *args], repo)
+            else:
+                restore_cache(repo, key)  # as its last first run, and its again runs, left it
             sample(f"{key}-again", [*STEWARD, *args], repo)
+            keep_cache(repo, key)
         if wanted("gate"):
             forget_caches(repo)
             sample("gate", [*STEWARD, *GATE], repo)
