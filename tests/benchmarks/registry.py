@@ -7,9 +7,11 @@ Each size is a number of versions (N models x `--versions-per-model`), generated
 `tests.benchmarks.synthetic` (a commit on `main`, a branch promoting one version, and a clone with
 `--history` more commits). For each size it measures, median of `--runs`:
 
-- the floor of reading the registry, in this process: `git ls-tree -r` of HEAD and one
-  `git cat-file --batch` reading every version file's blob, then those blobs parsed with PyYAML's
-  C loader (`yaml.load(..., Loader=CSafeLoader)`);
+- the floor of reading the registry, in one Python process (no interpreter start timed):
+  `git ls-tree -r` of HEAD and one `git cat-file --batch` reading every version file's blob, then
+  those blobs parsed with PyYAML's C loader (`yaml.load(..., Loader=CSafeLoader)`). A process of
+  its own: a child's peak memory counts its parent's size when it started, so the process
+  starting Steward's commands must stay small;
 - the interpreter starting (`python -c pass`) and the CLI doing nothing (`steward --version`);
 - whole `python -m steward` processes in the registry's worktree: `which`, `show`, `list --json`
   and `check` each twice (first with Steward's cache in `.git/steward/cache` removed, then again
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import shutil
@@ -119,6 +122,28 @@ def read_version_blobs(repo: Path) -> list[bytes]:
 def read_and_parse(repo: Path) -> int:
     loader = yaml.CSafeLoader
     return len([yaml.load(blob, Loader=loader) for blob in read_version_blobs(repo)])
+
+
+def floors(repo: Path, runs: int) -> dict[str, float]:
+    """The floors, measured in a process of their own: parsing 100,000 files leaves this one
+    large, and a child's peak memory (ru_maxrss) counts its parent's size when it was started."""
+    command = [sys.executable, "-m", "tests.benchmarks.registry", "--floors-of", str(repo)]
+    out = subprocess.run(
+        [*command, "--runs", str(runs)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+def measure_floors(repo: Path, runs: int) -> dict[str, float]:
+    read_version_blobs(repo)  # warm the page cache for the floor's objects
+    return {
+        "read": statistics.median(timed(lambda: read_version_blobs(repo)) for _ in range(runs)),
+        "parse": statistics.median(timed(lambda: read_and_parse(repo)) for _ in range(runs)),
+    }
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -214,13 +239,7 @@ def measure(registries: Registries, shape: Shape, runs: int, repeat_under: float
         )
         - 1
     )
-    read_version_blobs(repo)  # warm the page cache for the floor's objects
-    figures.seconds["read"] = statistics.median(
-        timed(lambda: read_version_blobs(repo)) for _ in range(runs)
-    )
-    figures.seconds["parse"] = statistics.median(
-        timed(lambda: read_and_parse(repo)) for _ in range(runs)
-    )
+    figures.seconds.update(floors(repo, runs))
     samples: dict[str, list[Process]] = {}
 
     def wanted(key: str) -> bool:
@@ -402,7 +421,11 @@ def main() -> None:
         help="a command whose first run takes longer runs only once",
     )
     parser.add_argument("--keep", type=Path, help="generate into (and keep) this directory")
+    parser.add_argument("--floors-of", type=Path, help=argparse.SUPPRESS)  # see floors()
     args = parser.parse_args()
+    if args.floors_of is not None:
+        print(json.dumps(measure_floors(args.floors_of, args.runs)))
+        return
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     started = time.perf_counter()
     per_model = args.versions_per_model
