@@ -43,8 +43,6 @@ def disabled() -> bool:
 def code_key() -> str:
     """Names this Steward: its source, and the versions of the libraries whose behaviour decides
     what a file's problems are (their messages are part of a record)."""
-    from importlib import metadata
-
     import steward
 
     digest = hashlib.sha1(usedforsecurity=False)
@@ -53,10 +51,37 @@ def code_key() -> str:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     digest.update(sys.version.encode())
-    for library in ("pydantic", "pydantic_core", "PyYAML", "jsonschema"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            digest.update(f"{library}={metadata.version(library)}".encode())
+    for library in _LIBRARIES:
+        digest.update(_installed(library).encode())
     return digest.hexdigest()[:16]
+
+
+_LIBRARIES = ("pydantic", "pydantic_core", "yaml", "jsonschema")
+
+
+@cache
+def _metadata_names(site: Path) -> list[str]:
+    try:
+        return [p.name for p in site.iterdir() if p.name.endswith((".dist-info", ".egg-info"))]
+    except OSError:
+        return []
+
+
+def _installed(library: str) -> str:
+    """Which release of `library` is installed, from its distribution's metadata directory name
+    (`importlib.metadata` costs more than the rest of an answer from the cache)."""
+    from importlib.util import find_spec
+
+    spec = find_spec(library)
+    if spec is None or spec.origin is None:
+        return f"{library}: none"
+    site = Path(spec.origin).parent.parent
+    prefixes = {library.casefold(), "pyyaml" if library == "yaml" else library.casefold()}
+    names = sorted(
+        name for name in _metadata_names(site) if name.split("-")[0].casefold() in prefixes
+    )
+    # Without metadata (a vendored copy), the module file itself stands for its version.
+    return f"{library}: {names or Path(spec.origin).stat().st_mtime_ns}"
 
 
 def cache_dir(root: Path) -> Path | None:

@@ -148,7 +148,8 @@ def check_cached(snapshot: Snapshot) -> CheckReport:
     records.preload(file.oid for file in files)
     report = check_snapshot(snapshot, records, files=files)
     records.save()
-    store_tree_answer(directory, "check", key, report)
+    if snapshot.unchanged_since(key):
+        store_tree_answer(directory, "check", key, report)
     return report
 
 
@@ -232,8 +233,9 @@ def _read_file(
     if place.kind in SUMMARIZED_KINDS:
         record = records.get(place.kind, file.oid)
         if not isinstance(record, FileRecord):
-            record = summarize(place.kind, snapshot.read(file), file.path)
-            records.put(place.kind, file.oid, record)
+            raw = snapshot.read(file)
+            record = summarize(place.kind, raw, file.path)
+            records.put(place.kind, snapshot.content_id(file, raw), record)
         if record.parsed:
             registry.add(place, Read(file, record))
         return record.problems_at(file.path)

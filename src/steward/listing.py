@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from steward.cache import cache_dir, load_tree_answer, store_tree_answer
@@ -52,13 +51,27 @@ class VersionRow(NamedTuple):
         return data
 
 
-@dataclass(frozen=True)
 class Listing:
     """The versions matching the filters, by model then version precedence, and the files that
-    could not be read (whose versions may be missing from `rows`)."""
+    could not be read (whose versions may be missing from `rows`).
 
-    rows: list[VersionRow]
-    problems: list[Problem]
+    A listing read from the cache keeps its `--json` text whole and makes `rows` only when
+    they are asked for: printing 100,000 versions is then writing one string."""
+
+    def __init__(
+        self, rows: list[VersionRow] | None, problems: list[Problem], text: str | None = None
+    ) -> None:
+        self._rows = rows
+        self.problems = problems
+        self._text = text
+        self._cached: _Cached | None = None
+
+    @property
+    def rows(self) -> list[VersionRow]:
+        if self._rows is None:
+            assert self._cached is not None
+            self._rows = _rows_of(self._cached)
+        return self._rows
 
     @property
     def ok(self) -> bool:
@@ -69,12 +82,29 @@ class Listing:
 
     def to_json(self) -> str:
         """`json.dumps(self.as_dicts(), indent=2)`, from the rows' own text."""
-        if not self.rows:
-            return "[]"
-        return "[\n" + ",\n".join(row.json for row in self.rows) + "\n]"
+        if self._text is None:
+            fragments = [row.json for row in self.rows]
+            self._text = "[\n" + ",\n".join(fragments) + "\n]" if fragments else "[]"
+        return self._text
+
+
+# What the cache keeps of a whole listing: the rows' fields but their text, the problems, the
+# `--json` text of all rows, and where each row's text starts in it.
+_Cached = tuple[list[tuple[Any, ...]], list[Problem], str, list[int]]
+
+
+def _rows_of(cached: _Cached) -> list[VersionRow]:
+    fields, _problems, text, starts = cached
+    ends = [start - 2 for start in starts[1:]] + [len(text) - 2]  # ",\n" between, "\n]" last
+    return [
+        tuple.__new__(VersionRow, (*row, text[start:end]))
+        for row, start, end in zip(fields, starts, ends, strict=True)
+    ]
 
 
 def filtered(listing: Listing, filters: Filters) -> Listing:
+    if filters.stage is None and filters.tag is None:
+        return listing
     rows = [
         row
         for row in listing.rows
@@ -94,13 +124,24 @@ def cached_listing(snapshot: WorktreeSnapshot, filters: Filters) -> Listing | No
     if filters.model is not None or filters.owner is not None:
         return None
     known = load_tree_answer(cache_dir(snapshot.root), "list", snapshot.key())
-    if not (isinstance(known, tuple) and len(known) == 2):
+    if not (isinstance(known, tuple) and len(known) == 4 and isinstance(known[2], str)):
         return None
-    # Kept as plain tuples: 100,000 of them unpickle ten times faster than named ones.
-    rows, problems = known
-    return filtered(Listing([tuple.__new__(VersionRow, row) for row in rows], problems), filters)
+    listing = Listing(None, known[1], known[2])
+    listing._cached = known
+    return filtered(listing, filters)
 
 
-def store_listing(directory: Path | None, key: str, listing: Listing) -> None:
-    plain = [tuple(row) for row in listing.rows]
-    store_tree_answer(directory, "list", key, (plain, listing.problems))
+def store_listing(snapshot: WorktreeSnapshot, key: str, listing: Listing) -> None:
+    """Cache `listing` (of every model) under `key`, the state it was read in, unless the
+    working tree changed while it was read: the listing could then be of neither state."""
+    if not snapshot.unchanged_since(key):
+        return
+    text = listing.to_json()
+    starts = []
+    at = 2  # after "[\n"
+    for row in listing.rows:
+        starts.append(at)
+        at += len(row.json) + 2
+    fields = [tuple(row)[:-1] for row in listing.rows]
+    cached: _Cached = (fields, listing.problems, text, starts)
+    store_tree_answer(cache_dir(snapshot.root), "list", key, cached)

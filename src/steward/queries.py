@@ -49,7 +49,7 @@ from steward.summaries import (
     record_of,
     summarize,
 )
-from steward.tree import FileType, TreeFile, WorktreeSnapshot
+from steward.tree import FileType, TreeFile, WorktreeSnapshot, blob_id
 from steward.validate import Parsed, parse_file, read_entry
 
 
@@ -109,7 +109,7 @@ def list_versions(
     listing = _listing(grouped, reader, filters.owner)
     reader.save()
     if filters.owner is None:  # a listing of every model: what the cache answers next time
-        store_listing(directory, snapshot.key(), listing)
+        store_listing(snapshot, snapshot.key(), listing)
     return filtered(listing, filters)
 
 
@@ -154,8 +154,10 @@ class _WorktreeFiles:
         found = self.records.get(kind, file.oid)
         if isinstance(found, FileRecord):
             return found
-        record = summarize(kind, (self.root / relative).read_bytes(), relative)
-        self.records.put(kind, file.oid, record)
+        raw = (self.root / relative).read_bytes()
+        record = summarize(kind, raw, relative)
+        # Under the id of what was read: the file may have changed since git listed it.
+        self.records.put(kind, blob_id(raw), record)
         return record
 
     def save(self) -> None:

@@ -52,6 +52,15 @@ class Snapshot(Protocol):
 
     def read(self, file: TreeFile) -> bytes: ...
 
+    def content_id(self, file: TreeFile, raw: bytes) -> str | None:
+        """The blob id of `raw`, read from `file`: what a record of it is cached under."""
+        ...
+
+    def unchanged_since(self, key: str) -> bool:
+        """Whether the files are still in the state `key` names (an answer is cached only
+        then: one read while files changed could be of neither state)."""
+        ...
+
     def read_path(self, path: str) -> bytes | None:
         """A file outside the checked roots (e.g. `.github/CODEOWNERS`), or None."""
         ...
@@ -151,6 +160,13 @@ class WorktreeSnapshot:
     def read(self, file: TreeFile) -> bytes:
         return (self.root / file.path).read_bytes()
 
+    def content_id(self, file: TreeFile, raw: bytes) -> str | None:
+        del file  # what git listed may be older than what was read
+        return blob_id(raw)
+
+    def unchanged_since(self, key: str) -> bool:
+        return WorktreeSnapshot(self.root).key() == key
+
     def read_path(self, path: str) -> bytes | None:
         target = self.root / path
         return target.read_bytes() if target.is_file() and not target.is_symlink() else None
@@ -244,6 +260,14 @@ class GitSnapshot:
             raise RepoError(f"'{self.rev}' is not a revision of {self.root}") from None
         self._tree = out.decode().strip()
         return self._tree
+
+    def content_id(self, file: TreeFile, raw: bytes) -> str | None:
+        del raw  # read by its id
+        return file.oid
+
+    def unchanged_since(self, key: str) -> bool:
+        del key  # a commit never changes
+        return True
 
     def read(self, file: TreeFile) -> bytes:
         assert file.oid is not None
