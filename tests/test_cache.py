@@ -184,10 +184,12 @@ def test_a_removed_pointer_and_a_case_collision_are_new_problems(
     def break_two_rules(root: Path) -> None:
         (root / layout.pointer_path("fraud", "1.0.0")).unlink()
         write(root, "registry/models/Fraud/model.yaml", "name: fraud\n")
+        write(root, "registry/models/churn/1.*.yaml", "a name git could take for a pattern")
 
     found = change_and_compare(registry, break_two_rules, monkeypatch)
     assert any("the DVC pointer" in p for p in found)
     assert any("only by case" in p for p in found)
+    assert any("churn/1.*.yaml: unexpected file" in p for p in found)
 
 
 def test_a_fixed_problem_is_not_new_and_an_old_one_stays_old(

@@ -116,7 +116,7 @@ def _case_partners(root: Path, tree: str, changed: list[str]) -> list[str]:
             return sorted(found)
         directories = next_directories
         listing = run_git(
-            root, "ls-tree", "-z", "--name-only", "--full-tree", tree, "--",
+            root, "--literal-pathspecs", "ls-tree", "-z", "--name-only", "--full-tree", tree, "--",
             *(f"{directory}/" for directory in directories),
         )  # fmt: skip
 

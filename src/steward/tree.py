@@ -206,7 +206,11 @@ class GitSnapshot:
         names = self._top_names() if only is None else only
         if not names:
             return []
-        out = run_git(self.root, "ls-tree", "-r", "-z", "-l", "--full-tree", tree, "--", *names)
+        # Paths are names, not patterns: a '*' in a file name matches only itself.
+        out = run_git(
+            self.root, "--literal-pathspecs", "ls-tree", "-r", "-z", "-l", "--full-tree", tree,
+            "--", *names,
+        )  # fmt: skip
         files = []
         for record in out.split(b"\0"):
             if not record:
