@@ -145,7 +145,7 @@ def test_gto_sees_the_registry_steward_lists(tmp_path: Path) -> None:
         for item in json.loads(gto.stdout)
     }
     rows = list_versions(pr.root, Filters(model="fraud")).rows
-    ours = {row.version.version: [row.version.stage] for row in rows}
+    ours = {row.version: [row.stage] for row in rows}
     assert ours == {"0.1.0": ["archived"], "0.2.0": ["production"]}
     assert theirs == ours
     churn = subprocess.run(

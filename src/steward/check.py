@@ -1,21 +1,23 @@
 """`steward check`: every file of a registry snapshot, then the rules across files.
 
 Everything is collected before anything is reported, and every cross-file rule is a dictionary
-lookup, so the whole check is linear in the number of files.
+lookup, so the whole check is linear in the number of files. Each file is read into a compact
+record (its own problems and a summary, `steward.summaries`), cached by blob id, and the rules
+across files run on the summaries: no parsed document is kept, and a file read before is not
+parsed again. A `Scope` limits a check to what a change can affect (the gate).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 
 from jsonschema import Draft202012Validator
 
 from steward import classification, layout
+from steward.cache import RecordStore, cache_dir, load_tree_answer, store_tree_answer
 from steward.codeowners import CODEOWNERS_PATH, render_codeowners
-from steward.dvcfile import DvcPointer
-from steward.entries import DatasetEntry, ModelEntry, VersionEntry
 from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
 from steward.layout import Kind, Misplaced, Place
 from steward.policy.spec import (
@@ -26,7 +28,17 @@ from steward.policy.spec import (
     schema_violations,
     team_problems,
 )
-from steward.problems import Problem, problem_at, sorted_problems
+from steward.problems import Problem, field_path, problem_at, sorted_problems
+from steward.summaries import (
+    SUMMARIZED_KINDS,
+    DatasetSummary,
+    FileRecord,
+    ModelSummary,
+    PointerSummary,
+    VersionSummary,
+    line_at,
+    summarize,
+)
 from steward.tree import FileType, Snapshot, TreeFile
 from steward.validate import Parsed, parse_file
 from steward.yamlio import MAX_FILE_BYTES, Loc, too_large
@@ -51,45 +63,117 @@ class CheckReport:
         }
 
 
+class Read(NamedTuple):
+    """A file read as its kind: where it is, and its record (problems and summary)."""
+
+    file: TreeFile
+    record: FileRecord
+
+    @property
+    def path(self) -> str:
+        return self.file.path
+
+    @property
+    def summary(self) -> Any:
+        return self.record.summary
+
+    def problem(self, loc: Loc, message: str) -> Problem:
+        """A problem at `loc` of this file, on the line of the nearest key its summary kept."""
+        assert self.record.summary is not None
+        return Problem(self.path, line_at(self.record.summary, loc), field_path(loc), message)
+
+
 @dataclass
 class _Registry:
-    """What the files of a snapshot parsed into, keyed the way cross-file rules look them up."""
+    """What the files of a snapshot were read into, keyed the way cross-file rules look them up."""
 
-    models: dict[str, Parsed] = field(default_factory=dict)
-    versions: dict[tuple[str, str], Parsed] = field(default_factory=dict)
-    pointers: dict[tuple[str, str], Parsed] = field(default_factory=dict)
-    datasets: dict[str, Parsed] = field(default_factory=dict)
-    teams: dict[str, Parsed] = field(default_factory=dict)
+    models: dict[str, Read] = field(default_factory=dict)
+    versions: dict[tuple[str, str], Read] = field(default_factory=dict)
+    pointers: dict[tuple[str, str], Read] = field(default_factory=dict)
+    datasets: dict[str, Read] = field(default_factory=dict)
+    teams: dict[str, tuple[TreeFile, Parsed]] = field(default_factory=dict)
     policy: Parsed | None = None
     model_dirs: set[str] = field(default_factory=set)
 
-    def add(self, place: Place, parsed: Parsed) -> None:
+    def add(self, place: Place, read: Read) -> None:
         if place.kind is Kind.MODEL:
             assert place.model is not None
-            self.models[place.model] = parsed
+            self.models[place.model] = read
         elif place.kind in (Kind.VERSION, Kind.POINTER):
             assert place.model is not None and place.version is not None
             target = self.versions if place.kind is Kind.VERSION else self.pointers
-            target[(place.model, place.version)] = parsed
+            target[(place.model, place.version)] = read
             self.model_dirs.add(place.model)
         elif place.kind is Kind.DATASET:
             assert place.name is not None
-            self.datasets[place.name] = parsed
-        elif place.kind is Kind.TEAM:
-            assert place.name is not None
-            self.teams[place.name] = parsed
-        elif place.kind is Kind.POLICY:
-            self.policy = parsed
+            self.datasets[place.name] = read
 
 
-def check_snapshot(snapshot: Snapshot) -> CheckReport:
-    files = snapshot.files()
-    problems: list[Problem] = list(_case_collisions(files))
+@dataclass(frozen=True)
+class Scope:
+    """The part of a tree a check reads, when the caller knows the rest cannot have changed
+    (the gate: only what a proposal touches, see `steward.gate_problems`).
+
+    Policy, team and dataset files are always read: they are few, and rules across the whole
+    registry hang on them. Problems outside the scope are not reported at all."""
+
+    models: frozenset[str]  # model directories read whole: their rules are all within them
+    paths: frozenset[str]  # other files read on their own
+    every_model_file: bool  # model.yaml of every model too: the CODEOWNERS rule needs them all
+
+    def includes(self, path: str, place: Place) -> bool:
+        if path in self.paths or place.kind in (Kind.POLICY, Kind.TEAM, Kind.DATASET):
+            return True
+        if place.model is not None:
+            return place.model in self.models or (
+                self.every_model_file and place.kind is Kind.MODEL
+            )
+        return False
+
+
+def check_cached(snapshot: Snapshot) -> CheckReport:
+    """`check_snapshot` through the cache: the whole report when this tree was checked before,
+    else each file's record where its blob was read before."""
+    directory = cache_dir(snapshot.root)
+    try:
+        files = snapshot.files()
+        key = snapshot.key()
+    except BaseException:
+        snapshot.close()
+        raise
+    known = load_tree_answer(directory, "check", key)
+    if isinstance(known, CheckReport):
+        snapshot.close()
+        return replace(known, source=snapshot.label)
+    records = RecordStore(directory)
+    records.preload(file.oid for file in files)
+    report = check_snapshot(snapshot, records, files=files)
+    records.save()
+    if snapshot.unchanged_since(key):
+        store_tree_answer(directory, "check", key, report)
+    return report
+
+
+def check_snapshot(
+    snapshot: Snapshot,
+    records: RecordStore | None = None,
+    scope: Scope | None = None,
+    files: list[TreeFile] | None = None,
+    all_paths: list[str] | None = None,
+) -> CheckReport:
+    """Check `snapshot`: its `files` (all of them unless given), and for case collisions
+    `all_paths` (those files' paths unless given)."""
+    records = records if records is not None else RecordStore(None)
     registry = _Registry()
     try:
+        files = files if files is not None else snapshot.files()
+        paths = all_paths if all_paths is not None else [file.path for file in files]
+        problems: list[Problem] = list(_case_collisions(paths))
         for file in files:
-            problems.extend(_read_file(snapshot, file, registry))
-        problems.extend(_codeowners_rule(snapshot, registry))
+            problems.extend(_read_file(snapshot, file, registry, records, scope))
+        if scope is None or scope.every_model_file:
+            problems.extend(_codeowners_rule(snapshot, registry))
+        problems.extend(_team_rules(snapshot, registry))
     finally:
         snapshot.close()
     problems.extend(_path_agreement(registry))
@@ -97,7 +181,6 @@ def check_snapshot(snapshot: Snapshot) -> CheckReport:
     problems.extend(_lineage_rules(registry))
     problems.extend(_classification_rule(registry))
     problems.extend(_policy_rules(registry))
-    problems.extend(_team_rules(registry))
     counts = {
         "files": len(files),
         "models": len(registry.models),
@@ -108,15 +191,15 @@ def check_snapshot(snapshot: Snapshot) -> CheckReport:
     return CheckReport(snapshot.label, sorted_problems(problems), counts)
 
 
-def _case_collisions(files: list[TreeFile]) -> list[Problem]:
+def _case_collisions(paths: list[str]) -> list[Problem]:
     seen: dict[str, str] = {}
     problems = []
-    for file in files:
-        key = file.path.casefold()
+    for path in paths:
+        key = path.casefold()
         if key in seen:
             problems.append(
                 Problem(
-                    file.path,
+                    path,
                     None,
                     "",
                     f"differs from {seen[key]} only by case; they are the same file on "
@@ -124,11 +207,19 @@ def _case_collisions(files: list[TreeFile]) -> list[Problem]:
                 )
             )
         else:
-            seen[key] = file.path
+            seen[key] = path
     return problems
 
 
-def _read_file(snapshot: Snapshot, file: TreeFile, registry: _Registry) -> list[Problem]:
+def _read_file(
+    snapshot: Snapshot,
+    file: TreeFile,
+    registry: _Registry,
+    records: RecordStore,
+    scope: Scope | None,
+) -> list[Problem]:
+    if scope is not None and file.path not in scope.paths and not _may_be_in(scope, file.path):
+        return []
     if file.type is FileType.SYMLINK:
         return [Problem(file.path, None, "", "symbolic links are not allowed in a registry")]
     if file.type is not FileType.REGULAR:
@@ -137,16 +228,39 @@ def _read_file(snapshot: Snapshot, file: TreeFile, registry: _Registry) -> list[
         place = layout.classify(file.path)
     except Misplaced as exc:
         return [Problem(file.path, None, "", str(exc))]
-    if place.kind is Kind.NEUTRAL:
+    if place.kind is Kind.NEUTRAL or (scope is not None and not scope.includes(file.path, place)):
         return []
-    if file.size > MAX_FILE_BYTES:
+    if file.size is not None and file.size > MAX_FILE_BYTES:
         return [Problem(file.path, None, "", too_large(file.size))]
+    if place.kind in SUMMARIZED_KINDS:
+        record = records.get(place.kind, file.oid)
+        if not isinstance(record, FileRecord):
+            raw = snapshot.read(file)
+            record = summarize(place.kind, raw, file.path)
+            records.put(place.kind, snapshot.content_id(file, raw), record)
+        if record.parsed:
+            registry.add(place, Read(file, record))
+        return record.problems_at(file.path)
     raw = snapshot.read(file)
     if place.kind is Kind.SCHEMA:
         return _schema_copy_problems(file.path, place, raw)
+    if len(raw) > MAX_FILE_BYTES:
+        return [Problem(file.path, None, "", too_large(len(raw)))]
     parsed = parse_file(place.kind, raw, file.path)
-    registry.add(place, parsed)
+    if place.kind is Kind.POLICY:
+        registry.policy = parsed
+    elif place.kind is Kind.TEAM:
+        assert place.name is not None
+        registry.teams[place.name] = (file, parsed)
     return parsed.problems
+
+
+def _may_be_in(scope: Scope, path: str) -> bool:
+    """Cheaply: could `path` be in `scope`? (Classifying 200,000 paths to skip them costs.)"""
+    parts = path.split("/", 3)
+    if len(parts) == 4 and parts[0] == "registry" and parts[1] == "models":
+        return parts[2] in scope.models or (scope.every_model_file and parts[3] == "model.yaml")
+    return True
 
 
 def _schema_copy_problems(path: str, place: Place, raw: bytes) -> list[Problem]:
@@ -169,30 +283,34 @@ def _valid(parsed: Parsed | None) -> Any:
 def _path_agreement(registry: _Registry) -> list[Problem]:
     problems = []
 
-    def disagree(parsed: Parsed, loc: Loc, value: str, expected: str, where: str) -> None:
+    def disagree(read: Read, loc: Loc, value: str, expected: str, where: str) -> None:
         if value != expected:
+            problems.append(
+                read.problem(
+                    loc, f"'{value}' does not match the {where} '{expected}' in the file's path"
+                )
+            )
+
+    for name, read in registry.models.items():
+        if (model := read.summary) is not None:
+            disagree(read, ("name",), model.name, name, "model directory")
+    for (model_name, version), read in registry.versions.items():
+        if (entry := read.summary) is not None:
+            disagree(read, ("model",), entry.model, model_name, "model directory")
+            disagree(read, ("version",), entry.version, version, "file name")
+    for name, read in registry.datasets.items():
+        if (dataset := read.summary) is not None:
+            disagree(read, ("name",), dataset.name, name, "file name")
+    for name, (_file, parsed) in registry.teams.items():
+        if (team := _valid(parsed)) is not None and team.team != name:
             problems.append(
                 problem_at(
                     parsed.path,
                     parsed.loaded,
-                    loc,
-                    f"'{value}' does not match the {where} '{expected}' in the file's path",
+                    ("team",),
+                    f"'{team.team}' does not match the file name '{name}' in the file's path",
                 )
             )
-
-    for name, parsed in registry.models.items():
-        if (entry := _valid(parsed)) is not None:
-            disagree(parsed, ("name",), entry.name, name, "model directory")
-    for (model, version), parsed in registry.versions.items():
-        if (entry := _valid(parsed)) is not None:
-            disagree(parsed, ("model",), entry.model, model, "model directory")
-            disagree(parsed, ("version",), entry.version, version, "file name")
-    for name, parsed in registry.datasets.items():
-        if (entry := _valid(parsed)) is not None:
-            disagree(parsed, ("name",), entry.name, name, "file name")
-    for name, parsed in registry.teams.items():
-        if (entry := _valid(parsed)) is not None:
-            disagree(parsed, ("team",), entry.team, name, "file name")
     for model in sorted(registry.model_dirs - registry.models.keys()):
         problems.append(
             Problem(
@@ -209,40 +327,34 @@ def _path_agreement(registry: _Registry) -> list[Problem]:
 def _pointer_rules(registry: _Registry) -> list[Problem]:
     """Each version's DVC pointer is beside it and describes exactly the artifact it records."""
     problems = []
-    for key, parsed in registry.versions.items():
-        entry: VersionEntry | None = _valid(parsed)
+    for key, read in registry.versions.items():
+        entry: VersionSummary | None = read.summary
         if entry is None:
             continue
         model, version = key
         pointer_name = f"{version}.dvc"
-        if entry.artifact.dvc != pointer_name:
+        if entry.artifact_dvc != pointer_name:
             problems.append(
-                problem_at(
-                    parsed.path,
-                    parsed.loaded,
-                    ("artifact", "dvc"),
-                    f"must be '{pointer_name}', the pointer beside this entry",
+                read.problem(
+                    ("artifact", "dvc"), f"must be '{pointer_name}', the pointer beside this entry"
                 )
             )
-        pointer_parsed = registry.pointers.get(key)
-        if pointer_parsed is None:
+        pointer_read = registry.pointers.get(key)
+        if pointer_read is None:
             problems.append(
-                problem_at(
-                    parsed.path,
-                    parsed.loaded,
+                read.problem(
                     ("artifact", "dvc"),
                     f"the DVC pointer {layout.pointer_path(model, version)} is missing",
                 )
             )
             continue
-        pointer: DvcPointer | None = _valid(pointer_parsed)
-        if pointer is not None:
-            problems.extend(_compare_pointer(version, parsed, entry, pointer_parsed, pointer))
-    for key, pointer_parsed in registry.pointers.items():
+        if pointer_read.summary is not None:
+            problems.extend(_compare_pointer(version, read, pointer_read))
+    for key, pointer_read in registry.pointers.items():
         if key not in registry.versions:
             problems.append(
                 Problem(
-                    pointer_parsed.path,
+                    pointer_read.path,
                     None,
                     "",
                     f"no version entry {layout.version_path(*key)} for this DVC pointer",
@@ -251,81 +363,67 @@ def _pointer_rules(registry: _Registry) -> list[Problem]:
     return problems
 
 
-def _compare_pointer(
-    version: str, parsed: Parsed, entry: VersionEntry, pointer_parsed: Parsed, pointer: DvcPointer
-) -> list[Problem]:
-    out = pointer.outs[0]
+def _compare_pointer(version: str, read: Read, pointer_read: Read) -> list[Problem]:
+    entry: VersionSummary = read.summary
+    out: PointerSummary = pointer_read.summary
     problems = []
     if out.path != version:
         problems.append(
-            problem_at(
-                pointer_parsed.path,
-                pointer_parsed.loaded,
+            pointer_read.problem(
                 ("outs", 0, "path"),
                 f"points at '{out.path}', not at the version's directory '{version}'",
             )
         )
     facts: list[tuple[Loc, object, object, str]] = [
-        (("artifact", "md5"), entry.artifact.md5, out.md5, "md5"),
-        (("artifact", "size"), entry.artifact.size, out.size, "size"),
+        (("artifact", "md5"), entry.artifact_md5, out.md5, "md5"),
+        (("artifact", "size"), entry.artifact_size, out.size, "size"),
     ]
     if out.md5.endswith(".dir"):
-        facts.append((("artifact", "files"), len(entry.artifact.files), out.nfiles, "nfiles"))
+        facts.append((("artifact", "files"), entry.artifact_files, out.nfiles, "nfiles"))
     for loc, ours, theirs, name in facts:
         if theirs is not None and ours != theirs:
             problems.append(
-                problem_at(
-                    parsed.path,
-                    parsed.loaded,
+                read.problem(
                     loc,
                     f"{ours!r} does not match {name} {theirs!r} in the DVC pointer "
-                    f"{pointer_parsed.path}",
+                    f"{pointer_read.path}",
                 )
             )
     return problems
 
 
 def _lineage_rules(registry: _Registry) -> list[Problem]:
+    """Every dataset a version was trained on is in the registry, with the columns it cites.
+    (That a retired version, and only it, has a tombstone is a rule of the entry alone:
+    `steward.summaries`.)"""
     problems = []
-    for parsed in registry.versions.values():
-        entry: VersionEntry | None = _valid(parsed)
+    for read in registry.versions.values():
+        entry: VersionSummary | None = read.summary
         if entry is None:
             continue
-        tombstone = entry.retired_at is not None and entry.retired_reason is not None
-        if (entry.stage == "retired") != tombstone or (
-            entry.stage != "retired" and (entry.retired_at or entry.retired_reason)
+        for i, (dataset, cited) in enumerate(
+            zip(entry.datasets, entry.dataset_columns, strict=True)
         ):
-            problems.append(
-                problem_at(
-                    parsed.path,
-                    parsed.loaded,
-                    ("stage",),
-                    "a retired version has retired_at and retired_reason, and only a retired one",
-                )
-            )
-        for i, ref in enumerate(entry.training.datasets):
-            if ref.id not in registry.datasets:
+            if dataset not in registry.datasets:
                 problems.append(
-                    problem_at(
-                        parsed.path,
-                        parsed.loaded,
+                    read.problem(
                         ("training", "datasets", i, "id"),
-                        f"dataset '{ref.id}' is not in the registry "
-                        f"({layout.dataset_path(ref.id)} does not exist)",
+                        f"dataset '{dataset}' is not in the registry "
+                        f"({layout.dataset_path(dataset)} does not exist)",
                     )
                 )
                 continue
-            dataset: DatasetEntry | None = _valid(registry.datasets[ref.id])
-            for column in classification.unknown_columns(ref, dataset) if dataset else []:
-                problems.append(
-                    problem_at(
-                        parsed.path,
-                        parsed.loaded,
-                        ("training", "datasets", i, "columns", ref.columns.index(column)),
-                        f"column '{column}' is not a column of dataset '{ref.id}' "
-                        f"({layout.dataset_path(ref.id)} columns)",
+            summary: DatasetSummary | None = registry.datasets[dataset].summary
+            known = {name for name, _labels in summary.column_classifications} if summary else None
+            for j, column in enumerate(cited):
+                if known is not None and column not in known:
+                    problems.append(
+                        read.problem(
+                            ("training", "datasets", i, "columns", j),
+                            f"column '{column}' is not a column of dataset '{dataset}' "
+                            f"({layout.dataset_path(dataset)} columns)",
+                        )
                     )
-                )
     return problems
 
 
@@ -334,37 +432,40 @@ def _classification_rule(registry: _Registry) -> list[Problem]:
     (all but `retired`) inherits from its data. One problem per model and missing label."""
     policy: Policy | None = _valid(registry.policy)
     levels = policy.classification_levels if policy is not None else []
-    datasets: dict[str, DatasetEntry] = {
-        name: dataset
-        for name, parsed in registry.datasets.items()
-        if (dataset := _valid(parsed)) is not None
+    datasets: dict[str, DatasetSummary] = {
+        name: read.summary for name, read in registry.datasets.items() if read.summary is not None
     }
     first_source: dict[tuple[str, str], tuple[str, classification.Inherited]] = {}
-    for (model, version), parsed in sorted(registry.versions.items()):
-        entry: VersionEntry | None = _valid(parsed)
+    for (model, version), read in sorted(registry.versions.items()):
+        entry: VersionSummary | None = read.summary
         if entry is None or entry.stage == "retired":
             continue
-        for found in classification.inherited(entry.training.datasets, datasets):
-            first_source.setdefault((model, found.label), (version, found))
+        for dataset_id, cited in zip(entry.datasets, entry.dataset_columns, strict=True):
+            dataset = datasets.get(dataset_id)
+            if dataset is None:
+                continue
+            for found in classification.inherited_from(
+                dataset_id, dataset.classification, dataset.column_classifications, cited
+            ):
+                first_source.setdefault((model, found.label), (version, found))
     by_model: dict[str, list[str]] = defaultdict(list)
     for model, label in first_source:
         by_model[model].append(label)
     problems = []
     for model, inherited_labels in sorted(by_model.items()):
-        parsed_model = registry.models.get(model)
-        model_entry: ModelEntry | None = _valid(parsed_model)
-        if parsed_model is None or model_entry is None:
+        model_read = registry.models.get(model)
+        declared_by: ModelSummary | None = model_read.summary if model_read else None
+        if model_read is None or declared_by is None:
             continue
-        for label in classification.uncovered(model_entry.classification, inherited_labels, levels):
+        declared = declared_by.classification
+        for label in classification.uncovered(declared, inherited_labels, levels):
             version, found = first_source[(model, label)]
-            declared = ", ".join(model_entry.classification) or "nothing"
             problems.append(
-                problem_at(
-                    parsed_model.path,
-                    parsed_model.loaded,
+                model_read.problem(
                     ("classification",),
-                    f"declares {declared}, lower than the '{label}' that version {version} "
-                    f"inherits from {found.source}: add '{label}' to classification",
+                    f"declares {', '.join(declared) or 'nothing'}, lower than the '{label}' that "
+                    f"version {version} inherits from {found.source}: add '{label}' to "
+                    "classification",
                 )
             )
     return problems
@@ -394,24 +495,22 @@ def _policy_rules(registry: _Registry) -> list[Problem]:
 
 def _single_stage_rule(registry: _Registry, policy: Policy) -> list[Problem]:
     single = policy.single_stages()
-    holders: dict[tuple[str, str], list[Parsed]] = defaultdict(list)
-    for (model, _version), parsed in registry.versions.items():
-        entry: VersionEntry | None = _valid(parsed)
+    holders: dict[tuple[str, str], list[Read]] = defaultdict(list)
+    for (model, _version), read in registry.versions.items():
+        entry: VersionSummary | None = read.summary
         if entry is not None and entry.stage in single:
-            holders[(model, entry.stage)].append(parsed)
+            holders[(model, entry.stage)].append(read)
     problems = []
-    for (model, stage), parsed_list in holders.items():
-        if len(parsed_list) < 2:
+    for (model, stage), reads in holders.items():
+        if len(reads) < 2:
             continue
-        versions = ", ".join(sorted(p.entry.version for p in parsed_list))
-        for parsed in parsed_list:
+        versions = ", ".join(sorted(read.summary.version for read in reads))
+        for read in reads:
             problems.append(
-                problem_at(
-                    parsed.path,
-                    parsed.loaded,
+                read.problem(
                     ("stage",),
                     f"{stage} holds one version per model (policies/registry.yaml stages.{stage}"
-                    f".single), but {model} has {len(parsed_list)} there: {versions}",
+                    f".single), but {model} has {len(reads)} there: {versions}",
                 )
             )
     return problems
@@ -423,8 +522,8 @@ def _codeowners_rule(snapshot: Snapshot, registry: _Registry) -> list[Problem]:
     policy: Policy | None = _valid(registry.policy)
     if existing is None or policy is None:
         return []
-    models = {name: parsed.entry for name, parsed in registry.models.items()}
-    if any(entry is None for entry in models.values()):
+    models = {name: read.summary for name, read in registry.models.items()}
+    if any(model is None for model in models.values()):
         return []  # the broken model is reported already; the file cannot be judged yet
     if existing.decode("utf-8", "replace") != render_codeowners(policy, models):
         return [
@@ -439,11 +538,11 @@ def _codeowners_rule(snapshot: Snapshot, registry: _Registry) -> list[Problem]:
     return []
 
 
-def _team_rules(registry: _Registry) -> list[Problem]:
+def _team_rules(snapshot: Snapshot, registry: _Registry) -> list[Problem]:
     policy: Policy | None = _valid(registry.policy)
     problems: list[Problem] = []
     validators: dict[str, dict[str, Draft202012Validator]] = {}
-    for name, parsed in registry.teams.items():
+    for name, (_file, parsed) in registry.teams.items():
         team: TeamExtension | None = _valid(parsed)
         if team is None:
             continue
@@ -454,25 +553,34 @@ def _team_rules(registry: _Registry) -> list[Problem]:
     if not validators:
         return problems
     team_of_model: dict[str, str] = {}
-    for model_name, parsed in registry.models.items():
-        entry: ModelEntry | None = _valid(parsed)
-        if entry is not None:
-            team_of_model[model_name] = entry.team
-            problems.extend(_team_schema_problems(parsed, validators, entry.team, "model"))
-    for (model_name, _version), parsed in registry.versions.items():
-        if parsed.entry is not None and model_name in team_of_model:
+    for model_name, read in registry.models.items():
+        model: ModelSummary | None = read.summary
+        if model is not None:
+            team_of_model[model_name] = model.team
+            problems.extend(_team_schema_problems(snapshot, read, validators, model.team))
+    for (model_name, _version), read in registry.versions.items():
+        if read.summary is not None and model_name in team_of_model:
             team_name = team_of_model[model_name]
-            problems.extend(_team_schema_problems(parsed, validators, team_name, "version"))
+            problems.extend(_team_schema_problems(snapshot, read, validators, team_name))
     return problems
 
 
 def _team_schema_problems(
-    parsed: Parsed, validators: dict[str, dict[str, Draft202012Validator]], team: str, kind: str
+    snapshot: Snapshot,
+    read: Read,
+    validators: dict[str, dict[str, Draft202012Validator]],
+    team: str,
 ) -> list[Problem]:
-    validator = validators.get(team, {}).get(kind)
-    if validator is None or parsed.loaded is None:
+    """A team's extra fields, judged on the file's whole data: records do not keep it, so the
+    few files whose team asks for more are parsed again."""
+    kind = Kind.MODEL if isinstance(read.summary, ModelSummary) else Kind.VERSION
+    validator = validators.get(team, {}).get(kind.value)
+    if validator is None:
+        return []
+    parsed = parse_file(kind, snapshot.read(read.file), read.path)
+    if parsed.loaded is None:
         return []
     return [
-        problem_at(parsed.path, parsed.loaded, loc, message)
+        problem_at(read.path, parsed.loaded, loc, message)
         for loc, message in schema_violations(validator, parsed.loaded.data, team)
     ]

@@ -13,7 +13,7 @@ level covers every lower one: `confidential` covers an inherited `internal`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from steward.entries import DatasetEntry, DatasetRef, VersionEntry
@@ -90,16 +90,30 @@ def inherited(refs: Iterable[DatasetRef], datasets: Mapping[str, DatasetEntry]) 
     found: set[Inherited] = set()
     for ref in refs:
         dataset = datasets.get(ref.id)
-        if dataset is None:
-            continue
-        found.update(Inherited(label, ref.id) for label in dataset.classification)
-        wanted = set(used_columns(ref, dataset))
-        for column in dataset.columns:
-            if column.name in wanted:
-                found.update(
-                    Inherited(label, ref.id, column.name) for label in column.classification
-                )
-    return sorted(found, key=lambda item: (item.label, item.dataset, item.column or ""))
+        if dataset is not None:
+            columns = ((column.name, column.classification) for column in dataset.columns)
+            found.update(inherited_from(ref.id, dataset.classification, columns, ref.columns))
+    return sorted(found, key=_order)
+
+
+def inherited_from(
+    dataset: str,
+    labels: Iterable[str],
+    columns: Iterable[tuple[str, Iterable[str]]],
+    cited: Collection[str],
+) -> list[Inherited]:
+    """What citing `dataset` (its own `labels`, its `columns` as (name, labels)) with the
+    columns `cited` (none: all) passes on, sorted: the rule itself, for entries and for the
+    compact records `steward check` works on."""
+    found = {Inherited(label, dataset) for label in labels}
+    for name, column_labels in columns:
+        if not cited or name in cited:
+            found.update(Inherited(label, dataset, name) for label in column_labels)
+    return sorted(found, key=_order)
+
+
+def _order(item: Inherited) -> tuple[str, str, str]:
+    return (item.label, item.dataset, item.column or "")
 
 
 def inherited_by_live_versions(

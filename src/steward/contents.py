@@ -127,7 +127,7 @@ def _read(
     if file.type is not FileType.REGULAR:
         problems.append(Problem(file.path, None, "", f"not read: a {file.type.value}"))
         return None
-    if file.size > MAX_FILE_BYTES:
+    if file.size is not None and file.size > MAX_FILE_BYTES:  # else the loader refuses it
         problems.append(Problem(file.path, None, "", too_large(file.size)))
         return None
     parsed = parse_file(kind, snapshot.read(file), file.path)

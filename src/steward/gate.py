@@ -15,10 +15,10 @@ from typing import Any
 
 from steward import classification, layout
 from steward.changes import ChangeSet, change_set, merge_base, resolve
-from steward.check import check_snapshot
 from steward.entries import RISK_CLASSES, DatasetEntry, ModelEntry, VersionEntry
 from steward.errors import StewardError
 from steward.forge.protocol import Forge, ForgeError, Proposal
+from steward.gate_problems import new_problems
 from steward.gitcmd import CatFile, is_ancestor, list_names, merge_tree
 from steward.history import held_stage
 from steward.layout import Kind
@@ -35,7 +35,6 @@ from steward.policy.evaluate import (
 from steward.policy.spec import Policy, TeamExtension, transition_rules
 from steward.problems import Problem
 from steward.semver import precedence
-from steward.tree import GitSnapshot
 from steward.validate import parse_file
 
 STATUS_CONTEXT = "steward/gate"
@@ -95,12 +94,6 @@ def _base_policy(base: _Reader) -> tuple[Policy | None, str | None, dict[str, Te
             return None, "; ".join(p.render() for p in team.problems), {}
         teams[team.entry.team] = team.entry
     return parsed.entry, None, teams
-
-
-def _new_problems(root: Path, before: str, after: str) -> list[Problem]:
-    """Problems of the head tree that the base did not already have."""
-    old = {p.render() for p in check_snapshot(GitSnapshot(root, before)).problems}
-    return [p for p in check_snapshot(GitSnapshot(root, after)).problems if p.render() not in old]
 
 
 def _touched_models(changes: ChangeSet) -> set[str]:
@@ -226,7 +219,7 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         versions=versions,
         holders=holders,
         head_stage_counts=counts,
-        new_problems=_new_problems(root, start, after)
+        new_problems=new_problems(root, start, after)
         + (
             [Problem("(merge)", None, "", "conflicts with the base branch: update the proposal")]
             if conflict

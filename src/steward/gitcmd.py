@@ -29,6 +29,22 @@ def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
     return result.stdout
 
 
+def run_git_parallel(root: Path, *commands: tuple[str, ...]) -> list[bytes]:
+    """Run several read-only git commands at once; their stdouts, in order. Raises like run_git."""
+    processes = [
+        subprocess.Popen(
+            ["git", "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for args in commands
+    ]
+    results = [process.communicate() for process in processes]
+    for args, process, (_, stderr) in zip(commands, processes, results, strict=True):
+        if process.returncode != 0:
+            message = stderr.decode("utf-8", "replace").strip() or f"exit {process.returncode}"
+            raise GitCommandError(f"git {_subcommand(args)} failed: {message}")
+    return [stdout for stdout, _ in results]
+
+
 def _subcommand(args: tuple[str, ...]) -> str:
     """The git subcommand in `args`, past any `-c name=value` options."""
     skip = False

@@ -14,6 +14,7 @@ since it could not tell which version really holds the stage.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 from steward import catalog, classification, dvcconfig, layout
 from steward.artifacts import RemoteError
+from steward.cache import RecordStore, cache_dir
 from steward.entries import (
     CARD_SECTIONS,
     STAGES,
@@ -30,12 +32,24 @@ from steward.entries import (
     format_timestamp,
 )
 from steward.errors import StewardError, UsageError
-from steward.layout import Kind
+from steward.layout import Kind, Misplaced
+from steward.listing import NO_FILTERS, cached_listing, filtered, store_listing
+from steward.listing import Filters as Filters  # the list's types, where callers import them
+from steward.listing import Listing as Listing
+from steward.listing import VersionRow as VersionRow
 from steward.modelcard import missing_sections
 from steward.names import is_name, is_version
 from steward.policy.spec import Policy
 from steward.problems import Problem
 from steward.semver import precedence
+from steward.summaries import (
+    FileRecord,
+    ModelSummary,
+    VersionSummary,
+    record_of,
+    summarize,
+)
+from steward.tree import FileType, TreeFile, WorktreeSnapshot, blob_id
 from steward.validate import Parsed, parse_file, read_entry
 
 
@@ -46,90 +60,122 @@ class StageConflict(StewardError):
 # --- list -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What `steward list` narrows to; every given filter must match."""
-
-    stage: str | None = None
-    model: str | None = None
-    owner: str | None = None  # the model's owner: a login or @org/team, compared ignoring case
-    tag: str | None = None  # a tag of the version or of its model
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    """One version as `list` shows it, with the model facts people filter and sort by.
-
-    `owner`, `team` and `risk` are None when the model's own file cannot be read.
-    """
-
-    entry_path: str
-    version: VersionEntry
-    model: ModelEntry | None
-
-    @property
-    def tags(self) -> list[str]:
-        """The model's tags then the version's, each once: a version inherits its model's."""
-        model_tags = self.model.tags if self.model is not None else []
-        return list(dict.fromkeys([*model_tags, *self.version.tags]))
-
-    def as_dict(self) -> dict[str, Any]:
-        entry, model = self.version, self.model
-        return {
-            "model": entry.model,
-            "version": entry.version,
-            "stage": entry.stage,
-            "created_at": format_timestamp(entry.created_at),
-            "created_by": entry.created_by,
-            "owner": model.owner if model else None,
-            "team": model.team if model else None,
-            "risk": model.risk if model else None,
-            "tags": self.tags,
-            "metrics": dict(entry.metrics),
-            "artifact_md5": entry.artifact.md5,
-            "entry": self.entry_path,
-        }
+def _version_row(
+    entry_path: str, version: VersionSummary, model: ModelSummary | None
+) -> VersionRow:
+    # A version inherits its model's tags.
+    tags = tuple(dict.fromkeys([*(model.tags if model is not None else ()), *version.tags]))
+    data = {
+        "model": version.model,
+        "version": version.version,
+        "stage": version.stage,
+        "created_at": version.created_at,
+        "created_by": version.created_by,
+        "owner": model.owner if model else None,
+        "team": model.team if model else None,
+        "risk": model.risk if model else None,
+        "tags": list(tags),
+        "metrics": dict(version.metrics),
+        "artifact_md5": version.artifact_md5,
+        "entry": entry_path,
+    }
+    text = "  " + json.dumps(data, indent=2).replace("\n", "\n  ")
+    owner = model.owner if model is not None else None
+    return VersionRow(
+        version.model, version.version, version.stage, version.created_at, owner, tags,
+        entry_path, text,
+    )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Listing:
-    """The versions matching the filters, by model then version precedence, and the files that
-    could not be read (whose versions may be missing from `rows`)."""
+def list_versions(
+    root: Path, filters: Filters = NO_FILTERS, snapshot: WorktreeSnapshot | None = None
+) -> Listing:
+    """Every version of the working tree at `root` that matches all of `filters`.
 
-    rows: list[VersionRow]
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [row.as_dict() for row in self.rows]
-
-
-def list_versions(root: Path, filters: Filters = Filters()) -> Listing:
-    """Every version of the working tree at `root` that matches all of `filters`."""
+    The whole registry's listing is cached under the state of its files (`steward.cache`): with
+    nothing changed, it is one lookup. Filtering by owner reads only the owners' models."""
     _check_filters(filters)
+    if filters.model is not None:
+        paths = _version_paths(root, filters.model)
+        return filtered(_listing(_group_by_model(paths), _WorktreeFiles(root, None)), filters)
+    snapshot = snapshot or WorktreeSnapshot(root)
+    known = cached_listing(snapshot, filters)
+    if known is not None:
+        return known
+    directory = cache_dir(root)
+    files = snapshot.files()
+    reader = _WorktreeFiles(root, files, RecordStore(directory))
+    grouped = _group_by_model(_paths_of_versions(files))
+    listing = _listing(grouped, reader, filters.owner)
+    reader.save()
+    if filters.owner is None:  # a listing of every model: what the cache answers next time
+        store_listing(snapshot, snapshot.key(), listing)
+    return filtered(listing, filters)
+
+
+def _listing(
+    grouped: dict[str, list[str]], reader: _WorktreeFiles, owner: str | None = None
+) -> Listing:
     rows: list[VersionRow] = []
     problems: list[Problem] = []
-    for model, paths in _group_by_model(_version_paths(root, filters.model)).items():
-        model_parsed = _parse(root, layout.model_path(model), Kind.MODEL)
-        problems.extend(model_parsed.problems)
-        model_entry: ModelEntry | None = model_parsed.entry
-        if filters.owner is not None and not _owned_by(model_entry, filters.owner):
+    for model, paths in grouped.items():
+        relative = layout.model_path(model)
+        model_record = reader.record(relative, Kind.MODEL)
+        problems.extend(model_record.problems_at(relative))
+        summary = model_record.summary
+        model_summary = summary if isinstance(summary, ModelSummary) else None
+        if owner is not None and not _owned_by(model_summary, owner):
             continue  # an unreadable model.yaml is reported above, not guessed at
-        for relative in paths:
-            parsed = _parse(root, relative, Kind.VERSION)
-            problems.extend(parsed.problems)
-            if parsed.entry is None:
-                continue
-            row = VersionRow(relative, parsed.entry, model_entry)
-            if filters.stage is not None and row.version.stage != filters.stage:
-                continue
-            if filters.tag is not None and filters.tag not in row.tags:
-                continue
-            rows.append(row)
+        for path in paths:
+            record = reader.record(path, Kind.VERSION)
+            problems.extend(record.problems_at(path))
+            if isinstance(record.summary, VersionSummary):
+                rows.append(_version_row(path, record.summary, model_summary))
     return Listing(rows, problems)
+
+
+class _WorktreeFiles:
+    """Records of working-tree files: by blob id through the cache where git listed the file as
+    a regular one, else read from the file system as before (a symlink, a missing file)."""
+
+    def __init__(
+        self, root: Path, files: list[TreeFile] | None, records: RecordStore | None = None
+    ) -> None:
+        self.root = root
+        self.files = {file.path: file for file in files} if files is not None else {}
+        self.records = records if records is not None else RecordStore(None)
+        if files is not None:
+            self.records.preload(file.oid for file in files)
+
+    def record(self, relative: str, kind: Kind) -> FileRecord:
+        file = self.files.get(relative)
+        if file is None or file.type is not FileType.REGULAR or file.oid is None:
+            return record_of(kind, _parse(self.root, relative, kind))
+        found = self.records.get(kind, file.oid)
+        if isinstance(found, FileRecord):
+            return found
+        raw = (self.root / relative).read_bytes()
+        record = summarize(kind, raw, relative)
+        # Under the id of what was read: the file may have changed since git listed it.
+        self.records.put(kind, blob_id(raw), record)
+        return record
+
+    def save(self) -> None:
+        self.records.save()
+
+
+def _paths_of_versions(files: list[TreeFile]) -> list[str]:
+    """As `catalog.version_paths(root)`, from a listing already made."""
+    versions = []
+    for file in files:
+        try:
+            place = layout.classify(file.path)
+        except Misplaced:
+            continue
+        if place.kind is Kind.VERSION and place.model is not None and place.version is not None:
+            versions.append((place.model, place.version))
+    versions.sort(key=lambda mv: (mv[0], precedence(mv[1])))
+    return [layout.version_path(m, v) for m, v in versions]
 
 
 def _check_filters(filters: Filters) -> None:
@@ -139,7 +185,7 @@ def _check_filters(filters: Filters) -> None:
         _require_model_name(filters.model)
 
 
-def _owned_by(model: ModelEntry | None, owner: str) -> bool:
+def _owned_by(model: ModelSummary | None, owner: str) -> bool:
     # GitHub logins and organisation names are case-insensitive: Carol and carol are one person.
     return model is not None and model.owner.casefold() == owner.casefold()
 

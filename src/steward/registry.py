@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from steward.check import CheckReport, check_snapshot
+from steward.check import CheckReport, check_cached
 from steward.gitcmd import find_repo_root
 from steward.tree import GitSnapshot, Snapshot, WorktreeSnapshot
 
@@ -16,4 +16,4 @@ def open_snapshot(start: Path, rev: str | None = None) -> Snapshot:
 
 def check_registry(start: Path, rev: str | None = None) -> CheckReport:
     """Check the working tree (or the tree of `rev`) of the registry containing `start`."""
-    return check_snapshot(open_snapshot(start, rev))
+    return check_cached(open_snapshot(start, rev))

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from steward import queries
 from steward.cli.settings import Settings
-from steward.entries import STAGES, VersionEntry, format_timestamp
 from steward.gitcmd import find_repo_root
+from steward.listing import STAGE_NAMES, Filters, Listing, cached_listing
 from steward.problems import Problem, printable
-from steward.queries import Filters, Listing, ModelView, VersionView, Whereabouts
+from steward.tree import WorktreeSnapshot
+
+if TYPE_CHECKING:  # the entry models are imported when a command needs them, not to list
+    from steward.entries import VersionEntry
+    from steward.queries import ModelView, VersionView, Whereabouts
 
 MISSING = "(missing)"
 # More metric columns than this make the versions table wrap on an 80-column terminal; --json
@@ -27,7 +31,7 @@ TABLE_METRICS = 4
 
 
 @click.command("list")
-@click.option("--stage", type=click.Choice(STAGES), help="Only versions in this stage.")
+@click.option("--stage", type=click.Choice(STAGE_NAMES), help="Only versions in this stage.")
 @click.option("--model", metavar="MODEL", help="Only versions of this model.")
 @click.option(
     "--owner", metavar="LOGIN", help="Only versions of models this login or @org/team owns."
@@ -49,8 +53,14 @@ def list_versions(
     list may then be incomplete; the problems are printed on stderr).
     """
     filters = Filters(stage=stage, model=model, owner=owner, tag=tag)
-    listing = queries.list_versions(find_repo_root(settings.start), filters)
-    click.echo(json.dumps(listing.as_dicts(), indent=2) if as_json else render_listing(listing))
+    root = find_repo_root(settings.start)
+    snapshot = WorktreeSnapshot(root)
+    listing = cached_listing(snapshot, filters)
+    if listing is None:
+        from steward import queries
+
+        listing = queries.list_versions(root, filters, snapshot)
+    click.echo(listing.to_json() if as_json else render_listing(listing))
     return _report_problems(listing.problems)
 
 
@@ -64,6 +74,8 @@ def show(settings: Settings, target: str, as_json: bool) -> int:
     A version's facts include its lineage and the classifications it inherits from the datasets
     it was trained on. Exits 1 if a file the answer needs could not be read.
     """
+    from steward import queries
+
     model, version = queries.parse_target(target)
     root = find_repo_root(settings.start)
     view: ModelView | VersionView
@@ -79,7 +91,7 @@ def show(settings: Settings, target: str, as_json: bool) -> int:
 
 @click.command()
 @click.argument("model")
-@click.argument("stage", type=click.Choice(STAGES))
+@click.argument("stage", type=click.Choice(STAGE_NAMES))
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as a JSON object.")
 @click.pass_obj
 def which(settings: Settings, model: str, stage: str, as_json: bool) -> int:
@@ -88,6 +100,8 @@ def which(settings: Settings, model: str, stage: str, as_json: bool) -> int:
     Exits 1 if no version holds the stage, the model does not exist, or more versions hold a
     single stage than the policy allows. A missing DVC remote is reported, not an error.
     """
+    from steward import queries
+
     found = queries.which(find_repo_root(settings.start), model, stage)
     click.echo(json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found))
     return 0
@@ -98,17 +112,11 @@ def which(settings: Settings, model: str, stage: str, as_json: bool) -> int:
 
 def render_listing(listing: Listing) -> str:
     rows = [
-        [
-            row.version.model,
-            row.version.version,
-            row.version.stage,
-            format_timestamp(row.version.created_at),
-            row.model.owner if row.model is not None else "?",
-        ]
+        [row.model, row.version, row.stage, row.created_at, row.owner or "?"]
         for row in listing.rows
     ]
     lines = table(["MODEL", "VERSION", "STAGE", "CREATED", "OWNER"], rows) if rows else []
-    models = len({row.version.model for row in listing.rows})
+    models = len({row.model for row in listing.rows})
     if rows:
         lines.append(f"{_count(len(rows), 'version')} of {_count(models, 'model')}")
     else:
@@ -328,6 +336,12 @@ def _number(value: float | None) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def format_timestamp(value: datetime) -> str:
+    from steward.entries import format_timestamp as entries_format
+
+    return entries_format(value)
 
 
 def _report_problems(problems: list[Problem]) -> int:
