@@ -93,18 +93,35 @@ class Process:
     stderr: str
 
 
+# Starts the measured command and reports its wall time and peak RSS. A process's peak RSS
+# (ru_maxrss) starts at its parent's size when it was forked, and exec keeps it: this process
+# grows (MLflow's fill runs in it), so the command is started by a small interpreter instead.
+_LAUNCHER = """\
+import os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_process(cmd: list[str], cwd: Path) -> Process:
-    """Wall time and peak RSS of one process (output discarded: a terminal would be timed too)."""
+    """Wall time and peak RSS of one process (output discarded: a terminal would be timed too),
+    measured by a launcher of its own (`_LAUNCHER`)."""
     errors = cwd.parent / f".{cwd.name}.stderr"
     with errors.open("wb") as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        launched = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, *cmd],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            check=True,
+        )
+    seconds, peak_kb, code = launched.stdout.split()
     text = errors.read_text(errors="replace")
     errors.unlink()
-    return Process(seconds, usage.ru_maxrss / 1024, process.returncode, text)
+    return Process(float(seconds), int(peak_kb) / 1024, int(code), text)
 
 
 def read_version_blobs(repo: Path) -> list[bytes]:
