@@ -39,6 +39,15 @@ def judge(pr: PromotionRepo, number: int) -> Verdict:
     return run_gate(pr.root, "", "", forge=pr.forge, proposal_number=number).verdict
 
 
+def staging_approved_by_carol(pr: PromotionRepo) -> Verdict:
+    """The verdict on dave's proposal to promote fraud 0.2.0 to staging, approved by carol."""
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    return judge(pr, number)
+
+
 def propose_edit(pr: PromotionRepo, files: dict[str, str], author: str, name: str) -> int:
     """A proposal whose branch changes `files` (path -> new text) on top of main."""
     base = head_commit(pr.root)
@@ -204,11 +213,7 @@ def test_a_deleted_version_is_refused(pr: PromotionRepo) -> None:
 
 def test_a_missing_artifact_in_the_remote_fails_the_gate(pr: PromotionRepo) -> None:
     remote_object(pr.repo.remote, hashlib.md5(b"v2").hexdigest()).unlink()
-    number = propose_promotion(
-        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
-    ).proposal.number
-    pr.forge.add_review(number, "carol", "APPROVED")
-    verdict = judge(pr, number)
+    verdict = staging_approved_by_carol(pr)
     assert not verdict.passed
     assert "artifact: missing from the DVC remote: model.pkl" in reason(
         verdict, "gates: fraud 0.2.0"
@@ -218,11 +223,7 @@ def test_a_missing_artifact_in_the_remote_fails_the_gate(pr: PromotionRepo) -> N
 def test_an_unreachable_remote_fails_the_gate_closed(pr: PromotionRepo) -> None:
     config = pr.root / ".dvc/config"
     config.write_text("")  # no default remote any more
-    number = propose_promotion(
-        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
-    ).proposal.number
-    pr.forge.add_review(number, "carol", "APPROVED")
-    verdict = judge(pr, number)
+    verdict = staging_approved_by_carol(pr)
     assert not verdict.passed
     assert "artifact: could not check the DVC remote" in reason(verdict, "gates: fraud 0.2.0")
 
@@ -432,11 +433,7 @@ def test_a_placeholder_card_section_fails_the_model_card_rule(pr: PromotionRepo)
     )
     (pr.root / layout.model_path("fraud")).write_text(model)
     run_git(pr.root, "commit", "-qam", "card with a placeholder")
-    number = propose_promotion(
-        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
-    ).proposal.number
-    pr.forge.add_review(number, "carol", "APPROVED")
-    verdict = judge(pr, number)
+    verdict = staging_approved_by_carol(pr)
     assert not verdict.passed
     assert "model card: intended_use is empty" in reason(verdict, "gates: fraud 0.2.0")
 
@@ -661,11 +658,7 @@ def test_a_forged_listing_on_the_remote_fails_the_gate_without_a_crash(pr: Promo
     listing = remote_object(pr.repo.remote, entry.artifact.md5)
     listing.chmod(0o644)
     listing.write_bytes(b"[1]")
-    number = propose_promotion(
-        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
-    ).proposal.number
-    pr.forge.add_review(number, "carol", "APPROVED")
-    verdict = judge(pr, number)
+    verdict = staging_approved_by_carol(pr)
     assert not verdict.passed
     assert "artifact: missing from the DVC remote" in reason(verdict, "gates:")
 
