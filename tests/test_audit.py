@@ -274,3 +274,15 @@ def test_retired_versions_do_not_count_against_the_declaration(tmp_path: Path) -
         f for f in audit(root, "churn").findings if f.code == "classification_below_inherited"
     ]
     assert below.details["uncovered"] == ["pii"]
+
+
+def test_a_team_in_a_high_risk_role_is_named_as_unresolved(tmp_path: Path) -> None:
+    """Who is in `@acme/governance` is GitHub's to tell; the report says it could not ask."""
+    pr = promote_to_production(make_promotion_repo(tmp_path))
+    policy = pr.root / "policies/registry.yaml"
+    policy.write_text(policy.read_text().replace("governance: [erin]", "governance: ['@acme/gov']"))
+    run_git(pr.root, "commit", "-qam", "governance is a team now")
+    found = findings(audit(pr.root).as_dict(), "fraud")
+    finding = found[("high_risk_without_required_approval", "0.1.0")]
+    assert finding["details"]["unresolved_teams"] == ["@acme/gov"]
+    assert "members of @acme/gov are not resolved here" in finding["message"]

@@ -426,16 +426,25 @@ def _high_risk_finding(
     approvers = list(entered.approved_by) if entered else []
     if any(login.casefold() in members for login in approvers):
         return []
+    # Team membership is the forge's to tell (the gate asks GitHub); a report read offline
+    # cannot, so it says an approver may have counted through a team rather than guess.
+    teams = sorted(member for member in members if member.startswith("@"))
     return [
         Finding(
             "high_risk_without_required_approval",
             "error",
             f"{audited.name} is high-risk and {version.version} is in production without an "
             f"approval from {' or '.join(roles) or 'a governance role (the policy names none)'}"
-            + (f" (approved by {', '.join(approvers)})" if approvers else ""),
+            + (f" (approved by {', '.join(approvers)})" if approvers else "")
+            + (
+                f"; members of {', '.join(teams)} are not resolved here, so an approver may "
+                "belong to one"
+                if teams and approvers
+                else ""
+            ),
             model=audited.name,
             version=version.version,
-            details={"roles": roles, "approved_by": approvers},
+            details={"roles": roles, "approved_by": approvers, "unresolved_teams": teams},
         )
     ]
 
