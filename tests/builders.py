@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from steward import layout
-from steward.scaffold import template, write_schema_copies
-from steward.yamlio import dumps
+from steward.entries import layout
+from steward.entries.yamlio import dumps
+from steward.reading.scaffold import template, write_schema_copies
 
 POLICY = """\
 roles:

@@ -7,8 +7,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from steward.create import create_model
-from steward.scaffold import init_registry
+from steward.reading.create import create_model
+from steward.reading.scaffold import init_registry
 from tests.builders import add_dataset, run_git
 
 

@@ -169,7 +169,7 @@ def break_file(root: Path, relative: str) -> None:
 def promote_to_production(pr: PromotionRepo) -> PromotionRepo:
     """fraud 0.1.0 proposed by dave to staging (approved by carol), then to production
     (approved by carol and erin, governance), each merged by dave through the gate."""
-    from steward.promotion import merge_proposal, propose_promotion
+    from steward.gate.promotion import merge_proposal, propose_promotion
 
     for stage, approvers in (("staging", ["carol"]), ("production", ["carol", "erin"])):
         opened = propose_promotion(pr.root, pr.forge, "fraud", "0.1.0", stage, "dave")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from steward.artifacts.registration import RegistrationRequest, register_version
 from steward.forge.local import LocalForge
-from steward.registration import RegistrationRequest, register_version
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, write_model_files
 

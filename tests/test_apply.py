@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from steward.apply import apply_range
+from steward.aftermerge.apply import apply_range
+from steward.aftermerge.records import Record
 from steward.cli.main import run
-from steward.promotion import merge_proposal, propose_promotion
-from steward.queries import Filters, list_versions
-from steward.records import Record
+from steward.gate.promotion import merge_proposal, propose_promotion
+from steward.reading.queries import Filters, list_versions
 from tests.builders import run_git
 from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
 
@@ -116,8 +116,8 @@ def test_apply_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_gto_sees_the_registry_steward_lists(tmp_path: Path) -> None:
-    from steward.create import create_model
-    from steward.registration import RegistrationRequest, register_version
+    from steward.artifacts.registration import RegistrationRequest, register_version
+    from steward.reading.create import create_model
     from tests.dvc_registry import write_model_files
 
     pr = make_promotion_repo(tmp_path)

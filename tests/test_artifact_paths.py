@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from steward.entries import Artifact
-from steward.hashing import ArtifactSourceError, collect_sources
+from steward.artifacts.hashing import ArtifactSourceError, collect_sources
+from steward.entries.models import Artifact
 
 
 def artifact(*paths: str) -> dict[str, object]:

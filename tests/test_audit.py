@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from steward.audit import FINDING_CODES, FORMAT, audit
-from steward.audit_render import render_html, render_markdown
-from steward.catalog import NotFound
 from steward.cli.main import run
+from steward.governance.audit import FINDING_CODES, FORMAT, audit
+from steward.governance.audit_render import render_html, render_markdown
+from steward.reading.catalog import NotFound
 from tests.builders import add_dataset, add_model, add_version, run_git, small_registry
 from tests.governance_registry import promote_to_production
 from tests.promotion_setup import PromotionRepo, make_promotion_repo

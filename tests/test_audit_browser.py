@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from steward.audit import audit
-from steward.audit_render import render_html
+from steward.governance.audit import audit
+from steward.governance.audit_render import render_html
 from tests.builders import add_model, add_version, run_git
 from tests.promotion_setup import make_promotion_repo
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from steward import layout
-from steward.cache import cache_dir
-from steward.check import check_snapshot
-from steward.entries import STAGES
-from steward.gate_problems import new_problems
-from steward.listing import STAGE_NAMES
-from steward.queries import Filters, list_versions
-from steward.registry import check_registry
-from steward.tree import GitSnapshot, WorktreeSnapshot, blob_id
+from steward.entries import layout
+from steward.entries.models import STAGES
+from steward.gate.scoped_problems import new_problems
+from steward.gitio.tree import GitSnapshot, WorktreeSnapshot, blob_id
+from steward.reading.cache import cache_dir
+from steward.reading.check import check_snapshot
+from steward.reading.listing import STAGE_NAMES
+from steward.reading.queries import Filters, list_versions
+from steward.reading.registry import check_registry
 from tests.builders import add_dataset, add_model, add_version, run_git, small_registry, write
 
 

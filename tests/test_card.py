@@ -11,12 +11,13 @@ import pytest
 from huggingface_hub import ModelCard
 from markdown_it import MarkdownIt
 
-from steward import layout
-from steward.catalog import NotFound
 from steward.cli.main import run
-from steward.entries import ModelCard as CardTexts
-from steward.modelcard import filled_sections, is_filled, model_card
-from steward.modelcard_render import hf_license, render_card
+from steward.entries import layout
+from steward.entries.card_sections import filled_sections, is_filled
+from steward.entries.models import ModelCard as CardTexts
+from steward.governance.modelcard import model_card
+from steward.governance.modelcard_render import hf_license, render_card
+from steward.reading.catalog import NotFound
 from tests.builders import add_dataset, add_model, add_version, new_registry, run_git
 from tests.governance_registry import promote_to_production
 from tests.promotion_setup import PromotionRepo, make_promotion_repo

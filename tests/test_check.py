@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from steward.cli.main import run
-from steward.registry import check_registry
+from steward.reading.registry import check_registry
 from tests.builders import (
     add_dataset,
     add_model,

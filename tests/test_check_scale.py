@@ -6,7 +6,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from steward.registry import check_registry
+from steward.reading.registry import check_registry
 from tests.benchmarks.synthetic import MODEL_YAML, POINTER, VERSION_YAML
 from tests.builders import add_dataset, new_registry, run_git
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from steward import classification
-from steward.entries import DatasetEntry, DatasetRef
-from steward.registry import check_registry
+from steward.entries import classification
+from steward.entries.models import DatasetEntry, DatasetRef
+from steward.reading.registry import check_registry
 from tests.builders import (
     add_dataset,
     add_model,

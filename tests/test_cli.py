@@ -24,7 +24,7 @@ def _commands() -> list[tuple[str, click.Command]]:
 def test_a_query_does_not_import_the_gate_dvc_or_github() -> None:
     code = (
         "import sys; from steward.cli.main import run; run(['which', '--help']);"
-        "names = ('dvc', 'github', 'steward.gate', 'steward.apply');"
+        "names = ('dvc', 'github', 'steward.gate.judge', 'steward.aftermerge.apply');"
         "heavy = [m for m in names if m in sys.modules];"
         "print('HEAVY', heavy)"
     )

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from steward import layout
-from steward.entries import VersionEntry
-from steward.entryfiles import render_entry, write_entry
-from steward.layout import Kind
-from steward.validate import parse_file
+from steward.entries import layout
+from steward.entries.entryfiles import render_entry, write_entry
+from steward.entries.layout import Kind
+from steward.entries.models import VersionEntry
+from steward.entries.validate import parse_file
 from tests.builders import version_data
 
 

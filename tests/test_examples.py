@@ -3,8 +3,8 @@
 tests/examples/valid/<kind>/*.yaml must parse with no problem and meet the shipped JSON Schema.
 tests/examples/invalid/<kind>/<case>.yaml must be refused with exactly the lines in <case>.expected:
 the rendered problems, one per line, in the order `parse_file` returns them, with the file name as
-the displayed path. <kind> is a `steward.layout.Kind` value. To add a case, add both files, and
-write the .expected as the message a user should read, not as a copy of whatever Steward prints.
+the displayed path. <kind> is a `steward.entries.layout.Kind` value. To add a case, add both files,
+and write the .expected as the message a user should read, not as a copy of whatever Steward prints.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from steward.entries.jsonschemas import SCHEMA_MODELS, shipped_schema_text
+from steward.entries.layout import Kind
+from steward.entries.validate import parse_file
+from steward.entries.yamlio import MAX_FILE_BYTES, loads
 from steward.errors import YamlError
-from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
-from steward.layout import Kind
-from steward.validate import parse_file
-from steward.yamlio import MAX_FILE_BYTES, loads
 
 EXAMPLES = Path(__file__).parent / "examples"
 VALID = EXAMPLES / "valid"

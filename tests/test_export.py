@@ -27,8 +27,8 @@ from openlineage.client.generated import (
 from openlineage.client.serde import Serde
 
 from steward.cli import main
-from steward.contents import read_contents
-from steward.export_openlineage import (
+from steward.gitio.tree import WorktreeSnapshot
+from steward.governance.export_openlineage import (
     FACETS_SCHEMA_ID,
     PRODUCER,
     dataset_naming,
@@ -36,7 +36,7 @@ from steward.export_openlineage import (
     export_events,
     static_uuid7,
 )
-from steward.tree import WorktreeSnapshot
+from steward.reading.contents import read_contents
 from tests.builders import add_model, default_policy_text, run_git, write
 from tests.governance_registry import AWKWARD_URI, break_file, governance_registry
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steward import layout
+from steward.entries import layout
 from steward.errors import UsageError
-from steward.gate import run_gate
-from steward.gate_report import render_markdown, render_text
-from steward.gitcmd import commit_blobs, head_commit
-from steward.policy.evaluate import Verdict
-from steward.promotion import GateFailed, merge_proposal, propose_promotion
+from steward.gate.evaluate import Verdict
+from steward.gate.judge import run_gate
+from steward.gate.promotion import GateFailed, merge_proposal, propose_promotion
+from steward.gate.report import render_markdown, render_text
+from steward.gitio.gitcmd import commit_blobs, head_commit
 from tests.builders import run_git, write_yaml
 from tests.dvc_registry import remote_object
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
@@ -307,7 +307,11 @@ def test_a_second_production_version_is_refused(pr: PromotionRepo) -> None:
 
 
 def test_pii_training_data_needs_the_privacy_role(pr: PromotionRepo, tmp_path: Path) -> None:
-    from steward.registration import DatasetCitation, RegistrationRequest, register_version
+    from steward.artifacts.registration import (
+        DatasetCitation,
+        RegistrationRequest,
+        register_version,
+    )
 
     dataset = pr.root / layout.dataset_path("transactions")
     dataset.write_text(
@@ -426,7 +430,7 @@ def test_metric_threshold_and_model_card_gates_fail_when_unmet(pr: PromotionRepo
 
 
 def test_a_placeholder_card_section_fails_the_model_card_rule(pr: PromotionRepo) -> None:
-    """`TODO` is not an intended use: the gate asks `modelcard.filled_sections`, as card and
+    """`TODO` is not an intended use: the gate asks `card_sections.filled_sections`, as card and
     show do."""
     model = text(pr, layout.model_path("fraud")).replace(
         "intended_use: Rank card authorisations by fraud risk.", "intended_use: TODO"
@@ -502,8 +506,8 @@ def test_an_invalid_entry_in_the_proposal_fails_the_gate(pr: PromotionRepo) -> N
 
 
 def test_unreadable_reviews_fail_closed(pr: PromotionRepo) -> None:
-    from steward.gate import build_input
-    from steward.policy.evaluate import Evidence, evaluate
+    from steward.gate.evaluate import Evidence, evaluate
+    from steward.gate.judge import build_input
 
     promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
     data = build_input(pr.root, head_commit(pr.root), promotion.commit)
@@ -652,7 +656,7 @@ def test_the_dvc_remote_is_the_bases_and_protected(pr: PromotionRepo) -> None:
 
 
 def test_a_forged_listing_on_the_remote_fails_the_gate_without_a_crash(pr: PromotionRepo) -> None:
-    from steward.validate import read_entry
+    from steward.entries.validate import read_entry
 
     entry = read_entry(pr.root, layout.version_path("fraud", "0.2.0"), layout.Kind.VERSION)
     listing = remote_object(pr.repo.remote, entry.artifact.md5)

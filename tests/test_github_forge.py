@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from steward.actions import gate_in_actions
 from steward.forge.github import GATE_MARKER, GitHubForge, GitHubSettings
-from steward.gate import run_gate
-from steward.gitcmd import merge_tree
-from steward.promotion import propose_promotion
+from steward.gate.actions import gate_in_actions
+from steward.gate.judge import run_gate
+from steward.gate.promotion import propose_promotion
+from steward.gitio.gitcmd import merge_tree
 from tests.builders import run_git
 from tests.github_api import FakeGitHub
 from tests.github_api.webhooks import event_for_pull, example
@@ -329,7 +329,7 @@ def test_steward_gate_with_no_arguments_in_actions(
 def test_setup_never_weakens_existing_rules_and_removes_bypasses(
     tmp_path: Path, github: FakeGitHub
 ) -> None:
-    from steward.github_setup import setup_branch
+    from steward.forge.github_setup import setup_branch
 
     s = setup(tmp_path, github)
     s.forge.request(
@@ -416,8 +416,8 @@ def test_a_misspelt_team_fails_closed_with_a_reason(tmp_path: Path, github: Fake
 
 
 def test_apply_sends_repository_dispatch_events(tmp_path: Path, github: FakeGitHub) -> None:
-    from steward.apply import apply_range
-    from steward.promotion import merge_proposal
+    from steward.aftermerge.apply import apply_range
+    from steward.gate.promotion import merge_proposal
 
     hooks = "\nhooks:\n  - name: notify\n    on: [staging]\n    dispatch: steward-promotion\n"
     pr = make_promotion_repo(tmp_path, POLICY + hooks)

@@ -14,15 +14,15 @@ from pathlib import Path
 import click
 import pytest
 
-from steward import layout
-from steward.catalog import NotFound
+from steward.aftermerge.history import Event, held_stage, model_history
+from steward.aftermerge.records import Record, registration_tag, stage_tag
 from steward.cli.history_cmd import HEADERS, history
 from steward.cli.main import cli, run
+from steward.entries import layout
 from steward.errors import RepoError
-from steward.gitcmd import commit_blobs, head_commit
-from steward.history import Event, held_stage, model_history
-from steward.promotion import merge_proposal, propose_promotion
-from steward.records import Record, registration_tag, stage_tag
+from steward.gate.promotion import merge_proposal, propose_promotion
+from steward.gitio.gitcmd import commit_blobs, head_commit
+from steward.reading.catalog import NotFound
 from tests.builders import run_git
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
 

@@ -1,4 +1,4 @@
-"""The history index (`steward.changelog`): every answer is the one git gives without it, for
+"""The history index (`steward.gitio.changelog`): every answer is the one git gives without it, for
 any revision, after new commits, rewritten branches and other branches, and where the index is
 damaged or cannot stand for the walk (a shallow clone)."""
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from steward import layout
-from steward.changelog import INDEX_FILE
-from steward.gitcmd import commit_blobs, head_commit
-from steward.history import History, held_stage, model_history
+from steward.aftermerge.history import History, held_stage, model_history
+from steward.entries import layout
+from steward.gitio.changelog import INDEX_FILE
+from steward.gitio.gitcmd import commit_blobs, head_commit
 from tests.builders import run_git
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
 from tests.test_history import commit_to_main, promote, stage_edit, synthetic_repo

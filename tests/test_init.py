@@ -6,8 +6,8 @@ import pytest
 
 from steward.cli.main import run
 from steward.errors import StewardError
-from steward.registry import check_registry
-from steward.scaffold import init_registry
+from steward.reading.registry import check_registry
+from steward.reading.scaffold import init_registry
 from tests.builders import run_git
 
 
@@ -59,7 +59,7 @@ def test_init_refuses_a_non_empty_directory_and_touches_nothing(tmp_path: Path) 
 def test_init_failure_leaves_nothing_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import steward.scaffold as scaffold
+    import steward.reading.scaffold as scaffold
 
     def broken(root: Path, remote: str) -> None:
         raise OSError("disk full")
@@ -73,7 +73,7 @@ def test_init_failure_leaves_nothing_behind(
 def test_init_into_an_existing_empty_directory_keeps_it_on_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import steward.scaffold as scaffold
+    import steward.reading.scaffold as scaffold
 
     target = tmp_path / "empty"
     target.mkdir()

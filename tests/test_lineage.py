@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from steward.cli import main
-from steward.contents import read_contents
-from steward.lineage import LineageGraph, model_lineage
-from steward.lineage_render import dot_quote, mermaid_text, render_dot, render_mermaid
-from steward.tree import WorktreeSnapshot
+from steward.gitio.tree import WorktreeSnapshot
+from steward.governance.lineage import LineageGraph, model_lineage
+from steward.governance.lineage_render import dot_quote, mermaid_text, render_dot, render_mermaid
+from steward.reading.contents import read_contents
 from tests.governance_registry import AWKWARD_TEXT, AWKWARD_URI, break_file, governance_registry
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from steward import layout
-from steward.artifacts import IntegrityError
+from steward.artifacts.registration import RegistrationRequest, register_version
+from steward.artifacts.retrieve import pull_version, verify_versions
+from steward.artifacts.store import IntegrityError
 from steward.cli.main import run
-from steward.layout import Kind
-from steward.registration import RegistrationRequest, register_version
-from steward.retrieve import pull_version, verify_versions
-from steward.validate import read_entry
+from steward.entries import layout
+from steward.entries.layout import Kind
+from steward.entries.validate import read_entry
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
 

@@ -19,11 +19,13 @@ from typing import Any
 import click
 import pytest
 
-from steward import dvcconfig, queries
-from steward.artifacts import ArtifactStore, RemoteError
+from steward.artifacts.store import ArtifactStore
 from steward.cli import main, query_cmd
-from steward.scaffold import init_registry
-from steward.tree import WorktreeSnapshot
+from steward.entries import dvcconfig
+from steward.errors import RemoteError
+from steward.gitio.tree import WorktreeSnapshot
+from steward.reading import queries
+from steward.reading.scaffold import init_registry
 from tests.builders import (
     add_dataset,
     add_model,
@@ -410,7 +412,7 @@ def test_which_does_not_import_dvc(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from steward import queries\n"
+        "from steward.reading import queries\n"
         f"found = queries.which(Path({str(root)!r}), 'fraud', 'production')\n"
         "assert found.remote is not None\n"
         "print(sorted(m for m in sys.modules if m == 'dvc' or m.startswith('dvc.')))\n"

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from steward import layout
-from steward.catalog import find_version
 from steward.cli.main import run
+from steward.entries import layout
 from steward.forge.local import LocalForge
-from steward.registry import check_registry
+from steward.reading.catalog import find_version
+from steward.reading.registry import check_registry
 from tests.builders import run_git
 
 

@@ -10,19 +10,18 @@ from pathlib import Path
 import pytest
 
 import steward
-from steward import layout
-from steward.artifacts import RemoteError
-from steward.cli.main import run
-from steward.errors import StewardError, UsageError
-from steward.layout import Kind
-from steward.registration import (
+from steward.artifacts.registration import (
     DatasetCitation,
     RegistrationError,
     RegistrationRequest,
     register_version,
 )
-from steward.registry import check_registry
-from steward.validate import read_entry
+from steward.cli.main import run
+from steward.entries import layout
+from steward.entries.layout import Kind
+from steward.entries.validate import read_entry
+from steward.errors import RemoteError, StewardError, UsageError
+from steward.reading.registry import check_registry
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
 
@@ -163,7 +162,7 @@ def test_remote_unreachable_leaves_everything_as_it_was(repo: RegistryRepo, tmp_
 def test_failure_while_committing_takes_back_every_file(
     repo: RegistryRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import steward.registration as register_module
+    import steward.artifacts.registration as register_module
 
     def refuse(*args: object) -> str:
         raise StewardError("disk full")
@@ -321,7 +320,7 @@ def test_register_as_a_pull_request_moves_nothing_but_a_branch(
     repo: RegistryRepo, tmp_path: Path
 ) -> None:
     from steward.forge.local import LocalForge
-    from steward.gate import run_gate
+    from steward.gate.judge import run_gate
 
     forge = LocalForge(repo.root)
     head, status = repo.head(), run_git(repo.root, "status", "--porcelain")

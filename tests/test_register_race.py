@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from steward import layout
-from steward.layout import Kind
-from steward.registration import (
+from steward.artifacts.registration import (
     Registration,
     RegistrationError,
     RegistrationRequest,
     register_version,
 )
-from steward.registry import check_registry
-from steward.validate import read_entry
+from steward.entries import layout
+from steward.entries.layout import Kind
+from steward.entries.validate import read_entry
+from steward.reading.registry import check_registry
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, write_model_files
 

@@ -14,18 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import steward.retention as _retention_module
-from steward import layout
-from steward.check import check_snapshot
-from steward.cli.main import run
-from steward.create import create_model
-from steward.entries import VersionEntry
-from steward.errors import StewardError
-from steward.forge.local import LocalForge
-from steward.layout import Kind
-from steward.promotion import merge_proposal, review_proposal
-from steward.registration import RegistrationRequest, register_version
-from steward.retention import (
+import steward.artifacts.retention as _retention_module
+from steward.artifacts.registration import RegistrationRequest, register_version
+from steward.artifacts.retention import (
     RetentionError,
     plan_retention,
     retire_text,
@@ -33,10 +24,19 @@ from steward.retention import (
     run_gc,
     sweep_retired,
 )
-from steward.retrieve import pull_version, verify_versions
-from steward.tree import WorktreeSnapshot
-from steward.validate import read_entry
-from steward.yamlio import replace_top_level_value
+from steward.artifacts.retrieve import pull_version, verify_versions
+from steward.cli.main import run
+from steward.entries import layout
+from steward.entries.layout import Kind
+from steward.entries.models import VersionEntry
+from steward.entries.validate import read_entry
+from steward.entries.yamlio import replace_top_level_value
+from steward.errors import StewardError
+from steward.forge.local import LocalForge
+from steward.gate.promotion import merge_proposal, review_proposal
+from steward.gitio.tree import WorktreeSnapshot
+from steward.reading.check import check_snapshot
+from steward.reading.create import create_model
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
 from tests.promotion_setup import Clock
@@ -469,7 +469,7 @@ def test_after_the_sweep_remaining_versions_pull_and_dvc_sees_only_the_retired_g
 def _shared_branch_up_to_date(monkeypatch: pytest.MonkeyPatch) -> None:
     """gc runs where the shared branch is (CI on main): these tests' registries commit locally,
     so main is published before each sweep, as a push would have done."""
-    import steward.retention as retention
+    import steward.artifacts.retention as retention
 
     original = retention._require_published_head
 

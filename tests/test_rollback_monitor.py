@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from steward import layout
 from steward.cli.main import run
-from steward.gate import run_gate
-from steward.layout import Kind
-from steward.monitor import record_metrics
-from steward.policy.evaluate import Verdict
-from steward.promotion import merge_proposal, propose_promotion
-from steward.rollback import RollbackError, propose_rollback
-from steward.validate import read_entry
+from steward.entries import layout
+from steward.entries.layout import Kind
+from steward.entries.validate import read_entry
+from steward.gate.evaluate import Verdict
+from steward.gate.judge import run_gate
+from steward.gate.monitor import record_metrics
+from steward.gate.promotion import merge_proposal, propose_promotion
+from steward.gate.rollback import RollbackError, propose_rollback
 from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
 
 ROLLBACK = """
@@ -156,7 +156,7 @@ def test_a_rollback_rule_that_asks_nobody_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_scripts_hooks_run_are_governed(tmp_path: Path) -> None:
-    from steward.gitcmd import commit_blobs, head_commit
+    from steward.gitio.gitcmd import commit_blobs, head_commit
 
     hooks = "\nhooks:\n  - name: deploy\n    on: [production]\n    run: [./deploy/rollout.sh]\n"
     pr = make_promotion_repo(tmp_path, POLICY + hooks)
@@ -180,7 +180,7 @@ def test_repeated_breaches_open_one_rollback_and_silence_is_a_breach(tmp_path: P
 
 
 def test_readings_through_proposals_accumulate_on_the_open_one(tmp_path: Path) -> None:
-    from steward.gitcmd import CatFile
+    from steward.gitio.gitcmd import CatFile
 
     policy = POLICY + MONITORING.format(on_breach="alert").replace(
         "commit: direct", "commit: proposal"

@@ -10,11 +10,11 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from steward.artifacts import IntegrityError
-from steward.create import create_model
-from steward.registration import RegistrationRequest, register_version
-from steward.retrieve import pull_version, verify_versions
-from steward.scaffold import init_registry
+from steward.artifacts.registration import RegistrationRequest, register_version
+from steward.artifacts.retrieve import pull_version, verify_versions
+from steward.artifacts.store import IntegrityError
+from steward.reading.create import create_model
+from steward.reading.scaffold import init_registry
 from tests.builders import run_git
 from tests.dvc_registry import write_model_files
 
@@ -84,7 +84,7 @@ def test_an_unreachable_s3_endpoint_fails_and_leaves_nothing(tmp_path: Path) -> 
     root = s3_registry(tmp_path, "http://127.0.0.1:9")  # nothing listens on the discard port
     head = run_git(root, "rev-parse", "HEAD")
     files = write_model_files(tmp_path / "out", b"w")
-    from steward.artifacts import RemoteError
+    from steward.errors import RemoteError
 
     with pytest.raises(RemoteError, match="could not push to the DVC remote s3://models/registry"):
         register_version(root, RegistrationRequest("fraud", (files,)))

@@ -7,8 +7,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from steward.cli.main import run
-from steward.jsonschemas import SCHEMA_MODELS, schema_text, shipped_schema_text
-from steward.registry import check_registry
+from steward.entries.jsonschemas import SCHEMA_MODELS, schema_text, shipped_schema_text
+from steward.reading.registry import check_registry
 from tests.builders import small_registry
 
 REPO = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from steward.registry import check_registry
+from steward.reading.registry import check_registry
 from tests.builders import add_model, add_version, small_registry, write
 
 TEAM = """\

@@ -14,10 +14,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from steward.errors import YamlError
-from steward.layout import Kind
-from steward.validate import parse_file
-from steward.yamlio import (
+from steward.entries.layout import Kind
+from steward.entries.validate import parse_file
+from steward.entries.yamlio import (
     FORBIDDEN_CHARACTERS,
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -26,6 +25,7 @@ from steward.yamlio import (
     resolve_plain,
     schema_comment,
 )
+from steward.errors import YamlError
 
 
 def load(text: str) -> Any:

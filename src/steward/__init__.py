@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from steward.version import __version__
 
 if TYPE_CHECKING:
-    from steward.registration import Registration
-    from steward.semver import Bump
+    from steward.artifacts.registration import Registration
+    from steward.entries.semver import Bump
 
 __all__ = ["__version__", "register"]
 
@@ -50,8 +50,12 @@ def register(
     current branch; `proposal` and `branch` of the result say which. Raises StewardError
     subclasses on failure, leaving the repository as it was.
     """
-    from steward.gitcmd import find_repo_root
-    from steward.registration import DatasetCitation, RegistrationRequest, register_version
+    from steward.artifacts.registration import (
+        DatasetCitation,
+        RegistrationRequest,
+        register_version,
+    )
+    from steward.gitio.gitcmd import find_repo_root
 
     request = RegistrationRequest(
         model=model,

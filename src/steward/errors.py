@@ -40,5 +40,9 @@ class RepoError(StewardError):
     """The registry repository is missing, not a git repository, or in a state we cannot use."""
 
 
+class RemoteError(StewardError):
+    """The DVC remote is not configured, unreachable, or refused an operation."""
+
+
 class GitCommandError(StewardError):
     """A git command failed; the message carries git's own words."""

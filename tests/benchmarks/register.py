@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from steward.create import create_model
-from steward.scaffold import init_registry
+from steward.reading.create import create_model
+from steward.reading.scaffold import init_registry
 
 STEWARD = [sys.executable, "-m", "steward"]
 

@@ -265,7 +265,7 @@ def cache_of(repo: Path) -> Path:
 
 
 def forget_history_index(repo: Path) -> None:
-    """Make the next `steward history` build its index (`steward.changelog`) from nothing, as
+    """Make the next `steward history` build its index (`steward.gitio.changelog`) from nothing, as
     in a fresh clone."""
     (repo / ".git" / "steward" / "history.sqlite3").unlink(missing_ok=True)
 

@@ -628,14 +628,14 @@ def add_history(repo: Path, shape: Shape) -> None:
 
 def add_gto_tags(repo: Path, shape: Shape) -> int:
     """The tags `steward apply` writes, in GTO's format and with its records
-    (`steward.records`), through one `git fast-import`: per version a registration tag and one
-    assigning the stage it was registered at, numbered per model in apply's order. Returns how
-    many.
+    (`steward.aftermerge.records`), through one `git fast-import`: per version a registration tag
+    and one assigning the stage it was registered at, numbered per model in apply's order. Returns
+    how many.
 
     GTO refuses two versions of a model on one commit, and in a real registry each version was
     registered by a commit of its own: so each version's tags point at a commit of its own
     (with main's tree, main as parent), not at the one commit that wrote the whole registry."""
-    from steward.records import Record, registration_tag, stage_tag
+    from steward.aftermerge.records import Record, registration_tag, stage_tag
 
     main = git(repo, "rev-parse", "main^{commit}").strip()
     at = "2026-01-01T00:00:00+00:00"

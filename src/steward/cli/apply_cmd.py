@@ -6,11 +6,11 @@ import json
 
 import click
 
-from steward.apply import apply_range
+from steward.aftermerge.apply import apply_range
 from steward.cli.settings import Settings
-from steward.forge import open_forge
-from steward.gitcmd import find_repo_root
-from steward.problems import printable
+from steward.entries.problems import printable
+from steward.forge.choose import open_forge
+from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()

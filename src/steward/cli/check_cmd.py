@@ -6,9 +6,9 @@ import json
 
 import click
 
-from steward.check import CheckReport
 from steward.cli.settings import Settings
-from steward.registry import check_registry
+from steward.reading.check import CheckReport
+from steward.reading.registry import check_registry
 
 
 @click.command()

@@ -6,10 +6,10 @@ import click
 
 from steward.cli.options import parse_pairs
 from steward.cli.settings import Settings
-from steward.create import create_model
-from steward.entries import CARD_SECTIONS, RISK_CLASSES
+from steward.entries.models import CARD_SECTIONS, RISK_CLASSES
 from steward.errors import UsageError
-from steward.gitcmd import find_repo_root
+from steward.gitio.gitcmd import find_repo_root
+from steward.reading.create import create_model
 
 
 @click.command()

@@ -6,12 +6,12 @@ import json
 
 import click
 
+from steward.artifacts.environment import current_login
+from steward.artifacts.retention import run_gc
 from steward.cli.options import AS_HELP
 from steward.cli.settings import Settings
-from steward.environment import current_login
-from steward.forge import open_forge
-from steward.gitcmd import find_repo_root
-from steward.retention import run_gc
+from steward.forge.choose import open_forge
+from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()

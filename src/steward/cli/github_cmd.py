@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from steward.cli.settings import Settings
-from steward.codeowners import CODEOWNERS_PATH, registry_codeowners
+from steward.entries.layout import CODEOWNERS_PATH
 from steward.forge.github import GitHubForge, GitHubSettings
-from steward.gitcmd import find_repo_root
+from steward.gitio.gitcmd import find_repo_root
+from steward.reading.registry import registry_codeowners
 
 
 @click.command()
@@ -60,9 +61,9 @@ def setup(
 ) -> int:
     """Protect the default branch for the gate: required check from GitHub Actions, code-owner
     reviews, stale approvals dismissed, last push approved, no admin bypass."""
-    from steward.forge import _origin_url
+    from steward.forge.choose import _origin_url
     from steward.forge.github import repository_from_remote
-    from steward.github_setup import setup_branch
+    from steward.forge.github_setup import setup_branch
 
     root = find_repo_root(settings.start)
     repo = repository or repository_from_remote(_origin_url(root))

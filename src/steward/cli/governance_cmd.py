@@ -17,8 +17,8 @@ import click
 
 from steward.cli.settings import Settings
 from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
-from steward.gitcmd import find_repo_root
-from steward.queries import parse_target
+from steward.gitio.gitcmd import find_repo_root
+from steward.reading.queries import parse_target
 
 REV_HELP = "Describe the registry at this revision (branch, tag or commit); entries and history."
 
@@ -63,8 +63,8 @@ def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
     from model.yaml, the version's entry, its datasets and who approved its promotions. Sections
     not filled in say so. Exits 1 if a file the card needs could not be read.
     """
-    from steward.modelcard import model_card
-    from steward.modelcard_render import render_card
+    from steward.governance.modelcard import model_card
+    from steward.governance.modelcard_render import render_card
 
     model, version = parse_target(target)
     facts = model_card(find_repo_root(settings.start), model, version, rev)
@@ -110,8 +110,8 @@ def audit(
     --strict when any finding is an error, and 1 whenever a file could not be read (the report
     is then incomplete).
     """
-    from steward.audit import audit as build_audit
-    from steward.audit_render import render_html, render_markdown
+    from steward.governance.audit import audit as build_audit
+    from steward.governance.audit_render import render_html, render_markdown
 
     report = build_audit(find_repo_root(settings.start), model, rev)
     if output_format == "json":

@@ -1,7 +1,7 @@
 """`steward history`: every registration and stage change of a model, and who decided it.
 
-The command asks `steward.history.model_history` and renders its events as a table or, with
-`--json`, as a list of event objects; a model the branch never had is an error (exit 1).
+The command asks `steward.aftermerge.history.model_history` and renders its events as a table or,
+with `--json`, as a list of event objects; a model the branch never had is an error (exit 1).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import json
 
 import click
 
+from steward.aftermerge.history import Event, History, model_history
 from steward.cli.query_cmd import table
 from steward.cli.settings import Settings
-from steward.gitcmd import find_repo_root
-from steward.history import Event, History, model_history
+from steward.gitio.gitcmd import find_repo_root
 
 HEADERS = ("WHEN", "COMMIT", "VERSION", "EVENT", "PROPOSAL", "BY", "APPROVED")
 SHORT_COMMIT = 12

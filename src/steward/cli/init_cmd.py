@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from steward.cli.settings import Settings
-from steward.scaffold import init_registry
+from steward.reading.scaffold import init_registry
 
 
 @click.command()

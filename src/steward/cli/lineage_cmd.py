@@ -13,19 +13,20 @@ from pathlib import Path
 
 import click
 
-from steward import lineage, lineage_render, queries
 from steward.cli.governance_cmd import emit, output_option
 from steward.cli.settings import Settings
-from steward.contents import RegistryContents, read_contents
-from steward.entries import format_timestamp
+from steward.entries.models import format_timestamp
+from steward.entries.problems import Problem, printable
 from steward.errors import EXIT_FAILURE, EXIT_OK
-from steward.export_catalog import export_catalog
-from steward.export_openlineage import default_namespace, export_events, render_jsonl
-from steward.gitcmd import find_repo_root
-from steward.impact import Affected, ImpactReport, Question
-from steward.impact import impact as impact_of
-from steward.problems import Problem, printable
-from steward.registry import open_snapshot
+from steward.gitio.gitcmd import find_repo_root
+from steward.governance import lineage, lineage_render
+from steward.governance.export_catalog import export_catalog
+from steward.governance.export_openlineage import default_namespace, export_events, render_jsonl
+from steward.governance.impact import Affected, ImpactReport, Question
+from steward.governance.impact import impact as impact_of
+from steward.reading import queries
+from steward.reading.contents import RegistryContents, read_contents
+from steward.reading.registry import open_snapshot
 
 _REV_HELP = "Read the registry at this git revision instead of the working tree."
 

@@ -12,7 +12,6 @@ from typing import NoReturn
 
 import click
 
-from steward import __version__
 from steward.cli.settings import Settings
 from steward.errors import (
     EXIT_INTERRUPTED,
@@ -21,6 +20,7 @@ from steward.errors import (
     EXIT_USAGE,
     StewardError,
 )
+from steward.version import __version__
 
 # Each command's module, imported only when the command runs (or help lists it): a query such as
 # `steward which` must not pay for importing the gate, DVC or PyGithub.

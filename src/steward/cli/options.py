@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from steward.entries.yamlio import loads, resolve_plain
 from steward.errors import UsageError, YamlError
-from steward.yamlio import loads, resolve_plain
 
 AS_HELP = "Act as this GitHub login [default: STEWARD_LOGIN, the Actions actor, or the user]."
 

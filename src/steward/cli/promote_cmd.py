@@ -7,18 +7,18 @@ from pathlib import Path
 
 import click
 
-from steward.actions import gate_in_actions, in_actions
+from steward.artifacts.environment import current_login
 from steward.cli.options import AS_HELP
 from steward.cli.settings import Settings
-from steward.entries import STAGES
-from steward.environment import current_login
+from steward.entries.models import STAGES
+from steward.entries.problems import printable
 from steward.errors import UsageError
-from steward.forge import open_forge
-from steward.gate import run_gate
-from steward.gate_report import render_markdown, render_text
-from steward.gitcmd import find_repo_root
-from steward.problems import printable
-from steward.promotion import merge_proposal, propose_promotion, review_proposal
+from steward.forge.choose import open_forge
+from steward.gate.actions import gate_in_actions, in_actions
+from steward.gate.judge import run_gate
+from steward.gate.promotion import merge_proposal, propose_promotion, review_proposal
+from steward.gate.report import render_markdown, render_text
+from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()

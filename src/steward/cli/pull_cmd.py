@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from steward.artifacts.retrieve import pull_version, verify_versions
 from steward.cli.settings import Settings
-from steward.entries import STAGES
+from steward.entries.models import STAGES
 from steward.errors import UsageError
-from steward.gitcmd import find_repo_root
-from steward.retrieve import pull_version, verify_versions
+from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()

@@ -1,8 +1,8 @@
 """`steward list`, `steward show` and `steward which`: the registry's read-only questions.
 
-Each command asks one core function in `steward.queries` and renders its answer as text or, with
-`--json`, as the answer's `as_dict()`. Files that could not be read are listed on stderr and make
-the exit code 1, whatever the format, so a script never takes a partial answer for a whole one.
+Each command asks one core function in `steward.reading.queries` and renders its answer as text or,
+with `--json`, as the answer's `as_dict()`. Files that could not be read are listed on stderr and
+make the exit code 1, whatever the format, so a script never takes a partial answer for a whole one.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from steward.cli.settings import Settings
-from steward.gitcmd import find_repo_root
-from steward.listing import STAGE_NAMES, Filters, Listing, cached_listing
-from steward.problems import Problem, printable
-from steward.tree import WorktreeSnapshot
+from steward.entries.problems import Problem, printable
+from steward.gitio.gitcmd import find_repo_root
+from steward.gitio.tree import WorktreeSnapshot
+from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listing
 
 if TYPE_CHECKING:  # the entry models are imported when a command needs them, not to list
-    from steward.entries import VersionEntry
-    from steward.queries import ModelView, VersionView, Whereabouts
+    from steward.entries.models import VersionEntry
+    from steward.reading.queries import ModelView, VersionView, Whereabouts
 
 MISSING = "(missing)"
 # More metric columns than this make the versions table wrap on an 80-column terminal; --json
@@ -57,7 +57,7 @@ def list_versions(
     snapshot = WorktreeSnapshot(root)
     listing = cached_listing(snapshot, filters)
     if listing is None:
-        from steward import queries
+        from steward.reading import queries
 
         listing = queries.list_versions(root, filters, snapshot)
     click.echo(listing.to_json() if as_json else render_listing(listing))
@@ -74,7 +74,7 @@ def show(settings: Settings, target: str, as_json: bool) -> int:
     A version's facts include its lineage and the classifications it inherits from the datasets
     it was trained on. Exits 1 if a file the answer needs could not be read.
     """
-    from steward import queries
+    from steward.reading import queries
 
     model, version = queries.parse_target(target)
     root = find_repo_root(settings.start)
@@ -100,7 +100,7 @@ def which(settings: Settings, model: str, stage: str, as_json: bool) -> int:
     Exits 1 if no version holds the stage, the model does not exist, or more versions hold a
     single stage than the policy allows. A missing DVC remote is reported, not an error.
     """
-    from steward import queries
+    from steward.reading import queries
 
     found = queries.which(find_repo_root(settings.start), model, stage)
     click.echo(json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found))
@@ -339,7 +339,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def format_timestamp(value: datetime) -> str:
-    from steward.entries import format_timestamp as entries_format
+    from steward.entries.models import format_timestamp as entries_format
 
     return entries_format(value)
 

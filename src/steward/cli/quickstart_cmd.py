@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from steward.cli.settings import Settings
-from steward.quickstart import run_quickstart
+from steward.demo.quickstart import run_quickstart
 
 
 @click.command()

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from steward.artifacts.registration import DatasetCitation, RegistrationRequest, register_version
 from steward.cli.options import (
     parse_metric_value,
     parse_pairs,
@@ -17,11 +18,10 @@ from steward.cli.options import (
     read_params_file,
 )
 from steward.cli.settings import Settings
+from steward.entries.semver import BUMPS
 from steward.errors import UsageError
-from steward.forge import open_forge
-from steward.gitcmd import find_repo_root
-from steward.registration import DatasetCitation, RegistrationRequest, register_version
-from steward.semver import BUMPS
+from steward.forge.choose import open_forge
+from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
+from steward.artifacts.environment import current_login
 from steward.cli.options import AS_HELP, read_metrics_file
 from steward.cli.settings import Settings
-from steward.entries import STAGES
-from steward.environment import current_login
+from steward.entries.models import STAGES
 from steward.errors import EXIT_USAGE
-from steward.forge import open_forge
-from steward.gitcmd import find_repo_root
-from steward.monitor import record_metrics
-from steward.rollback import propose_rollback
+from steward.forge.choose import open_forge
+from steward.gate.monitor import record_metrics
+from steward.gate.rollback import propose_rollback
+from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()

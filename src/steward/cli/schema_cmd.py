@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from steward.cli.settings import Settings
-from steward.gitcmd import find_repo_root
-from steward.jsonschemas import SCHEMA_MODELS, shipped_schema_text
-from steward.scaffold import write_schema_copies
+from steward.entries.jsonschemas import SCHEMA_MODELS, shipped_schema_text
+from steward.gitio.gitcmd import find_repo_root
+from steward.reading.scaffold import write_schema_copies
 
 
 @click.command()

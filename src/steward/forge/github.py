@@ -335,7 +335,7 @@ class GitHubForge:
 
     def publish(self, root: Path, branch: str) -> None:
         """Push the branch to `origin`, where the pull request will name it."""
-        from steward.gitcmd import run_git
+        from steward.gitio.gitcmd import run_git
 
         run_git(root, "push", "--quiet", "origin", f"refs/heads/{branch}:refs/heads/{branch}")
 

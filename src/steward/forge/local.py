@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from steward.entries.names import LOGIN_PATTERN
 from steward.errors import GitCommandError
 from steward.forge.protocol import (
     Forge,
@@ -43,8 +44,7 @@ from steward.forge.protocol import (
     StatusState,
     TeamResolver,
 )
-from steward.gitcmd import identity_args, run_git
-from steward.names import LOGIN_PATTERN
+from steward.gitio.gitcmd import identity_args, run_git
 
 _SUBMITTABLE_REVIEW_STATES: frozenset[str] = frozenset(
     {"APPROVED", "CHANGES_REQUESTED", "COMMENTED"}

@@ -1,0 +1,463 @@
+"""`steward apply --before REV --after REV`: what a push to the default branch did, recorded and
+announced.
+
+For every registration and stage change that the first-parent commits between the two revisions
+made, apply writes a GTO-format annotated tag holding a JSON record (`steward.aftermerge.records`),
+then delivers the policy's hooks for it: a command run with the event in its environment and on
+stdin, and/or a `repository_dispatch` event. A hook that fails is reported and retried on the next
+run; one that succeeded is marked (`refs/steward/hooks/<hook>/<tag>`) and never run again. Running
+apply twice over the same range does nothing the second time; interrupted half way, the next run
+completes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from steward.aftermerge.history import decision_from_trailers
+from steward.aftermerge.records import Record, registration_tag, stage_tag
+from steward.entries import layout
+from steward.entries.layout import Kind, Misplaced
+from steward.entries.models import VersionEntry
+from steward.entries.names import is_name, is_version
+from steward.entries.policy import Hook, Policy
+from steward.entries.validate import parse_file
+from steward.errors import StewardError
+from steward.forge.protocol import Forge
+from steward.gitio.gitcmd import CatFile, identity_args, run_git, token_env
+
+HOOK_REFS = "refs/steward/hooks"
+HOOK_TIMEOUT_S = 600
+
+
+@dataclass
+class ApplyResult:
+    tagged: list[str] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)  # "hook -> tag"
+    failed: list[str] = field(default_factory=list)  # "hook -> tag: why"
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "tagged": self.tagged,
+            "delivered": self.delivered,
+            "failed": self.failed,
+        }
+
+
+@dataclass(frozen=True)
+class _Change:
+    commit: str
+    at: str
+    message: str
+    path: str
+    old_oid: str | None
+    new_oid: str | None
+    merged: str = ""  # the second parent, for a merge: what `steward merge` names as its head
+
+
+_NULL = {"0" * 40, "0" * 64}
+
+
+def _changes(root: Path, after: str, path: str = layout.MODELS_DIR) -> list[_Change]:
+    """Version-file changes of the first-parent history of `after` under `path`, oldest first:
+    one `git log` (messages are read by object id afterwards: a commit message is text a pull
+    request's author chose, and no separator is safe inside it)."""
+    out = run_git(
+        root,
+        "log", "--first-parent", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-z",
+        "--format=%x01%H%x02%cI%x02%P%x02", after, "--", path,
+    )  # fmt: skip
+    found: list[tuple[str, str, str, str, str | None, str | None]] = []
+    for block in out.split(b"\x01")[1:]:
+        commit, at, parents, raw = block.split(b"\x02", 3)
+        second = parents.split()[1].decode() if len(parents.split()) > 1 else ""
+        fields = raw.lstrip(b"\x00\n").split(b"\x00")  # "\0\n" separates header and raw
+        for i in range(0, len(fields) - 1, 2):
+            meta, name = fields[i].strip(), fields[i + 1].decode("utf-8", "surrogateescape")
+            if not meta.startswith(b":"):
+                continue
+            _, _, old, new, _status = meta[1:].decode().split()
+            found.append(
+                (
+                    commit.decode("ascii"),
+                    at.decode(),
+                    second,
+                    name,
+                    None if old in _NULL else old,
+                    None if new in _NULL else new,
+                )
+            )
+    messages: dict[str, str] = {}
+    with CatFile(root) as cat:
+        for sha, *_ in found:
+            if sha not in messages:
+                body = (cat.read_optional(sha) or b"").decode("utf-8", "replace")
+                messages[sha] = body.partition("\n\n")[2]  # the message follows the header
+    return [
+        _Change(sha, when, messages[sha], name, old, new, merged)
+        for sha, when, merged, name, old, new in found
+    ]
+
+
+def _entry(cat: CatFile, oid: str | None, path: str) -> VersionEntry | None:
+    if oid is None:
+        return None
+    raw = cat.read_optional(oid)
+    entry = parse_file(Kind.VERSION, raw or b"", path).entry
+    return entry if isinstance(entry, VersionEntry) else None
+
+
+def _existing_records(root: Path, model: str) -> dict[str, Record]:
+    out = run_git(
+        root,
+        "for-each-ref",
+        "--format=%(refname:strip=2)%00%(contents)%01",
+        f"refs/tags/{model}@*",
+        f"refs/tags/{model}#*",
+    )
+    records = {}
+    for item in out.split(b"\x01"):
+        name, _, contents = item.strip(b"\n").partition(b"\x00")
+        if not name:
+            continue
+        record = Record.parse(contents.decode("utf-8", "replace"))
+        if record is not None:
+            records[name.decode()] = record
+    return records
+
+
+def _key(record: Record) -> tuple[str, str, str | None, str]:
+    if record.event == "registration":
+        return ("registration", record.version, None, "")  # a version registers once
+    return (record.event, record.version, record.stage, record.commit)
+
+
+def _tag_number(name: str) -> int:
+    tail = name.rsplit("#", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class _Tagger:
+    """Creates the tags of one model, numbering stage tags the way GTO does: one more than the
+    highest number any of the model's tags has (Steward's, GTO's or anyone's)."""
+
+    def __init__(self, root: Path, model: str) -> None:
+        self.root = root
+        self.model = model
+        self.records = _existing_records(root, model)
+        self.known = {_key(r) for r in self.records.values()}
+        names = run_git(root, "tag", "--list", f"{model}#*", f"{model}@*").decode().split()
+        self.taken = set(names)
+        self.count = max((_tag_number(name) for name in names if "#" in name), default=0)
+
+    def version_commit(self, model: str, version: str, path: str) -> str:
+        for name, record in self.records.items():
+            if name == registration_tag(model, version):
+                return record.version_commit
+        out = run_git(self.root, "log", "--format=%H", "--diff-filter=A", "--", path)
+        commits = out.decode().split()
+        if not commits:
+            raise StewardError(f"cannot find the commit that registered {model} {version}")
+        return commits[-1]
+
+    def tag(self, record: Record, result: ApplyResult) -> None:
+        if _key(record) in self.known:
+            return
+        if record.event == "registration":
+            name = registration_tag(record.model, record.version)
+            if name in self.taken:  # tagged by someone else: GTO already knows the version
+                self.known.add(_key(record))
+                return
+        else:
+            self.count += 1
+            name = stage_tag(
+                record.model, record.stage or "", self.count, record.event == "unassignment"
+            )
+        run_git(
+            self.root,
+            *identity_args(self.root),
+            "tag", "--annotate", "--message", record.tag_message(), name, record.version_commit,
+        )  # fmt: skip
+        self.records[name] = record
+        self.known.add(_key(record))
+        self.taken.add(name)
+        result.tagged.append(name)
+
+
+def _record(
+    change: _Change, kind: str, entry: VersionEntry, stage: str | None, version_commit: str
+) -> Record:
+    # Trailers count only as `steward merge` writes them (last paragraph, naming the merged
+    # head): a pull request's author cannot write "Steward-Approved-By" into a squash commit.
+    decision = decision_from_trailers(change.message, change.merged) if change.merged else None
+    return Record(
+        event=kind,  # type: ignore[arg-type]
+        model=entry.model,
+        version=entry.version,
+        stage=stage,
+        commit=change.commit,
+        version_commit=version_commit,
+        at=change.at,
+        proposal=decision.proposal if decision else None,
+        proposed_by=decision.proposed_by if decision else None,
+        approved_by=list(decision.approved_by) if decision else [],
+        merged_by=decision.merged_by if decision else None,
+        verdict=decision.verdict if decision else None,
+    )
+
+
+def record_events(root: Path, after: str, result: ApplyResult) -> None:
+    """Tag every registration and stage change in the first-parent history of `after` that has
+    no tag yet, model by model, oldest first.
+
+    The whole history is read (one `git log`), not only the pushed range: a push whose apply never
+    ran is caught up by the next one, and GTO, which reads a version's stage from the order of its
+    tags, never sees a record written after a later one. One model's trouble (a tag name someone
+    else took) is reported and does not stop the others."""
+    by_model: dict[str, list[_Change]] = {}
+    for change in _changes(root, after):
+        parts = change.path.split("/")
+        if len(parts) == 4:
+            by_model.setdefault(parts[2], []).append(change)
+    with CatFile(root) as cat:
+        for model, changes in by_model.items():
+            try:
+                tagger = _Tagger(root, model)
+                for change in changes:
+                    _record_change(cat, tagger, change, result)
+            except StewardError as exc:
+                result.failed.append(f"{model}: {exc}")
+
+
+def _record_change(cat: CatFile, tagger: _Tagger, change: _Change, result: ApplyResult) -> None:
+    try:
+        place = layout.classify(change.path)
+    except Misplaced:
+        return
+    if place.kind is not Kind.VERSION:
+        return
+    old = _entry(cat, change.old_oid, change.path)
+    new = _entry(cat, change.new_oid, change.path)
+    if new is None or (old is not None and old.stage == new.stage):
+        return
+    if old is None:
+        tagger.tag(_record(change, "registration", new, None, change.commit), result)
+        tagger.tag(_record(change, "assignment", new, new.stage, change.commit), result)
+        return
+    version_commit = tagger.version_commit(new.model, new.version, change.path)
+    tagger.tag(_record(change, "unassignment", new, old.stage, version_commit), result)
+    tagger.tag(_record(change, "assignment", new, new.stage, version_commit), result)
+
+
+# --- hooks ------------------------------------------------------------------------------------
+
+
+def _hook_ref(hook: Hook, how: str, tag: str) -> str:
+    return f"{HOOK_REFS}/{hook.name}/{how}/{tag}"
+
+
+def _delivered(root: Path) -> set[str]:
+    out = run_git(root, "for-each-ref", "--format=%(refname)", HOOK_REFS)
+    return set(out.decode().split())
+
+
+def _wants(hook: Hook, record: Record) -> bool:
+    if record.event == "registration":
+        return "registered" in hook.on
+    return record.event == "assignment" and record.stage in hook.on
+
+
+# Secrets of the job a hook runs in that a hook has no business with (the push token above all).
+_SECRETS = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "STEWARD_GITHUB_APP_PRIVATE_KEY",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
+
+
+def _run_hook(root: Path, hook: Hook, tag: str, record: Record) -> str | None:
+    """Run the hook's command; None on success, else why it failed."""
+    assert hook.run is not None
+    env = {key: value for key, value in os.environ.items() if key not in _SECRETS}
+    env.update(
+        {
+            "STEWARD_EVENT": record.event,
+            "STEWARD_MODEL": record.model,
+            "STEWARD_VERSION": record.version,
+            "STEWARD_STAGE": record.stage or "",
+            "STEWARD_COMMIT": record.commit,
+            "STEWARD_TAG": tag,
+            "STEWARD_RECORD": json.dumps(record.as_dict(), sort_keys=True),
+        }
+    )
+    try:
+        done = subprocess.run(
+            hook.run,
+            cwd=root,
+            env=env,
+            input=json.dumps({"tag": tag, **record.as_dict()}, sort_keys=True).encode(),
+            capture_output=True,
+            timeout=HOOK_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        return f"exit {done.returncode}: {tail[0]}"
+    return None
+
+
+def _dispatch(forge: Forge | None, hook: Hook, tag: str, record: Record) -> str | None:
+    from steward.forge.github import GitHubForge
+
+    if not isinstance(forge, GitHubForge):
+        return "repository_dispatch needs the GitHub forge"
+    try:
+        forge.request(
+            "POST",
+            f"/repos/{forge.settings.repository}/dispatches",
+            # GitHub allows at most 10 top-level properties in client_payload: nest the record.
+            {
+                "event_type": hook.dispatch,
+                "client_payload": {"tag": tag, "record": record.as_dict()},
+            },
+        )
+    except StewardError as exc:
+        return str(exc)
+    return None
+
+
+def _confirmed(cat: CatFile, record: Record, history: set[str]) -> bool:
+    """A record is acted on only if git says the same: its names are valid, its commit is on the
+    branch, and there the version file says what the record says. A tag anyone could push does
+    not deploy anything by itself."""
+    if not (is_name(record.model) and is_version(record.version)) or record.commit not in history:
+        return False
+    raw = cat.read_optional(f"{record.commit}:{layout.version_path(record.model, record.version)}")
+    entry = parse_file(Kind.VERSION, raw or b"", "record").entry
+    if not isinstance(entry, VersionEntry):
+        return False
+    return record.event == "registration" or entry.stage == record.stage
+
+
+def _pending(root: Path, after: str) -> list[tuple[str, Record]]:
+    """Every confirmed record on the branch, in the order GTO reads them: registrations, then
+    stage tags by number."""
+    out = run_git(root, "tag", "--list")
+    models = sorted({name.split("@")[0].split("#")[0] for name in out.decode().split()})
+    history = set(run_git(root, "rev-list", "--first-parent", after).decode().split())
+    found: list[tuple[str, Record]] = []
+    with CatFile(root) as cat:
+        for model in models:
+            for tag, record in _existing_records(root, model).items():
+                if _confirmed(cat, record, history):
+                    found.append((tag, record))
+    return sorted(found, key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
+
+
+def deliver_hooks(
+    root: Path, policy: Policy, forge: Forge | None, result: ApplyResult, after: str
+) -> None:
+    """Deliver each hook once per event, in order, only for the latest assignment of a stage
+    (an older one still pending has been superseded: deploying it now would roll production
+    back), and never for events that happened before the hook existed."""
+    if not policy.hooks:
+        return
+    delivered = _delivered(root)
+    pending = _pending(root, after)
+    latest: dict[tuple[str, str | None], str] = {}
+    for tag, record in pending:
+        if record.event == "assignment":
+            latest[(record.model, record.stage)] = tag
+    new = set(result.tagged)
+    for hook in policy.hooks:
+        start = f"{HOOK_REFS}/{hook.name}/started"
+        started = start in delivered
+        if not started:  # from now on every event is this hook's: failures are retried
+            run_git(root, "update-ref", start, after)
+        for tag, record in pending:
+            if not _wants(hook, record):
+                continue
+            kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
+            todo = [k for k in kinds if _hook_ref(hook, k, tag) not in delivered]
+            if not todo:
+                continue
+            superseded = (
+                record.event == "assignment" and latest.get((record.model, record.stage)) != tag
+            )
+            if superseded or (not started and tag not in new):
+                for kind in todo:  # not delivered, and never to be: mark it so
+                    run_git(root, "update-ref", _hook_ref(hook, kind, tag), f"refs/tags/{tag}")
+                continue
+            for kind in todo:
+                problem = (
+                    _run_hook(root, hook, tag, record)
+                    if kind == "run"
+                    else _dispatch(forge, hook, tag, record)
+                )
+                if problem is not None:
+                    result.failed.append(f"{hook.name} -> {tag}: {problem}")
+                    break
+                run_git(root, "update-ref", _hook_ref(hook, kind, tag), f"refs/tags/{tag}")
+                result.delivered.append(
+                    f"{hook.name} -> {tag}" + (f" ({kind})" if len(kinds) > 1 else "")
+                )
+
+
+def apply_range(
+    root: Path, before: str | None, after: str, forge: Forge | None = None, push: bool = False
+) -> ApplyResult:
+    """Record and announce what (before, after] did; `before` None means from the beginning."""
+    after_sha = run_git(root, "rev-parse", "--verify", "--end-of-options", f"{after}^{{commit}}")
+    after = after_sha.decode().strip()
+    if before is not None and (set(before) == {"0"} or not before.strip()):
+        before = None  # a new branch: GitHub sends zeros
+    if before is not None:
+        before = (
+            run_git(root, "rev-parse", "--verify", "--end-of-options", f"{before}^{{commit}}")
+            .decode()
+            .strip()
+        )
+    result = ApplyResult()
+    token = getattr(getattr(forge, "settings", None), "token", None)
+    if (
+        push
+    ):  # the marks of hooks already delivered by earlier runs (a fresh CI checkout lacks them)
+        subprocess.run(
+            ["git", "-C", str(root), "fetch", "--quiet", "origin", f"+{HOOK_REFS}/*:{HOOK_REFS}/*"],
+            capture_output=True,
+            env=token_env(token),
+            check=False,
+        )
+    record_events(root, after, result)
+    with CatFile(root) as cat:
+        raw = cat.read_optional(f"{after}:{layout.POLICY_FILE}")
+    policy = parse_file(Kind.POLICY, raw or b"", layout.POLICY_FILE).entry
+    if isinstance(policy, Policy):
+        deliver_hooks(root, policy, forge, result, after)
+    elif policy is None and raw is not None:
+        result.failed.append("policies/registry.yaml at the pushed commit is invalid: no hooks ran")
+    if push:
+        pushed = subprocess.run(
+            ["git", "-C", str(root), "push", "--quiet", "origin",
+             "refs/tags/*:refs/tags/*", f"{HOOK_REFS}/*:{HOOK_REFS}/*"],
+            capture_output=True,
+            env=token_env(token),
+            check=False,
+        )  # fmt: skip
+        if pushed.returncode != 0:
+            why = pushed.stderr.decode("utf-8", "replace").strip()
+            result.failed.append(f"could not push the records: {why}")
+    return result

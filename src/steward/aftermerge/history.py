@@ -1,0 +1,476 @@
+"""A model's history: every registration and stage change on a branch, with who decided.
+
+Git history is the audit trail, so the events are derived from it: walking the first-parent
+chain of the branch (the commits that *landed* on it: a merged proposal is its merge commit, not
+the proposal's own commits), a version file that appears is a registration, and a version file
+whose `stage:` differs from the first parent's is a stage change (the version left one stage and
+entered another). Who proposed, approved and merged comes from the `Steward-*` trailers that
+`steward merge` writes into the merge commit, or, preferred where one exists, from the record
+`steward apply` left in an annotated GTO tag: a merge made in GitHub's UI carries no trailers,
+and `apply` asked GitHub for them.
+
+It must stay fast on a repository with 100,000 commits, so there is no per-commit process and
+nothing quadratic: `steward.gitio.changelog` lists only the commits that touch the model's directory
+with the blob ids of both sides (from its index, which `git log --raw` fills and tops up; see
+there why), one `git cat-file --batch` reads those blobs (each once) and the few commit
+messages needed, and one `git for-each-ref` reads the records.
+
+`held_stage` answers the question of the gate's rollback rule (did this version ever hold this
+stage on the base branch?) from the same walk, restricted to one file.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from steward.aftermerge.records import Record, trailers
+from steward.entries import layout
+from steward.entries.layout import Kind, Misplaced
+from steward.entries.models import format_timestamp
+from steward.entries.names import is_name, is_version
+from steward.entries.semver import precedence
+from steward.entries.yamlio import loads
+from steward.errors import YamlError
+from steward.gitio.changelog import Landed, first_parent_changes
+from steward.gitio.gitcmd import CatFile, resolve_commit, run_git
+from steward.reading.catalog import NotFound
+
+EventName = Literal["registered", "entered", "left"]
+_REGULAR_FILE_MODES = ("100644", "100755")
+# Record kinds written by `steward apply`, as the events this module names them.
+_RECORD_EVENTS: dict[str, EventName] = {
+    "registration": "registered",
+    "assignment": "entered",
+    "unassignment": "left",
+}
+# Newest first inside one commit: what a commit did last is listed first.
+_ORDER_IN_COMMIT: dict[EventName, int] = {"entered": 0, "left": 1, "registered": 2}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One registration or stage change of a version, and the decision behind it."""
+
+    at: str  # when the commit on the branch was made, ISO 8601 UTC
+    commit: str  # the commit on the branch that made the change (a merge commit, for a proposal)
+    version: str
+    event: EventName
+    stage: str | None  # the stage entered or left; for a registration, the stage registered at
+    proposal: int | None = None
+    proposed_by: str | None = None
+    approved_by: tuple[str, ...] = ()
+    merged_by: str | None = None
+    verdict: str | None = None  # the gate verdict's digest
+    created_by: str | None = None  # for a registration's events: `created_by` from the entry
+    record: str | None = None  # the tag holding `steward apply`'s record of this event, if any
+
+    @property
+    def summary(self) -> str:
+        """`registered`, `entered STAGE` or `left STAGE`: the EVENT column."""
+        if self.event == "registered" or self.stage is None:
+            return self.event
+        return f"{self.event} {self.stage}"
+
+    @property
+    def by(self) -> str | None:
+        """Who asked for it: the proposer, or for a registration made without a proposal, the
+        identity the entry says registered it."""
+        return self.proposed_by if self.proposed_by is not None else self.created_by
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "commit": self.commit,
+            "version": self.version,
+            "event": self.event,
+            "stage": self.stage,
+            "summary": self.summary,
+            "proposal": self.proposal,
+            "proposed_by": self.proposed_by,
+            "approved_by": list(self.approved_by),
+            "merged_by": self.merged_by,
+            "verdict": self.verdict,
+            "created_by": self.created_by,
+            "by": self.by,
+            "record": self.record,
+        }
+
+
+@dataclass(frozen=True)
+class History:
+    """Events of one model on one branch, newest first (in branch order, not by clock)."""
+
+    model: str
+    rev: str  # the commit whose first-parent history this is
+    events: list[Event] = field(default_factory=list)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [event.as_dict() for event in self.events]
+
+
+def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = True) -> History:
+    """Every registration and stage change of `model` in the first-parent history of `rev`
+    (read through the history index unless `use_index` is false: the same answer either way).
+
+    Raises NotFound when no commit of that history ever touched the model's directory."""
+    if not is_name(model):
+        raise NotFound(f"'{model}' is not a model name, so no such model is registered")
+    commit = resolve_commit(root, rev)
+    directory = f"{layout.MODELS_DIR}/{model}/"
+    commits = first_parent_changes(root, commit, directory, use_index)
+    if not commits:
+        raise NotFound(
+            f"model '{model}' is not in the registry at {rev}: no commit in its first-parent "
+            f"history touches {directory}"
+        )
+    records = _read_records(root, model)
+    events: list[Event] = []
+    with CatFile(root) as cat:
+        entries = _EntryReader(cat)
+        for landed in commits:
+            derived = list(_events_of(landed, model, entries))
+            if derived:
+                events.extend(_decide(cat, landed, derived, records.get(landed.sha, [])))
+    return History(model, commit, events)
+
+
+def held_stage(
+    root: Path,
+    rev: str,
+    model: str,
+    version: str,
+    stage: str,
+    merges_only: bool = False,
+    use_index: bool = True,
+) -> bool:
+    """Whether `version` of `model` held `stage` at any commit in the first-parent history of
+    `rev` (including `rev` itself).
+
+    This is how a rollback is recognised: giving a stage back to a version that had it on the
+    base branch before. Only commits that landed on the branch count, so a stage a version held
+    for a while on a proposal's branch, and never on the base, does not make a rollback. Only
+    git history is read (not the apply records, which are tags anyone who may push can write):
+    the gate must not take a weaker rule on the word of a tag. A name that cannot be registered
+    never held anything."""
+    if not (is_name(model) and is_version(version)):
+        return False
+    commit = resolve_commit(root, rev)
+    path = layout.version_path(model, version)
+    blobs: list[str] = []
+    for landed in first_parent_changes(root, commit, path, use_index):
+        if merges_only and len(landed.parents) < 2:
+            # Only what a merge brought counts: commits that landed one by one (a rebase or a
+            # fast-forward) may hold states nobody reviewed, such as a stage set and undone.
+            continue
+        for change in landed.changes:
+            if change.path == path and change.new_mode in _REGULAR_FILE_MODES:
+                blobs.append(change.new)
+    if not blobs:
+        return False
+    with CatFile(root) as cat:
+        entries = _EntryReader(cat)
+        return any(entries.stage(blob) == stage for blob in dict.fromkeys(blobs))
+
+
+# --- the walk -----------------------------------------------------------------------------------
+
+
+# --- reading entries ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Facts:
+    stage: str | None
+    created_by: str | None
+
+
+class _EntryReader:
+    """The stage (and `created_by`) of version-file blobs, each blob parsed once: a blob is the
+    new side of one commit and the old side of the next change, and blob ids never go stale."""
+
+    def __init__(self, cat: CatFile) -> None:
+        self._cat = cat
+        self._facts: dict[str, _Facts] = {}
+
+    def facts(self, oid: str) -> _Facts:
+        found = self._facts.get(oid)
+        if found is None:
+            found = self._facts[oid] = self._read(oid)
+        return found
+
+    def stage(self, oid: str) -> str | None:
+        return self.facts(oid).stage
+
+    def _read(self, oid: str) -> _Facts:
+        """Strict YAML, but no schema validation: an entry valid when it was committed may not
+        be under today's schema, and its stage is history all the same. A file that is not
+        even YAML has no stage we could report."""
+        raw = self._cat.read_optional(oid)
+        if raw is None:
+            return _Facts(None, None)
+        try:
+            data = loads(raw, oid).data
+        except YamlError:
+            return _Facts(None, None)
+        if not isinstance(data, dict):
+            return _Facts(None, None)
+        stage, created_by = data.get("stage"), data.get("created_by")
+        return _Facts(
+            stage if isinstance(stage, str) else None,
+            created_by if isinstance(created_by, str) else None,
+        )
+
+
+def _events_of(landed: Landed, model: str, entries: _EntryReader) -> Iterator[Event]:
+    """What one commit did to the model's versions, from the blobs on both sides."""
+    at = format_timestamp(datetime.fromtimestamp(landed.time, UTC))
+    for change in landed.changes:
+        version = _version_of(change.path, model)
+        if version is None:
+            continue
+        before = _blob_facts(entries, change.old, change.old_mode)
+        after = _blob_facts(entries, change.new, change.new_mode)
+        for name, stage, created_by in _what_changed(before, after):
+            yield Event(at, landed.sha, version, name, stage, created_by=created_by)
+
+
+def _what_changed(
+    before: _Facts | None, after: _Facts | None
+) -> list[tuple[EventName, str | None, str | None]]:
+    """A file that appears is a registration, and its version enters the stage it was
+    registered at (as `steward apply` records it, and GTO reads it); a stage that differs was
+    left and entered."""
+    changed: list[tuple[EventName, str | None, str | None]] = []
+    if before is None:
+        if after is not None:
+            changed.append(("registered", after.stage, after.created_by))
+            if after.stage is not None:
+                changed.append(("entered", after.stage, after.created_by))
+        return changed
+    if after is None or before.stage != after.stage:
+        # A deleted version (never on a governed branch) holds no stage any more.
+        if before.stage is not None:
+            changed.append(("left", before.stage, None))
+        if after is not None and after.stage is not None:
+            changed.append(("entered", after.stage, None))
+    return changed
+
+
+def _version_of(path: str, model: str) -> str | None:
+    try:
+        place = layout.classify(path)
+    except Misplaced:
+        return None
+    if place.kind is Kind.VERSION and place.model == model:
+        return place.version
+    return None
+
+
+def _blob_facts(entries: _EntryReader, oid: str, mode: str) -> _Facts | None:
+    """None where the file does not exist on that side; a symlink or submodule in its place is
+    a file with no stage."""
+    if set(oid) == {"0"}:  # git's null id: SHA-1 or SHA-256
+        return None
+    if mode not in _REGULAR_FILE_MODES:
+        return _Facts(None, None)
+    return entries.facts(oid)
+
+
+# --- who decided --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Decision:
+    proposal: int | None = None
+    proposed_by: str | None = None
+    approved_by: tuple[str, ...] = ()
+    merged_by: str | None = None
+    verdict: str | None = None
+
+
+def _decide(
+    cat: CatFile, landed: Landed, derived: list[Event], records: list[tuple[str, Record]]
+) -> list[Event]:
+    """A commit's events with who proposed, approved and merged them.
+
+    An event that `apply` recorded takes the record's fields (the record may know what the
+    commit does not, as for a merge in GitHub's UI), and the commit's other events take them
+    too: the decision was one merge. Without a record, the commit's own trailers decide.
+    Git says *what* happened: a record of an event git does not show on this branch (about a
+    proposal's branch, another clone's history, or written by hand) adds nothing."""
+    by_key: dict[tuple[str, str, str | None], tuple[str, Record]] = {}
+    for tag, record in records:
+        by_key.setdefault(_record_key(record), (tag, record))
+    matched = [by_key.get(_event_key(event)) for event in derived]
+    first = next((found for found in matched if found is not None), None)
+    decision = _from_record(first[1]) if first is not None else _trailer_decision(cat, landed)
+    events = [
+        _decided(event, decision) if found is None else _recorded(event, *found)
+        for event, found in zip(derived, matched, strict=True)
+    ]
+    # Within one commit: each version's events together, higher versions first, and what
+    # happened last (entering a stage) before what happened first (leaving one).
+    events.sort(key=lambda e: _ORDER_IN_COMMIT[e.event])
+    events.sort(key=lambda e: precedence(e.version), reverse=True)
+    return events
+
+
+def _trailer_decision(cat: CatFile, landed: Landed) -> _Decision:
+    if len(landed.parents) < 2:
+        return _Decision()  # only a merge of a proposal carries a decision
+    raw = cat.read_optional(landed.sha)
+    if raw is None:
+        return _Decision()
+    return decision_from_trailers(_message(raw), landed.parents[1])
+
+
+def _message(commit_object: bytes) -> str:
+    _, _, message = commit_object.partition(b"\n\n")
+    return message.decode("utf-8", "replace")
+
+
+def decision_from_trailers(message: str, merged_head: str) -> _Decision:
+    """The `Steward-*` trailers of a merge commit, trusted only as `steward merge` writes them:
+    in the message's last paragraph and naming as `Steward-Head` the commit merged (the second
+    parent). Lines in a pull request's title or body, which its author controls, do not pass
+    for a decision."""
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    if not paragraphs:
+        return _Decision()
+    found = trailers(paragraphs[-1])
+    if found.get("Steward-Head") != merged_head:
+        return _Decision()
+    approvers = found.get("Steward-Approved-By", "-")
+    return _Decision(
+        proposal=_proposal_number(found.get("Steward-Proposal")),
+        proposed_by=found.get("Steward-Proposed-By") or None,
+        approved_by=tuple(a.strip() for a in approvers.split(",") if a.strip() not in ("", "-")),
+        merged_by=found.get("Steward-Merged-By") or None,
+        verdict=found.get("Steward-Verdict") or None,
+    )
+
+
+def _proposal_number(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.removeprefix("#")
+    return int(text) if text.isdigit() else None
+
+
+def _from_record(record: Record) -> _Decision:
+    return _Decision(
+        proposal=record.proposal,
+        proposed_by=record.proposed_by,
+        approved_by=tuple(record.approved_by),
+        merged_by=record.merged_by,
+        verdict=record.verdict,
+    )
+
+
+def _event_key(event: Event) -> tuple[str, str, str | None]:
+    return (event.event, event.version, None if event.event == "registered" else event.stage)
+
+
+def _record_key(record: Record) -> tuple[str, str, str | None]:
+    name = _RECORD_EVENTS[record.event]
+    return (name, record.version, None if name == "registered" else record.stage)
+
+
+def _decided(event: Event, decision: _Decision) -> Event:
+    return Event(
+        event.at,
+        event.commit,
+        event.version,
+        event.event,
+        event.stage,
+        proposal=decision.proposal,
+        proposed_by=decision.proposed_by,
+        approved_by=decision.approved_by,
+        merged_by=decision.merged_by,
+        verdict=decision.verdict,
+        created_by=event.created_by,
+    )
+
+
+def _recorded(event: Event, tag: str, record: Record) -> Event:
+    return Event(
+        _timestamp(record.at, fallback=event.at),
+        event.commit,
+        event.version,
+        event.event,
+        event.stage if event.stage is not None else record.stage,
+        proposal=record.proposal,
+        proposed_by=record.proposed_by,
+        approved_by=tuple(record.approved_by),
+        merged_by=record.merged_by,
+        verdict=record.verdict,
+        created_by=event.created_by,
+        record=tag,
+    )
+
+
+def _timestamp(text: str, fallback: str) -> str:
+    """A record's time, written the way every other time is; the commit's when unreadable."""
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return fallback
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_timestamp(value)
+
+
+# --- the apply records --------------------------------------------------------------------------
+
+
+def _read_records(root: Path, model: str) -> dict[str, list[tuple[str, Record]]]:
+    """`apply`'s records of the model by the commit they say made the change, in one
+    `for-each-ref`. Each tag's text is preceded by a random marker, so no tag message can
+    pass itself off as another tag."""
+    marker = f"--steward-{secrets.token_hex(16)}--"
+    out = run_git(
+        root,
+        "for-each-ref",
+        f"--format={marker}%(objecttype) %(refname)%0a%(contents)",
+        f"refs/tags/{model}@*",
+        f"refs/tags/{model}#*",
+    ).decode("utf-8", "replace")
+    found: dict[str, list[tuple[str, Record]]] = {}
+    for chunk in out.split(marker)[1:]:
+        header, _, contents = chunk.partition("\n")
+        kind, _, refname = header.partition(" ")
+        if kind != "tag":
+            continue  # a lightweight tag holds no record
+        record = Record.parse(contents)
+        if record is None or not _well_formed(record, model):
+            continue
+        found.setdefault(record.commit, []).append((refname.removeprefix("refs/tags/"), record))
+    return found
+
+
+def _well_formed(record: Record, model: str) -> bool:
+    """A record is JSON from a tag: check the types before trusting a single field."""
+    strings_or_none: Iterable[object] = (
+        record.stage,
+        record.proposed_by,
+        record.merged_by,
+        record.verdict,
+    )
+    return (
+        record.model == model
+        and record.event in _RECORD_EVENTS
+        and isinstance(record.version, str)
+        and is_version(record.version)
+        and isinstance(record.commit, str)
+        and isinstance(record.at, str)
+        and all(value is None or isinstance(value, str) for value in strings_or_none)
+        and (record.event == "registration" or isinstance(record.stage, str))
+        and (record.proposal is None or type(record.proposal) is int)
+        and isinstance(record.approved_by, list)
+        and all(isinstance(login, str) for login in record.approved_by)
+    )

@@ -1,0 +1,555 @@
+"""Registration: turn trained files into an immutable, retrievable version of a model.
+
+The order of work is what makes it safe:
+
+1. everything that can be checked without side effects is checked first (the model exists, the
+   metrics are numbers, the datasets are registered, the version number is free);
+2. the files are hashed in one streaming pass; identical content to an existing version of the
+   model returns that version and changes nothing (idempotent);
+3. the objects go into the DVC cache and then to the DVC remote — before any registry file is
+   written, so an entry on a branch always names data the remote holds;
+4. the entry, the pointer and the `.gitignore` line are written and committed through a private
+   index, and the branch moves only if nobody moved it meanwhile; any failure removes what was
+   written, so the working tree, the index and the branch are as before;
+5. with `push`, a rejected push (another registration won the race) fetches, moves onto the new
+   tip, re-checks idempotency, takes the next free number if the number was automatic, and
+   retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import JsonValue, TypeAdapter, ValidationError
+
+from steward.artifacts.environment import (
+    capture_environment,
+    ci_run_url,
+    code_reference,
+    current_login,
+)
+from steward.artifacts.hashing import ArtifactDigest, digest_sources
+from steward.artifacts.store import ArtifactStore
+from steward.entries import classification, layout
+from steward.entries.entryfiles import render_entry
+from steward.entries.layout import Kind
+from steward.entries.models import DatasetEntry, DatasetRef, ModelEntry, VersionEntry
+from steward.entries.names import MetricName, Name
+from steward.entries.policy import (
+    Policy,
+    TeamExtension,
+    compile_team_schemas,
+    schema_violations,
+)
+from steward.entries.problems import field_path, summarize_validation
+from steward.entries.semver import Bump, bump, highest, precedence, require_version
+from steward.entries.validate import EntryError, read_entry
+from steward.errors import StewardError, UsageError
+from steward.forge.choose import open_forge
+from steward.forge.protocol import Forge
+from steward.gitio.gitcmd import (
+    CatFile,
+    PushRejected,
+    commit_blobs,
+    commit_files,
+    current_branch,
+    fetch,
+    head_commit,
+    is_ancestor,
+    push,
+    refresh_index,
+    run_git,
+    upstream,
+)
+
+MAX_PUSH_ATTEMPTS = 5
+
+_FORMATS = {
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "joblib",
+    ".onnx": "onnx",
+    ".pt": "pytorch",
+    ".pth": "pytorch",
+    ".safetensors": "safetensors",
+    ".h5": "keras",
+    ".keras": "keras",
+    ".json": "json",
+    ".gguf": "gguf",
+    ".bst": "xgboost",
+    ".cbm": "catboost",
+}
+
+
+class RegistrationError(StewardError):
+    """Registration could not complete; nothing was committed."""
+
+
+@dataclass(frozen=True)
+class DatasetCitation:
+    id: str
+    version: str | None = None
+    columns: tuple[str, ...] = ()  # the columns used; none: all of the dataset's
+
+    @classmethod
+    def parse(cls, text: str) -> DatasetCitation:
+        """`ID`, `ID@VERSION`, either followed by `:COLUMN,COLUMN...`."""
+        cited, _, columns = text.partition(":")
+        dataset, _, version = cited.partition("@")
+        return cls(dataset, version or None, tuple(c for c in columns.split(",") if c))
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    model: str
+    sources: tuple[Path, ...]
+    version: str | None = None
+    bump: Bump = "minor"
+    metrics: dict[str, float] = field(default_factory=dict)
+    datasets: tuple[DatasetCitation, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    features: tuple[str, ...] = ()
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    format: str | None = None
+    duration_s: float | None = None
+    created_by: str | None = None
+    push: bool = False
+    show_progress: bool = False
+    # Instead of committing to the current branch: a branch and a proposal (pull request) for it,
+    # for registries whose main branch only takes reviewed changes. Nothing in the work tree moves.
+    pull_request: bool = False
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registration did: the version, and whether it is new."""
+
+    model: str
+    version: str
+    created: bool
+    entry_path: str
+    md5: str
+    commit: str | None
+    pushed: bool
+    proposal: int | None = None
+    branch: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "created": self.created,
+            "entry": self.entry_path,
+            "md5": self.md5,
+            "commit": self.commit,
+            "pushed": self.pushed,
+            "proposal": self.proposal,
+            "branch": self.branch,
+        }
+
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def register_version(
+    root: Path,
+    request: RegistrationRequest,
+    clock: Clock = _utc_now,
+    training_code_dir: Path | None = None,
+    forge: Forge | None = None,
+) -> Registration:
+    """Register `request.sources` as a new version of `request.model` in the repo at `root`."""
+    _check_request(request)
+    model = read_entry(root, layout.model_path(request.model), Kind.MODEL)
+    datasets = [_cited_dataset(root, citation) for citation in request.datasets]
+    _check_classification(root, model, datasets)
+    team_validator = _team_version_validator(root, model)
+    digest = digest_sources(request.sources)
+    attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
+    found = attempt.existing_identical()
+    if found is not None:
+        return found
+    attempt.choose_version()
+    attempt.check_against_team(team_validator)
+    with ArtifactStore(root) as store:
+        added = store.add_to_cache(digest)
+        try:
+            store.push(digest, show_progress=request.show_progress)
+            if request.pull_request:
+                return attempt.propose(forge or open_forge(root))
+            registration = attempt.write_and_commit(store)
+        except BaseException:
+            store.remove_from_cache(added)
+            raise
+        if not request.push:
+            return registration
+        return _push_with_retries(attempt, store, registration)
+
+
+def _push_with_retries(
+    attempt: _Attempt, store: ArtifactStore, registration: Registration
+) -> Registration:
+    remote, branch = upstream(attempt.root)
+    for _ in range(MAX_PUSH_ATTEMPTS):
+        try:
+            push(attempt.root, remote, branch)
+        except PushRejected:
+            tip = fetch(attempt.root, remote, branch)
+            attempt.move_onto(tip)
+            found = attempt.existing_identical()
+            if found is not None:
+                return found  # the winner registered the same content: that is our version
+            attempt.choose_version(retrying=True)
+            registration = attempt.write_and_commit(store)
+            continue
+        return replace(registration, pushed=True)
+    raise RegistrationError(
+        f"gave up after {MAX_PUSH_ATTEMPTS} rejected pushes to {remote}/{branch}; the version is "
+        f"committed locally as {registration.version}: push it with `git push`"
+    )
+
+
+def _check_request(request: RegistrationRequest) -> None:
+    """Everything about the request that can be wrong, before any file is read or hashed."""
+    checks: list[tuple[str, Any, Any]] = [
+        ("model", TypeAdapter(Name), request.model),
+        ("metrics", TypeAdapter(dict[MetricName, float]), request.metrics),
+        ("tags", TypeAdapter(list[Name]), list(request.tags)),
+        ("params", TypeAdapter(dict[str, JsonValue]), request.params),
+    ]
+    if request.format is not None:
+        checks.append(("format", TypeAdapter(Name), request.format))
+    for citation in request.datasets:
+        checks.append(("dataset", TypeAdapter(Name), citation.id))
+    for label, adapter, value in checks:
+        try:
+            adapter.validate_python(value, strict=True)
+        except ValidationError as exc:
+            raise UsageError(summarize_validation(exc, (label,))) from None
+    if request.version is not None:
+        require_version(request.version)
+
+
+def _cited_dataset(root: Path, citation: DatasetCitation) -> DatasetRef:
+    try:
+        dataset: DatasetEntry = read_entry(root, layout.dataset_path(citation.id), Kind.DATASET)
+    except EntryError as exc:
+        raise UsageError(f"dataset '{citation.id}': {exc}; register it first") from None
+    ref = DatasetRef(id=dataset.name, version=citation.version, columns=list(citation.columns))
+    unknown = classification.unknown_columns(ref, dataset)
+    if unknown:
+        raise UsageError(
+            f"dataset '{citation.id}' has no column {', '.join(map(repr, unknown))} "
+            f"({layout.dataset_path(citation.id)} columns)"
+        )
+    return ref
+
+
+def _check_classification(root: Path, model: ModelEntry, refs: list[DatasetRef]) -> None:
+    """Refuse a version its model's declared classification does not cover, before anything is
+    pushed or committed: `steward check` would fail on main the moment it landed."""
+    datasets = {ref.id: read_entry(root, layout.dataset_path(ref.id), Kind.DATASET) for ref in refs}
+    found = classification.inherited(refs, datasets)
+    levels = _classification_levels(root)
+    missing = classification.uncovered(model.classification, classification.labels(found), levels)
+    if missing:
+        sources = "; ".join(
+            f"'{item.label}' from {item.source}" for item in found if item.label in missing
+        )
+        raise UsageError(
+            f"{layout.model_path(model.name)}: classification: the model declares "
+            f"{', '.join(model.classification) or 'nothing'}, but this version would inherit "
+            f"{sources}: the model's owner must add {', '.join(missing)} to it first"
+        )
+
+
+def _classification_levels(root: Path) -> list[str]:
+    try:
+        policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+    except EntryError:
+        return []  # `steward check` reports the policy; a version needs no levels to be refused
+    return list(policy.classification_levels)
+
+
+def _team_version_validator(root: Path, model: ModelEntry) -> Any:
+    relative = layout.team_path(model.team)
+    if not (root / relative).is_file():
+        return None
+    team: TeamExtension = read_entry(root, relative, Kind.TEAM)
+    return compile_team_schemas(team).get("version")
+
+
+def detect_format(digest: ArtifactDigest) -> str:
+    """The artifact's format from its files' extensions (the largest file decides)."""
+    if any(f.relpath.endswith("saved_model.pb") for f in digest.files):
+        return "tensorflow-savedmodel"
+    largest = max(digest.files, key=lambda f: f.size)
+    suffix = Path(largest.relpath).suffix.lower()
+    return _FORMATS.get(suffix, "files")
+
+
+@dataclass
+class _Written:
+    """Files one attempt wrote, so that a failure can take exactly them back."""
+
+    data_dir: Path | None = None
+    created: list[Path] = field(default_factory=list)
+    gitignore: Path | None = None
+    gitignore_before: bytes | None = None
+
+    def undo(self) -> None:
+        import shutil
+
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        for path in self.created:
+            path.unlink(missing_ok=True)
+        if self.gitignore is not None:
+            if self.gitignore_before is None:
+                self.gitignore.unlink(missing_ok=True)
+            else:
+                self.gitignore.write_bytes(self.gitignore_before)
+
+
+class _Attempt:
+    """The state of one registration across push retries."""
+
+    def __init__(
+        self,
+        root: Path,
+        request: RegistrationRequest,
+        model: ModelEntry,
+        datasets: list[DatasetRef],
+        digest: ArtifactDigest,
+        clock: Clock,
+        training_code_dir: Path | None,
+    ) -> None:
+        self.root = root
+        self.request = request
+        self.model = model
+        self.datasets = datasets
+        self.digest = digest
+        self.clock = clock
+        self.training_code_dir = training_code_dir or Path.cwd()
+        self.version = ""
+        self.base = head_commit(root)
+        self.written = _Written()
+
+    def _existing(self) -> dict[str, VersionEntry]:
+        directory = self.root / layout.MODELS_DIR / self.request.model
+        found = {}
+        for path in sorted(directory.glob("*.yaml")):
+            if path.name == "model.yaml":
+                continue
+            relative = path.relative_to(self.root).as_posix()
+            entry: VersionEntry = read_entry(self.root, relative, Kind.VERSION)
+            found[entry.version] = entry
+        return found
+
+    def existing_identical(self) -> Registration | None:
+        for version, entry in sorted(self._existing().items(), key=lambda kv: precedence(kv[0])):
+            if entry.artifact.md5 == self.digest.md5 and entry.stage != "retired":
+                return Registration(
+                    model=self.request.model,
+                    version=version,
+                    created=False,
+                    entry_path=layout.version_path(self.request.model, version),
+                    md5=self.digest.md5,
+                    commit=None,
+                    pushed=False,
+                )
+        return None
+
+    def choose_version(self, retrying: bool = False) -> None:
+        existing = self._existing()
+        if self.request.version is None:
+            self.version = bump(highest(existing), self.request.bump)
+            return
+        if self.request.version in existing:
+            when = "meanwhile, by another registration" if retrying else "already"
+            raise RegistrationError(
+                f"{self.request.model} {self.request.version} is {when} registered; versions are "
+                "never reused (leave out --version to take the next free one)"
+            )
+        self.version = self.request.version
+
+    def entry(self) -> VersionEntry:
+        training: dict[str, Any] = {
+            "datasets": [ref.model_dump(exclude_defaults=True) for ref in self.datasets],
+            "features": list(self.request.features),
+            "hyperparameters": self.request.params,
+        }
+        if self.request.duration_s is not None:
+            training["duration_s"] = self.request.duration_s
+        code = code_reference(self.training_code_dir, registry_root=self.root)
+        if code is not None:
+            training["code"] = code
+        run = ci_run_url()
+        if run is not None:
+            training["run"] = run
+        data = {
+            "model": self.request.model,
+            "version": self.version,
+            "stage": "development",
+            "created_at": self.clock(),
+            "created_by": self.request.created_by or current_login(),
+            "description": self.request.description,
+            "tags": list(self.request.tags),
+            "artifact": {
+                "dvc": f"{self.version}.dvc",
+                "md5": self.digest.md5,
+                "size": self.digest.size,
+                "format": self.request.format or detect_format(self.digest),
+                "files": [
+                    {"path": f.relpath, "sha256": f.sha256, "size": f.size}
+                    for f in self.digest.files
+                ],
+            },
+            "training": training,
+            "metrics": self.request.metrics,
+            "environment": capture_environment(),
+        }
+        try:
+            return VersionEntry.model_validate({k: v for k, v in data.items() if v is not None})
+        except ValidationError as exc:
+            details = summarize_validation(exc)
+            raise UsageError(f"the version entry would be invalid: {details}") from None
+
+    def check_against_team(self, validator: Any) -> None:
+        if validator is None:
+            return
+        data = self.entry().model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        violations = schema_violations(validator, data, self.model.team)
+        if violations:
+            details = "\n".join(f"{field_path(loc) or '(entry)'}: {msg}" for loc, msg in violations)
+            raise UsageError(f"the version would not meet its team's extension:\n{details}")
+
+    def write_and_commit(self, store: ArtifactStore) -> Registration:
+        model, version = self.request.model, self.version
+        entry_path = layout.version_path(model, version)
+        pointer_path = layout.pointer_path(model, version)
+        gitignore_path = f"{layout.MODELS_DIR}/{model}/.gitignore"
+        written = self.written = _Written()
+        try:
+            data_dir = self.root / layout.MODELS_DIR / model / version
+            written.data_dir = data_dir
+            store.checkout(self.digest, data_dir)
+            self._write_new(pointer_path, _pointer_text(self.digest, version))
+            self._add_gitignore_line(gitignore_path, f"/{version}")
+            self._write_new(entry_path, render_entry(Kind.VERSION, entry_path, self.entry()))
+            paths = [entry_path, pointer_path, gitignore_path]
+            message = _commit_message(model, version, self.digest)
+            commit = commit_files(self.root, paths, message, self.base)
+        except BaseException:
+            written.undo()
+            raise
+        self.base = commit
+        refresh_index(self.root, paths)
+        return Registration(model, version, True, entry_path, self.digest.md5, commit, False)
+
+    def propose(self, forge: Forge) -> Registration:
+        """Commit the entry, pointer and `.gitignore` line on a new branch (no work tree change),
+        publish it and open a proposal; the gate judges it like any other change."""
+        model, version = self.request.model, self.version
+        entry_path = layout.version_path(model, version)
+        gitignore_path = f"{layout.MODELS_DIR}/{model}/.gitignore"
+        with CatFile(self.root) as cat:
+            old = (cat.read_optional(f"{self.base}:{gitignore_path}") or b"").decode("utf-8")
+        lines = [line for line in old.splitlines() if line]
+        if f"/{version}" not in lines:
+            lines.append(f"/{version}")
+        files = {
+            entry_path: render_entry(Kind.VERSION, entry_path, self.entry()).encode("utf-8"),
+            layout.pointer_path(model, version): _pointer_text(self.digest, version).encode(),
+            gitignore_path: ("\n".join(lines) + "\n").encode(),
+        }
+        base_branch = current_branch(self.root)
+        branch = f"steward/register/{model}-{version}"
+        message = _commit_message(model, version, self.digest)
+        commit = commit_blobs(self.root, self.base, files, message, branch)
+        try:
+            forge.publish(self.root, branch)
+            proposal = forge.create_proposal(
+                f"Register {model} {version}",
+                f"Registers **{model} {version}** (artifact `{self.digest.md5}`, "
+                f"{len(self.digest.files)} files, {self.digest.size} bytes) at `development`.\n",
+                branch,
+                base_branch,
+                self.request.created_by or current_login(),
+            )
+        except BaseException:
+            run_git(self.root, "update-ref", "-d", f"refs/heads/{branch}", commit)
+            raise
+        return Registration(
+            model,
+            version,
+            True,
+            entry_path,
+            self.digest.md5,
+            commit,
+            False,
+            proposal.number,
+            branch,
+        )
+
+    def move_onto(self, tip: str) -> None:
+        """After a rejected push: drop our commit and stand on the remote's tip instead."""
+        ours = self.base
+        parent = run_git(self.root, "rev-parse", f"{ours}^").decode().strip()
+        if not is_ancestor(self.root, parent, tip):
+            raise RegistrationError(
+                "the remote branch was rewritten, or this branch has commits the remote lacks; "
+                f"the version is committed locally ({ours[:12]}): reconcile and push by hand"
+            )
+        if self.written.data_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.written.data_dir, ignore_errors=True)
+        run_git(self.root, "reset", "--quiet", "--keep", tip)
+        self.base = tip
+
+    def _write_new(self, relative: str, text: str) -> None:
+        path = self.root / relative
+        if path.exists():
+            raise RegistrationError(f"{relative} already exists")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.written.created.append(path)
+        path.write_text(text, encoding="utf-8")
+
+    def _add_gitignore_line(self, relative: str, line: str) -> None:
+        path = self.root / relative
+        before = path.read_bytes() if path.exists() else None
+        self.written.gitignore, self.written.gitignore_before = path, before
+        lines = before.decode("utf-8").splitlines() if before is not None else []
+        if line not in lines:
+            lines.append(line)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _pointer_text(digest: ArtifactDigest, version: str) -> str:
+    from steward.entries.yamlio import dumps
+
+    out = {
+        "md5": digest.md5,
+        "size": digest.size,
+        "nfiles": len(digest.files),
+        "hash": "md5",
+        "path": version,
+    }
+    return dumps({"outs": [out]})
+
+
+def _commit_message(model: str, version: str, digest: ArtifactDigest) -> str:
+    return (
+        f"Register {model} {version}\n\n"
+        f"Steward-Model: {model}\nSteward-Version: {version}\nSteward-Artifact: {digest.md5}\n"
+    )

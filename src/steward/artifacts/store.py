@@ -1,0 +1,306 @@
+"""Artifacts on DVC: the local cache, the default remote, and the checks DVC itself does not make.
+
+Steward writes DVC's own formats (content-addressed objects under `files/md5/`, a `.dir` listing
+per version, a `.dvc` pointer), so `dvc pull`, `dvc status` and DVC Studio work on a registry as
+on any DVC repository. Beyond DVC:
+
+- every object reaches the remote before the entry that names it is committed;
+- `fetch` checks every file's sha256 against the entry before anything is put in place (DVC's pull
+  trusts the remote);
+- `missing_objects` looks for each file object on the remote (once a `.dir` object is there,
+  `dvc status -c` no longer notices a file missing inside it).
+
+DVC is imported only when an ArtifactStore is opened: it takes most of a second to import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from steward.artifacts.hashing import ArtifactDigest
+from steward.entries.models import VersionEntry
+from steward.errors import RemoteError, StewardError
+from steward.gitio.dvcio import import_dvc_repo
+
+CHUNK = 4 * 1024 * 1024
+
+
+class IntegrityError(StewardError):
+    """Content does not hash to what the registry recorded."""
+
+
+@dataclass(frozen=True)
+class ObjectProblem:
+    """One thing wrong with one file of a version's artifact on the remote."""
+
+    relpath: str
+    oid: str
+    problem: str
+
+    def render(self) -> str:
+        return f"{self.relpath}: {self.problem} (object {self.oid})"
+
+
+class ArtifactStore:
+    """The DVC cache and default remote of one registry repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._repo: Any = import_dvc_repo().Repo(str(root))
+
+    def close(self) -> None:
+        self._repo.close()
+
+    def __enter__(self) -> ArtifactStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def cache(self) -> Any:
+        return self._repo.cache.local
+
+    def remote(self) -> Any:
+        """The default remote's object database, or RemoteError naming what is wrong."""
+        try:
+            return self._repo.cloud.get_remote_odb(None, "steward")
+        except Exception as exc:  # DVC raises its own config and dependency errors here
+            raise RemoteError(f"DVC default remote: {exc}") from exc
+
+    def remote_url(self) -> str:
+        """The default remote as configured (`dvc remote add`), for messages."""
+        config = self._repo.config
+        name = config["core"].get("remote")
+        if not name:
+            raise RemoteError("no DVC default remote is configured (`dvc remote add -d NAME URL`)")
+        return str(config["remote"].get(name, {}).get("url", name))
+
+    # --- registration ---------------------------------------------------------------------
+
+    def add_to_cache(self, digest: ArtifactDigest) -> list[str]:
+        """Put every file and the `.dir` listing into the local cache (reflink or copy: the
+        cache never shares an inode with the caller's files, which may change later).
+        Returns the objects that were not there before, for `remove_from_cache`."""
+        from dvc_objects.fs.local import LocalFileSystem
+
+        cache = self.cache
+        oids = [*(f.md5 for f in digest.files), digest.md5]
+        new = [oid for oid in dict.fromkeys(oids) if not cache.exists(oid)]
+        cache.add(
+            [str(f.source) for f in digest.files],
+            LocalFileSystem(),  # type: ignore[no-untyped-call]
+            [f.md5 for f in digest.files],
+        )
+        cache.add_bytes(digest.md5, digest.dir_object)
+        return new
+
+    def remove_from_cache(self, oids: list[str]) -> None:
+        """Take back objects `add_to_cache` added, when the registration they were for failed."""
+        for oid in oids:
+            Path(self.cache.oid_to_path(oid)).unlink(missing_ok=True)
+
+    def push(self, digest: ArtifactDigest, show_progress: bool = False) -> None:
+        """Copy the version's objects from the cache to the default remote; the listing last, so a
+        listing on the remote always means its files are there too."""
+        from fsspec.callbacks import DEFAULT_CALLBACK, TqdmCallback
+
+        remote = self.remote()
+        cache = self.cache
+        oids = [f.md5 for f in digest.files]
+        progress = (
+            TqdmCallback(tqdm_kwargs={"desc": "pushing to the DVC remote", "unit": "file"})
+            if show_progress
+            else DEFAULT_CALLBACK
+        )
+        try:
+            remote.add(
+                [cache.oid_to_path(oid) for oid in oids],
+                cache.fs,
+                oids,
+                hardlink=True,  # a local remote on the same disk shares the protected cache inode
+                callback=progress,
+            )
+            remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=True)
+        except Exception as exc:
+            raise RemoteError(
+                f"could not push to the DVC remote {self.remote_url()}: {exc}"
+            ) from exc
+
+    def checkout(self, digest: ArtifactDigest, destination: Path) -> None:
+        """Materialize the files in `destination` from the cache: linked where the file system
+        allows (cache files are read-only, so the links are too), copied otherwise."""
+        cache = self.cache
+        for item in digest.files:
+            target = destination / item.relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(Path(cache.oid_to_path(item.md5)), target)
+
+    # --- retrieval and verification -------------------------------------------------------
+
+    def listing(self, entry: VersionEntry) -> dict[str, str]:
+        """relpath -> md5 of each file, from the version's `.dir` object (cache, else remote),
+        checked against its own hash and against the entry's file list."""
+        oid = entry.artifact.md5
+        raw = self._read_object(oid)
+        if hashlib.md5(raw).hexdigest() + ".dir" != oid:
+            raise IntegrityError(f"the listing object {oid} does not hash to its name")
+        listing = _parse_listing(raw, oid)
+        recorded = {f.path for f in entry.artifact.files}
+        if set(listing) != recorded:
+            raise IntegrityError(
+                f"the listing object {oid} names {sorted(listing)}, the entry {sorted(recorded)}"
+            )
+        return listing
+
+    def _read_object(self, oid: str) -> bytes:
+        path = Path(self.cache.oid_to_path(oid))
+        if path.is_file():
+            return path.read_bytes()
+        remote = self.remote()
+        try:
+            with remote.fs.open(remote.oid_to_path(oid), "rb") as stream:
+                data: bytes = stream.read()
+                return data
+        except FileNotFoundError:
+            raise RemoteError(f"object {oid} is in neither the cache nor the remote") from None
+        except Exception as exc:
+            raise RemoteError(f"could not read {oid} from the remote: {exc}") from exc
+
+    def missing_objects(self, entry: VersionEntry, deep: bool = False) -> list[ObjectProblem]:
+        """What is wrong with the version's objects on the remote: each one that is missing, and
+        with `deep`, each one whose content does not hash to the entry's sha256."""
+        remote = self.remote()
+        try:
+            listing_path = remote.oid_to_path(entry.artifact.md5)
+            if not remote.fs.exists(listing_path):
+                return [ObjectProblem("(listing)", entry.artifact.md5, "missing from the remote")]
+            with remote.fs.open(listing_path, "rb") as stream:
+                raw = stream.read()
+        except Exception as exc:
+            raise RemoteError(f"could not read the DVC remote: {exc}") from exc
+        if hashlib.md5(raw).hexdigest() + ".dir" != entry.artifact.md5:
+            return [
+                ObjectProblem("(listing)", entry.artifact.md5, "content does not match its hash")
+            ]
+        try:
+            listing = _parse_listing(raw, entry.artifact.md5)
+        except IntegrityError as exc:
+            return [ObjectProblem("(listing)", entry.artifact.md5, str(exc))]
+        problems = []
+        for item in entry.artifact.files:
+            oid = listing.get(item.path)
+            if oid is None:
+                problems.append(ObjectProblem(item.path, "-", "not in the version's listing"))
+                continue
+            path = remote.oid_to_path(oid)
+            try:
+                if not remote.fs.exists(path):
+                    problems.append(ObjectProblem(item.path, oid, "missing from the remote"))
+                elif deep:
+                    with remote.fs.open(path, "rb") as stream:
+                        md5, sha256 = _hash_stream(stream)
+                    if md5 != oid or sha256 != item.sha256:
+                        problems.append(
+                            ObjectProblem(item.path, oid, "content does not match its hashes")
+                        )
+            except Exception as exc:
+                raise RemoteError(f"could not read the DVC remote: {exc}") from exc
+        return problems
+
+    def fetch(self, entry: VersionEntry, destination: Path) -> list[Path]:
+        """Download the version's files into `destination`, each checked against the entry's
+        sha256 before any is put in place; on a mismatch nothing in `destination` changes."""
+        listing = self.listing(entry)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with _staging_dir(destination.parent) as staging:
+            bad = []
+            for item in entry.artifact.files:
+                target = staging / item.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._download(listing[item.path], target)
+                with target.open("rb") as stream:
+                    _, sha256 = _hash_stream(stream)
+                if sha256 != item.sha256:
+                    bad.append(item.path)
+            if bad:
+                raise IntegrityError(
+                    f"{entry.model} {entry.version}: {', '.join(bad)} "
+                    f"{'does' if len(bad) == 1 else 'do'} not match the sha256 recorded in the "
+                    "registry; the remote copy is corrupt, nothing was written"
+                )
+            placed = []
+            for item in entry.artifact.files:
+                target = destination / item.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.exists() or target.is_symlink():
+                    target.unlink()  # may be a read-only link into the cache: replace, not write
+                (staging / item.path).replace(target)
+                placed.append(target)
+        return placed
+
+    def _download(self, oid: str, target: Path) -> None:
+        cached = Path(self.cache.oid_to_path(oid))
+        if cached.is_file():
+            shutil.copyfile(cached, target)
+            return
+        remote = self.remote()
+        try:
+            remote.fs.get_file(remote.oid_to_path(oid), str(target))
+        except FileNotFoundError:
+            raise RemoteError(f"object {oid} is missing from the remote") from None
+        except Exception as exc:
+            raise RemoteError(f"could not download {oid} from the remote: {exc}") from exc
+
+
+def _parse_listing(raw: bytes, oid: str) -> dict[str, str]:
+    """relpath -> md5 from a `.dir` object, which must be what DVC writes: a JSON list of
+    {"md5": ..., "relpath": ...}. Anything else is refused, not trusted."""
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise IntegrityError(f"the listing object {oid} is not JSON") from None
+    if not isinstance(items, list) or not all(
+        isinstance(item, dict)
+        and isinstance(item.get("relpath"), str)
+        and isinstance(item.get("md5"), str)
+        for item in items
+    ):
+        raise IntegrityError(f"the listing object {oid} is not a DVC directory listing")
+    return {item["relpath"]: item["md5"] for item in items}
+
+
+def _hash_stream(stream: Any) -> tuple[str, str]:
+    md5 = hashlib.md5()
+    sha256 = hashlib.sha256()
+    while chunk := stream.read(CHUNK):
+        md5.update(chunk)
+        sha256.update(chunk)
+    return md5.hexdigest(), sha256.hexdigest()
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    if target.exists() or target.is_symlink():
+        target.unlink()
+    try:
+        target.hardlink_to(source)
+    except OSError:  # another file system, or links not supported
+        shutil.copyfile(source, target)
+
+
+@contextmanager
+def _staging_dir(parent: Path) -> Iterator[Path]:
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=".steward-pull-", dir=parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,160 @@
+"""The DVC default remote of a registry, read from `.dvc/config` without importing DVC.
+
+Importing DVC takes most of a second, far above what `steward which` may spend (DESIGN.md:
+0.3 s), and telling where a version's artifact lives needs only the default remote's URL. DVC
+writes its configuration with configobj, in git-config style:
+
+```
+[core]
+    remote = storage
+['remote "storage"']
+    url = /srv/dvc-storage
+```
+
+This module reads it the way DVC 3 does (`dvc/config.py`): `.dvc/config.local` overrides
+`.dvc/config` key by key, section and key names are case-insensitive, quotes around a section
+name or a value are not part of it, and a relative local URL is relative to the `.dvc/`
+directory holding the file (`~` is expanded). DVC's global and system configuration levels are
+not read: a registry's remote belongs to the repository, so that every clone, CI job and
+reviewer resolves the same artifacts.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from steward.errors import RemoteError
+
+CONFIG_FILE = ".dvc/config"
+LOCAL_CONFIG_FILE = ".dvc/config.local"
+# `remote "name"`, as DVC matches it (dvc/config.py `_parse_named`).
+_NAMED_REMOTE = re.compile(r'^\s*remote\s*"(.*)"\s*$')
+_URL_SCHEME = re.compile(r"\w+://")
+
+Sections = dict[str, dict[str, str]]
+
+
+class DvcConfigError(RemoteError):
+    """`.dvc/config` cannot be read, or names a default remote it does not define."""
+
+
+class RemoteNotConfigured(RemoteError):
+    """The repository has no DVC default remote (`dvc remote add -d NAME URL` sets one)."""
+
+
+@dataclass(frozen=True)
+class DefaultRemote:
+    """The remote DVC pushes to and pulls from when none is named."""
+
+    name: str
+    url: str
+    config_file: str  # the file that defines the remote's URL, repo-relative
+
+    def object_url(self, oid: str) -> str:
+        """Where DVC 3 keeps the object `oid` on this remote (`files/md5/ab/cdef...`)."""
+        return f"{self.url.rstrip('/')}/files/md5/{oid[:2]}/{oid[2:]}"
+
+
+def read_config(root: Path) -> Sections:
+    """`.dvc/config` with `.dvc/config.local` merged over it: section -> key -> value.
+
+    Sections keep DVC's spelling (`core`, `remote "storage"`), lowercased; a missing file is
+    an empty one, as for DVC.
+    """
+    return _merge(_layers(root).values())
+
+
+def default_remote(root: Path) -> DefaultRemote:
+    """The default remote of the repository at `root`, its URL resolved as DVC resolves it.
+
+    Raises RemoteNotConfigured when no default is set, and DvcConfigError when a file cannot
+    be parsed or the default it names is not defined with a URL.
+    """
+    layers = _layers(root)
+    merged = _merge(layers.values())
+    name = merged.get("core", {}).get("remote", "").lower()
+    if not name:
+        raise RemoteNotConfigured(
+            f"no DVC default remote is configured in {CONFIG_FILE} (`dvc remote add -d NAME URL`)"
+        )
+    section = f'remote "{name}"'
+    url = merged.get(section, {}).get("url")
+    if not url:
+        problem = "is not defined" if section not in merged else "has no url"
+        raise DvcConfigError(
+            f"the DVC default remote '{name}' {problem} in {CONFIG_FILE} or {LOCAL_CONFIG_FILE}"
+        )
+    # Both files live in .dvc/, so a relative URL resolves the same whichever one wrote it; the
+    # file is kept for messages (a URL overridden in config.local surprises people).
+    writers = [relative for relative, layer in layers.items() if "url" in layer.get(section, {})]
+    return DefaultRemote(name, _resolve_url(root / ".dvc", url), writers[-1])
+
+
+def _layers(root: Path) -> dict[str, Sections]:
+    """Each config file DVC reads for the repository, lowest precedence first."""
+    return {relative: _read_file(root, relative) for relative in (CONFIG_FILE, LOCAL_CONFIG_FILE)}
+
+
+def _merge(layers: Iterable[Sections]) -> Sections:
+    merged: Sections = {}
+    for sections in layers:
+        for section, values in sections.items():
+            merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def _read_file(root: Path, relative: str) -> Sections:
+    path = root / relative
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DvcConfigError(f"cannot read {relative}: {exc}") from None
+    # configobj (DVC's parser) has no interpolation and reads `#` as the start of a comment.
+    parser = configparser.ConfigParser(
+        interpolation=None, inline_comment_prefixes=("#",), default_section="\0no-defaults"
+    )
+    try:
+        parser.read_string(text, source=relative)
+    except configparser.Error as exc:
+        raise DvcConfigError(f"{relative} is not a valid DVC config: {exc}") from None
+    sections: Sections = {}
+    for raw_section in parser.sections():
+        section = _normalize_section(_unquote(raw_section.strip()))
+        values = {
+            key.lower(): _unquote(value.strip()) for key, value in parser[raw_section].items()
+        }
+        sections.setdefault(section, {}).update(values)
+    return sections
+
+
+def _normalize_section(name: str) -> str:
+    """`Remote "Storage"` -> `remote "storage"`: DVC lowercases every key, names included."""
+    match = _NAMED_REMOTE.match(name.lower())
+    return f'remote "{match.group(1)}"' if match else name.lower()
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _resolve_url(config_dir: Path, url: str) -> str:
+    """A URL with a scheme as written; a local path made absolute against `config_dir`.
+
+    Normalized without resolving symbolic links, as DVC's `os.path.abspath` does, so the answer
+    is the path DVC itself would use.
+    """
+    if _URL_SCHEME.match(url) or Path(url).is_absolute():
+        return url
+    expanded = Path(url).expanduser()
+    if expanded.is_absolute():
+        return str(expanded)
+    return os.path.normpath(config_dir.absolute() / url)

@@ -1,0 +1,100 @@
+"""How a gate verdict reads: plain text for a terminal, Markdown for a pull request comment.
+
+The Markdown is written for the reviewer: the verdict first, then what is still missing and who
+can give it, the metric deltas against the current holder, and the table of every rule.
+"""
+
+from __future__ import annotations
+
+from steward.entries.problems import printable
+from steward.gate.evaluate import MetricDelta, Verdict
+
+_MARK = {"passed": "✅", "failed": "❌", "not applicable": "n/a"}
+
+
+def render_text(verdict: Verdict, proposal: int | None = None) -> str:
+    subject = f"proposal #{proposal}" if proposal is not None else f"{verdict.head[:12]}"
+    lines = [
+        f"gate {'PASSED' if verdict.passed else 'FAILED'} for {subject} "
+        f"(base {verdict.base[:12]}, head {verdict.head[:12]}, author {verdict.author or '?'})"
+    ]
+    for alert in verdict.alerts:
+        lines.append(f"  monitoring alert: {printable(alert)}")
+    for rule in verdict.rules:
+        lines.append(f"  {rule.status:>14}  {rule.rule}: {printable(rule.reason)}")
+        if rule.status == "failed" and rule.details != (rule.reason,):
+            lines.extend(f"{'':18}- {printable(detail)}" for detail in rule.details)
+    for missing in verdict.missing_approvals:
+        who = ", ".join(missing.candidates) or "nobody holds the role"
+        lines.append(
+            f"  still needed: {missing.needed - missing.have} approval(s) from {missing.role} "
+            f"for {missing.subject} (can approve: {who})"
+        )
+    return "\n".join(lines)
+
+
+def _format(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def _delta_rows(deltas: tuple[MetricDelta, ...]) -> list[str]:
+    rows = []
+    for d in deltas:
+        delta = d.delta
+        shown = "—" if delta is None else f"{delta:+g}"
+        holder = f"{_format(d.holder_value)} ({d.holder})" if d.holder else "— (no holder)"
+        rows.append(
+            f"| {d.model} {d.version} → {d.stage} | `{d.metric}` | {_format(d.value)} | {holder} "
+            f"| {shown} |"
+        )
+    return rows
+
+
+def _cell(text: str) -> str:
+    return printable(text).replace("|", "\\|")
+
+
+def render_markdown(verdict: Verdict, proposal: int | None = None) -> str:
+    failed = verdict.failed_rules
+    subject = f"proposal #{proposal}" if proposal is not None else f"`{verdict.head[:12]}`"
+    if verdict.passed:
+        head = f"## ✅ Steward gate passed for {subject}"
+    else:
+        head = f"## ❌ Steward gate failed for {subject}: {len(failed)} rule(s) not met"
+    lines = [head, ""]
+    for alert in verdict.alerts:
+        lines.append(f"> ⚠️ **Monitoring alert**: {_cell(alert)}")
+    if verdict.alerts:
+        lines.append("")
+    for rule in failed:
+        lines.append(f"- **{_cell(rule.rule)}**: {_cell(rule.reason)}")
+    if failed:
+        lines.append("")
+    if verdict.missing_approvals:
+        lines += ["### Approvals still needed", ""]
+        for missing in verdict.missing_approvals:
+            who = ", ".join(f"@{c}" for c in missing.candidates) or "_nobody holds the role_"
+            lines.append(
+                f"- {missing.needed - missing.have} more from **{missing.role}** for "
+                f"{_cell(missing.subject)} — can approve: {who}"
+            )
+        lines.append("")
+    if verdict.deltas:
+        lines += [
+            "### Metrics against the current holder",
+            "",
+            "| change | metric | this version | current holder | Δ |",
+            "|---|---|---|---|---|",
+            *_delta_rows(verdict.deltas),
+            "",
+        ]
+    lines += ["### Rules", "", "| | rule | why |", "|---|---|---|"]
+    for rule in verdict.rules:
+        lines.append(f"| {_MARK[rule.status]} | {_cell(rule.rule)} | {_cell(rule.reason)} |")
+    approved = ", ".join(f"@{a}" for a in verdict.approvers) or "nobody yet"
+    lines += [
+        "",
+        f"Approvals on the head commit: {approved}. Judged by the policy of base "
+        f"`{verdict.base[:12]}` on head `{verdict.head[:12]}`; verdict `{verdict.digest()}`.",
+    ]
+    return "\n".join(lines) + "\n"

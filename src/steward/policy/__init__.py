@@ -1,1 +1,0 @@
-"""Promotion policy: the files in `policies/` and (later) their evaluation against a change."""

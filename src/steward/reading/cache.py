@@ -1,0 +1,196 @@
+"""The persistent cache of what reading the registry found, kept inside the repository's `.git`.
+
+Two kinds of things are cached, both under keys that change whenever what they describe changes,
+so nothing can go stale:
+
+- a `FileRecord` per (kind, git blob id): a changed file has a new blob id. Records live in 256
+  shards by the blob id's first byte, so a question touching two files loads two small shards;
+- a whole answer per tree (`steward check`'s report, `steward list`'s rows) under a key naming
+  every file of the tree by path, mode and blob id: a run with nothing changed is one lookup.
+
+Everything sits in a directory named after this Steward's code and the libraries whose messages
+it repeats: another version never reads what this one wrote. The cache is only ever a shortcut:
+a file that cannot be read or unpickled, or holds the wrong type, counts as a miss and is
+recomputed; writes go to a temporary file renamed into place (a reader sees the old file or the
+new one, never half of one); a write that fails (a read-only `.git`, a full disk) is skipped.
+`STEWARD_NO_CACHE=1` turns it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from steward.entries.layout import Kind
+
+# How many whole-tree answers of each kind to keep: a worktree and a branch or two.
+TREES_KEPT = 4
+
+
+def disabled() -> bool:
+    return os.environ.get("STEWARD_NO_CACHE", "") not in ("", "0")
+
+
+@cache
+def code_key() -> str:
+    """Names this Steward: its source, and the versions of the libraries whose behaviour decides
+    what a file's problems are (their messages are part of a record)."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    package = Path(__file__).resolve().parents[1]  # src/steward: every module of this Steward
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.json")]):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update(sys.version.encode())
+    for library in _LIBRARIES:
+        digest.update(_installed(library).encode())
+    return digest.hexdigest()[:16]
+
+
+_LIBRARIES = ("pydantic", "pydantic_core", "yaml", "jsonschema")
+
+
+@cache
+def _metadata_names(site: Path) -> list[str]:
+    try:
+        return [p.name for p in site.iterdir() if p.name.endswith((".dist-info", ".egg-info"))]
+    except OSError:
+        return []
+
+
+def _installed(library: str) -> str:
+    """Which release of `library` is installed, from its distribution's metadata directory name
+    (`importlib.metadata` costs more than the rest of an answer from the cache)."""
+    from importlib.util import find_spec
+
+    spec = find_spec(library)
+    if spec is None or spec.origin is None:
+        return f"{library}: none"
+    site = Path(spec.origin).parent.parent
+    prefixes = {library.casefold(), "pyyaml" if library == "yaml" else library.casefold()}
+    names = sorted(
+        name for name in _metadata_names(site) if name.split("-")[0].casefold() in prefixes
+    )
+    # Without metadata (a vendored copy), the module file itself stands for its version.
+    return f"{library}: {names or Path(spec.origin).stat().st_mtime_ns}"
+
+
+def cache_dir(root: Path) -> Path | None:
+    """`<git common dir>/steward/cache/<code key>`, or None when there is no usable git dir.
+
+    The common dir (not a worktree's own git dir) so that every worktree of a clone shares it."""
+    if disabled():
+        return None
+    from steward.errors import GitCommandError
+    from steward.gitio.gitcmd import run_git
+
+    try:
+        out = run_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    except GitCommandError:
+        return None
+    common = Path(os.fsdecode(out.strip()))
+    return common / "steward" / "cache" / code_key()
+
+
+def _load(path: Path) -> Any:
+    """What `path` holds, or None for a missing, unreadable or corrupt file."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        return pickle.loads(data)  # our own file inside .git; callers check what it holds
+    except Exception:  # any corruption: truncated, garbage, a class that no longer exists
+        return None
+
+
+def _store(path: Path, value: object) -> None:
+    """Write atomically; any failure leaves the cache as it was (and the command unaffected)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            Path(temporary).replace(path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(temporary).unlink()
+            raise
+    except OSError:
+        pass
+
+
+def record_key(kind: Kind, oid: str) -> str:
+    return f"{kind.value}:{oid}"
+
+
+class RecordStore:
+    """`FileRecord`s by (kind, blob id), loaded shard by shard as keys are asked for. Without a
+    directory, a store for one run: what one snapshot read serves the next (the gate reads two
+    trees that share almost every blob)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self._directory = directory / "blobs" if directory is not None else None
+        self._shards: dict[str, dict[str, Any]] = {}
+        self._dirty: set[str] = set()
+
+    @staticmethod
+    def _shard_of(oid: str) -> str:
+        return oid[:2]
+
+    def _shard(self, name: str) -> dict[str, Any]:
+        shard = self._shards.get(name)
+        if shard is None:
+            loaded = _load(self._directory / f"{name}.pickle") if self._directory else None
+            shard = loaded if isinstance(loaded, dict) else {}
+            self._shards[name] = shard
+        return shard
+
+    def get(self, kind: Kind, oid: str | None) -> Any:
+        if oid is None:
+            return None
+        return self._shard(self._shard_of(oid)).get(record_key(kind, oid))
+
+    def put(self, kind: Kind, oid: str | None, record: object) -> None:
+        if oid is None:
+            return
+        name = self._shard_of(oid)
+        self._shard(name)[record_key(kind, oid)] = record
+        self._dirty.add(name)
+
+    def preload(self, oids: Iterable[str | None]) -> None:
+        """Load the shards these blobs are in at once (a whole-tree read needs them all)."""
+        for name in {self._shard_of(oid) for oid in oids if oid is not None}:
+            self._shard(name)
+
+    def save(self) -> None:
+        if self._directory is None:
+            return
+        for name in sorted(self._dirty):
+            _store(self._directory / f"{name}.pickle", self._shards[name])
+        self._dirty.clear()
+
+
+def load_tree_answer(directory: Path | None, kind: str, key: str) -> Any:
+    if directory is None:
+        return None
+    return _load(directory / "trees" / f"{kind}-{key}.pickle")
+
+
+def store_tree_answer(directory: Path | None, kind: str, key: str, value: object) -> None:
+    if directory is None:
+        return
+    trees = directory / "trees"
+    _store(trees / f"{kind}-{key}.pickle", value)
+    with contextlib.suppress(OSError):
+        kept = sorted(trees.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-TREES_KEPT]:
+            old.unlink()

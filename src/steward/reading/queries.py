@@ -1,0 +1,509 @@
+"""The registry's read-only questions: which versions there are, what a model or a version is, and
+which version holds a stage and where its artifact lives.
+
+Every answer is a frozen dataclass with `as_dict()` for `--json`; nothing here prints. A query
+reads only as wide as its question: `which`, `show` and `list --model` open one model's
+directory, `list --owner` skips the versions of models it rules out, and only `list` without a
+model walks the whole registry.
+
+A file that cannot be read is a problem *collected* in the answer (`list`, `show MODEL`), so one
+broken entry does not hide the rest, and the command still exits 1: an answer with a gap must
+never pass for a complete one. `which` instead fails outright on a broken version of its model,
+since it could not tell which version really holds the stage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from steward.entries import classification, dvcconfig, layout
+from steward.entries.card_sections import missing_sections
+from steward.entries.layout import Kind, Misplaced
+from steward.entries.models import (
+    CARD_SECTIONS,
+    STAGES,
+    Artifact,
+    ModelEntry,
+    VersionEntry,
+    format_timestamp,
+)
+from steward.entries.names import is_name, is_version
+from steward.entries.policy import Policy
+from steward.entries.problems import Problem
+from steward.entries.semver import precedence
+from steward.entries.validate import Parsed, parse_file, read_entry
+from steward.errors import RemoteError, StewardError, UsageError
+from steward.gitio.tree import FileType, TreeFile, WorktreeSnapshot, blob_id
+from steward.reading import catalog
+from steward.reading.cache import RecordStore, cache_dir
+from steward.reading.listing import NO_FILTERS, cached_listing, filtered, store_listing
+from steward.reading.listing import (
+    Filters as Filters,  # the list's types, where callers import them
+)
+from steward.reading.listing import Listing as Listing
+from steward.reading.listing import VersionRow as VersionRow
+from steward.reading.summaries import (
+    FileRecord,
+    ModelSummary,
+    VersionSummary,
+    record_of,
+    summarize,
+)
+
+
+class StageConflict(StewardError):
+    """More versions of a model hold a stage than its policy allows (a `single` stage)."""
+
+
+# --- list -------------------------------------------------------------------------------------
+
+
+def _version_row(
+    entry_path: str, version: VersionSummary, model: ModelSummary | None
+) -> VersionRow:
+    # A version inherits its model's tags.
+    tags = tuple(dict.fromkeys([*(model.tags if model is not None else ()), *version.tags]))
+    data = {
+        "model": version.model,
+        "version": version.version,
+        "stage": version.stage,
+        "created_at": version.created_at,
+        "created_by": version.created_by,
+        "owner": model.owner if model else None,
+        "team": model.team if model else None,
+        "risk": model.risk if model else None,
+        "tags": list(tags),
+        "metrics": dict(version.metrics),
+        "artifact_md5": version.artifact_md5,
+        "entry": entry_path,
+    }
+    text = "  " + json.dumps(data, indent=2).replace("\n", "\n  ")
+    owner = model.owner if model is not None else None
+    return VersionRow(
+        version.model, version.version, version.stage, version.created_at, owner, tags,
+        entry_path, text,
+    )  # fmt: skip
+
+
+def list_versions(
+    root: Path, filters: Filters = NO_FILTERS, snapshot: WorktreeSnapshot | None = None
+) -> Listing:
+    """Every version of the working tree at `root` that matches all of `filters`.
+
+    The whole registry's listing is cached under the state of its files (`steward.reading.cache`):
+    with nothing changed, it is one lookup. Filtering by owner reads only the owners' models."""
+    _check_filters(filters)
+    if filters.model is not None:
+        paths = _version_paths(root, filters.model)
+        return filtered(_listing(_group_by_model(paths), _WorktreeFiles(root, None)), filters)
+    snapshot = snapshot or WorktreeSnapshot(root)
+    known = cached_listing(snapshot, filters)
+    if known is not None:
+        return known
+    directory = cache_dir(root)
+    files = snapshot.files()
+    reader = _WorktreeFiles(root, files, RecordStore(directory))
+    grouped = _group_by_model(_paths_of_versions(files))
+    listing = _listing(grouped, reader, filters.owner)
+    reader.save()
+    if filters.owner is None:  # a listing of every model: what the cache answers next time
+        store_listing(snapshot, snapshot.key(), listing)
+    return filtered(listing, filters)
+
+
+def _listing(
+    grouped: dict[str, list[str]], reader: _WorktreeFiles, owner: str | None = None
+) -> Listing:
+    rows: list[VersionRow] = []
+    problems: list[Problem] = []
+    for model, paths in grouped.items():
+        relative = layout.model_path(model)
+        model_record = reader.record(relative, Kind.MODEL)
+        problems.extend(model_record.problems_at(relative))
+        summary = model_record.summary
+        model_summary = summary if isinstance(summary, ModelSummary) else None
+        if owner is not None and not _owned_by(model_summary, owner):
+            continue  # an unreadable model.yaml is reported above, not guessed at
+        for path in paths:
+            record = reader.record(path, Kind.VERSION)
+            problems.extend(record.problems_at(path))
+            if isinstance(record.summary, VersionSummary):
+                rows.append(_version_row(path, record.summary, model_summary))
+    return Listing(rows, problems)
+
+
+class _WorktreeFiles:
+    """Records of working-tree files: by blob id through the cache where git listed the file as
+    a regular one, else read from the file system as before (a symlink, a missing file)."""
+
+    def __init__(
+        self, root: Path, files: list[TreeFile] | None, records: RecordStore | None = None
+    ) -> None:
+        self.root = root
+        self.files = {file.path: file for file in files} if files is not None else {}
+        self.records = records if records is not None else RecordStore(None)
+        if files is not None:
+            self.records.preload(file.oid for file in files)
+
+    def record(self, relative: str, kind: Kind) -> FileRecord:
+        file = self.files.get(relative)
+        if file is None or file.type is not FileType.REGULAR or file.oid is None:
+            return record_of(kind, _parse(self.root, relative, kind))
+        found = self.records.get(kind, file.oid)
+        if isinstance(found, FileRecord):
+            return found
+        raw = (self.root / relative).read_bytes()
+        record = summarize(kind, raw, relative)
+        # Under the id of what was read: the file may have changed since git listed it.
+        self.records.put(kind, blob_id(raw), record)
+        return record
+
+    def save(self) -> None:
+        self.records.save()
+
+
+def _paths_of_versions(files: list[TreeFile]) -> list[str]:
+    """As `catalog.version_paths(root)`, from a listing already made."""
+    versions = []
+    for file in files:
+        try:
+            place = layout.classify(file.path)
+        except Misplaced:
+            continue
+        if place.kind is Kind.VERSION and place.model is not None and place.version is not None:
+            versions.append((place.model, place.version))
+    versions.sort(key=lambda mv: (mv[0], precedence(mv[1])))
+    return [layout.version_path(m, v) for m, v in versions]
+
+
+def _check_filters(filters: Filters) -> None:
+    if filters.stage is not None and filters.stage not in STAGES:
+        raise UsageError(f"'{filters.stage}' is not a stage: use one of {', '.join(STAGES)}")
+    if filters.model is not None:
+        _require_model_name(filters.model)
+
+
+def _owned_by(model: ModelSummary | None, owner: str) -> bool:
+    # GitHub logins and organisation names are case-insensitive: Carol and carol are one person.
+    return model is not None and model.owner.casefold() == owner.casefold()
+
+
+def _group_by_model(paths: Iterable[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for relative in paths:
+        grouped.setdefault(relative.split("/")[2], []).append(relative)
+    return grouped
+
+
+# --- show MODEL -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """A model as `show MODEL` tells it: who answers for it, its card, and its versions."""
+
+    entry_path: str
+    model: ModelEntry
+    versions: list[VersionEntry]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def card(self) -> dict[str, str | None]:
+        """Every card section, None where it is not written: the gaps are what reviewers ask."""
+        return {section: getattr(self.model.card, section) for section in CARD_SECTIONS}
+
+    @property
+    def missing_card_sections(self) -> list[str]:
+        """Sections not filled in: empty, or a placeholder such as TODO
+        (`card_sections.is_filled`)."""
+        return missing_sections(self.model.card)
+
+    @property
+    def key_metrics(self) -> list[str]:
+        """Metric names, the ones most versions report first: the columns worth comparing."""
+        counts: dict[str, int] = {}
+        for version in self.versions:
+            for name in version.metrics:
+                counts[name] = counts.get(name, 0) + 1
+        return sorted(counts, key=lambda name: (-counts[name], name))
+
+    def as_dict(self) -> dict[str, Any]:
+        model = self.model
+        return {
+            "model": model.name,
+            "entry": self.entry_path,
+            "owner": model.owner,
+            "team": model.team,
+            "risk": model.risk,
+            "classification": list(model.classification),
+            "data_steward": model.data_steward,
+            "description": model.description,
+            "license": model.license,
+            "tags": list(model.tags),
+            "downstream": [consumer.model_dump(mode="json") for consumer in model.downstream],
+            "card": self.card,
+            "missing_card_sections": self.missing_card_sections,
+            "versions": [
+                {
+                    "version": version.version,
+                    "stage": version.stage,
+                    "created_at": format_timestamp(version.created_at),
+                    "created_by": version.created_by,
+                    "metrics": dict(version.metrics),
+                    "entry": layout.version_path(version.model, version.version),
+                }
+                for version in self.versions
+            ],
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+
+def show_model(root: Path, model: str) -> ModelView:
+    """The model `model` and all its versions; its own file must be readable, its versions'
+    problems are collected."""
+    _require_model_name(model)
+    paths = _version_paths(root, model)  # raises NotFound for a model that does not exist
+    relative = layout.model_path(model)
+    entry: ModelEntry = read_entry(root, relative, Kind.MODEL)
+    versions: list[VersionEntry] = []
+    problems: list[Problem] = []
+    for path in paths:
+        parsed = _parse(root, path, Kind.VERSION)
+        problems.extend(parsed.problems)
+        if parsed.entry is not None:
+            versions.append(parsed.entry)
+    return ModelView(relative, entry, versions, problems)
+
+
+# --- show MODEL@VERSION -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetLineage(classification.DatasetUse):
+    """A dataset a version was trained on, as `show MODEL@VERSION` tells it."""
+
+    @property
+    def column_classifications(self) -> dict[str, list[str]]:
+        """Classifications of the columns the version used."""
+        if self.dataset is None:
+            return {}
+        used = set(self.columns)
+        return {
+            c.name: list(c.classification)
+            for c in self.dataset.columns
+            if c.classification and c.name in used
+        }
+
+    @property
+    def inherited_labels(self) -> list[str]:
+        return classification.labels(self.inherited)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "uri": self.uri,
+            "columns": self.columns,
+            "registered": self.dataset is not None,
+            "classification": list(self.dataset.classification) if self.dataset else None,
+            "column_classifications": self.column_classifications,
+            "inherited_classifications": self.inherited_labels,
+        }
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version as `show MODEL@VERSION` tells it: its facts and what its data implies."""
+
+    entry_path: str
+    model: ModelEntry
+    version: VersionEntry
+    datasets: list[DatasetLineage]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def inherited_classifications(self) -> list[str]:
+        """Every classification of every dataset the version was trained on."""
+        labels: set[str] = set()
+        for dataset in self.datasets:
+            labels.update(dataset.inherited_labels)
+        return sorted(labels)
+
+    @property
+    def pointer_path(self) -> str:
+        return layout.pointer_path(self.version.model, self.version.version)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = self.version.model_dump(mode="json")
+        data["training"]["datasets"] = [dataset.as_dict() for dataset in self.datasets]
+        return {
+            "entry": self.entry_path,
+            "pointer": self.pointer_path,
+            "owner": self.model.owner,
+            "team": self.model.team,
+            "risk": self.model.risk,
+            **data,
+            "inherited_classifications": self.inherited_classifications,
+            "declared_classifications": list(self.model.classification),
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+
+def show_version(root: Path, model: str, version: str) -> VersionView:
+    """The version `version` of `model`, its datasets' classifications read from the registry."""
+    _require_model_name(model)
+    if not is_version(version):
+        raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
+    entry = catalog.find_version(root, model, version=version)
+    model_entry: ModelEntry = read_entry(root, layout.model_path(model), Kind.MODEL)
+    datasets: list[DatasetLineage] = []
+    problems: list[Problem] = []
+    for ref in entry.training.datasets:
+        parsed = _parse(root, layout.dataset_path(ref.id), Kind.DATASET)
+        problems.extend(
+            Problem(p.path, p.line, p.field, f"{p.message}; its classifications are unknown")
+            for p in parsed.problems
+        )
+        datasets.append(DatasetLineage(ref, parsed.entry))
+    return VersionView(layout.version_path(model, version), model_entry, entry, datasets, problems)
+
+
+# --- which ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """The version holding a stage and every place its artifact is named or kept.
+
+    `remote` is None when the DVC default remote cannot be told (`remote_problem` says why):
+    the version is still the answer, and the files are still where the pointer says.
+    """
+
+    stage: str
+    version: VersionEntry
+    remote: dvcconfig.DefaultRemote | None
+    remote_problem: str | None
+    also_in_stage: list[str]  # other holders of a stage that is not `single`, lower versions
+
+    @property
+    def entry_path(self) -> str:
+        return layout.version_path(self.version.model, self.version.version)
+
+    @property
+    def pointer_path(self) -> str:
+        return layout.pointer_path(self.version.model, self.version.version)
+
+    @property
+    def data_path(self) -> str:
+        """Where `dvc pull` / `steward pull` put the files: the directory the pointer tracks."""
+        return f"{layout.MODELS_DIR}/{self.version.model}/{self.version.version}"
+
+    @property
+    def artifact(self) -> Artifact:
+        return self.version.artifact
+
+    def as_dict(self) -> dict[str, Any]:
+        remote = None
+        if self.remote is not None:
+            remote = {
+                "name": self.remote.name,
+                "url": self.remote.url,
+                "config_file": self.remote.config_file,
+                "listing_object": self.remote.object_url(self.artifact.md5),
+            }
+        return {
+            "model": self.version.model,
+            "version": self.version.version,
+            "stage": self.stage,
+            "entry": self.entry_path,
+            "pointer": self.pointer_path,
+            "data": self.data_path,
+            "md5": self.artifact.md5,
+            "size": self.artifact.size,
+            "format": self.artifact.format,
+            "files": [item.model_dump(mode="json") for item in self.artifact.files],
+            "remote": remote,
+            "remote_problem": self.remote_problem,
+            "also_in_stage": self.also_in_stage,
+        }
+
+
+def which(root: Path, model: str, stage: str) -> Whereabouts:
+    """The version of `model` holding `stage`, and where its artifact is.
+
+    Reads the model's own directory and `.dvc/config` only (DVC is not imported), and the
+    policy only when several versions share the stage. Several holders of a `single` stage is
+    an error naming them; of another stage, the highest version answers and the rest are listed
+    (as `gto which` answers with the latest).
+    """
+    _require_model_name(model)
+    if stage not in STAGES:
+        raise UsageError(f"'{stage}' is not a stage: use one of {', '.join(STAGES)}")
+    holders = [entry for entry in catalog.versions(root, model) if entry.stage == stage]
+    if not holders:
+        raise catalog.NotFound(f"no version of {model} is in {stage}")
+    holders.sort(key=lambda entry: precedence(entry.version), reverse=True)
+    if len(holders) > 1 and stage in _single_stages(root):
+        listed = ", ".join(entry.version for entry in reversed(holders))
+        raise StageConflict(
+            f"{model} has {len(holders)} versions in {stage} ({listed}), but the policy allows "
+            f"one; run `steward check` and archive all but one"
+        )
+    try:
+        remote: dvcconfig.DefaultRemote | None = dvcconfig.default_remote(root)
+        remote_problem = None
+    except RemoteError as exc:
+        remote, remote_problem = None, str(exc)
+    others = [entry.version for entry in holders[1:]]
+    return Whereabouts(stage, holders[0], remote, remote_problem, others)
+
+
+def _single_stages(root: Path) -> set[str]:
+    policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+    return policy.single_stages()
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _parse(root: Path, relative: str, kind: Kind) -> Parsed:
+    """The entry at `relative`, or its problems: never raises for a bad or missing file."""
+    try:
+        raw = (root / relative).read_bytes()
+    except FileNotFoundError:
+        return Parsed(relative, None, None, [Problem(relative, None, "", "does not exist")])
+    except OSError as exc:
+        return Parsed(relative, None, None, [Problem(relative, None, "", str(exc.strerror))])
+    return parse_file(kind, raw, relative)
+
+
+def _version_paths(root: Path, model: str | None) -> list[str]:
+    return catalog.version_paths(root, model)
+
+
+def _require_model_name(model: str) -> None:
+    # A name is also a path component: refuse '..' and '/' before touching the file system.
+    if not is_name(model):
+        raise UsageError(
+            f"'{model}' is not a model name: 1 to 64 lowercase letters, digits, '.', '_' or '-'"
+        )
+
+
+def parse_target(target: str) -> tuple[str, str | None]:
+    """`MODEL` or `MODEL@VERSION` as given on the command line."""
+    model, at, version = target.partition("@")
+    if at and not version:
+        raise UsageError(f"'{target}': give a version after '@', or leave the '@' out")
+    return model, version or None
