@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from steward.forge.github import GATE_MARKER, GitHubForge, GitHubSettings
+from steward.forge.protocol import ForgeError
 from steward.gate.actions import gate_in_actions
 from steward.gate.judge import run_gate
 from steward.gate.promotion import propose_promotion
@@ -280,9 +281,12 @@ def test_github_setup_protects_the_branch(
     assert run([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "change required status checks: [] -> [('gate', 15368)]" in out
-    assert "would change 9 setting(s) of acme/registry@main" in out
+    assert "change rebase merges allowed (the gate does not judge their tree): True -> False" in out
+    assert "would change 10 setting(s) of acme/registry@main" in out
     assert github.protection(REPO, "main") is None
+    assert github.merge_methods(REPO)["rebase"] is True
     assert run(args) == 0
+    assert github.merge_methods(REPO) == {"merge": True, "squash": True, "rebase": False}
     protection = github.protection(REPO, "main")
     assert protection is not None
     assert protection["required_pull_request_reviews"]["require_last_push_approval"] is True
@@ -290,6 +294,31 @@ def test_github_setup_protects_the_branch(
     capsys.readouterr()
     assert run(args) == 0
     assert "changed 0 setting(s)" in capsys.readouterr().out
+
+
+def test_setup_leaves_only_merge_methods_that_land_the_judged_tree(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """A repository that allowed rebase merges only gets merge commits instead: GitHub needs one
+    method, and a rebase merge could land a tree the gate never judged."""
+    from steward.forge.github_setup import setup_branch
+
+    s = setup(tmp_path, github)
+    s.forge.request(
+        "PATCH",
+        f"/repos/{REPO}",
+        {"allow_merge_commit": False, "allow_squash_merge": False, "allow_rebase_merge": True},
+    )
+    _, planned = setup_branch(s.forge, None, "gate")
+    assert github.merge_methods(REPO) == {"merge": True, "squash": False, "rebase": False}
+    assert [p.name for p in planned if p.changes][-2:] == [
+        "rebase merges allowed (the gate does not judge their tree)",
+        "merge commits or squash merges allowed",
+    ]
+    with pytest.raises(ForgeError, match="Rebase merges are not allowed"):
+        s.forge.request("PUT", f"/repos/{REPO}/pulls/{s.number}/merge", {"merge_method": "rebase"})
+    _, again = setup_branch(s.forge, None, "gate")
+    assert not any(p.changes for p in again)
 
 
 def test_a_promotion_opens_a_pull_request_on_github(tmp_path: Path, github: FakeGitHub) -> None:

@@ -176,6 +176,28 @@ def get_repo(gh: FakeGitHub, call: Call) -> Reply:
     return Reply(200, gh.render.repository(_repo(gh, call)))
 
 
+MERGE_SETTINGS = {
+    "allow_merge_commit": "merge",
+    "allow_squash_merge": "squash",
+    "allow_rebase_merge": "rebase",
+}
+
+
+@route("PATCH", "/repos/{owner}/{repo}")
+def update_repo(gh: FakeGitHub, call: Call) -> Reply:
+    """Only the merge-method settings are kept; GitHub refuses to turn all three off."""
+    repo = _repo(gh, call)
+    wanted = dict(repo.merge_methods)
+    for key, method in MERGE_SETTINGS.items():
+        value = call.body_value(key)
+        if value is not None:
+            wanted[method] = bool(value)
+    if not any(wanted.values()):
+        raise ApiError(422, "Validation Failed")
+    repo.merge_methods = wanted
+    return Reply(200, gh.render.repository(repo))
+
+
 @route("GET", "/repos/{owner}/{repo}/branches/{branch}")
 def get_branch(gh: FakeGitHub, call: Call) -> Reply:
     repo = _repo(gh, call)
@@ -376,6 +398,9 @@ def merge_pull(gh: FakeGitHub, call: Call) -> Reply:
     if expected is not None and expected != pull.head_sha:
         raise ApiError(409, "Head branch was modified. Review and try the merge again.")
     method = call.body_value("merge_method") or "merge"
+    if not repo.merge_methods.get(method, False):
+        names = {"merge": "Merge commits", "squash": "Squash merges", "rebase": "Rebase merges"}
+        raise ApiError(405, f"{names.get(method, method)} are not allowed on this repository.")
     merge = gh.merge_pull(
         repo,
         pull,

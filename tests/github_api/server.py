@@ -545,6 +545,11 @@ class FakeGitHub:
             pull = self.pull(full_name, number)
             return ReviewRequests(list(pull.requested_reviewers), list(pull.requested_teams))
 
+    def merge_methods(self, full_name: str) -> dict[str, bool]:
+        """Which merge methods the repository allows: merge, squash, rebase."""
+        with self._lock:
+            return dict(self.repo(full_name).merge_methods)
+
     def protection(self, full_name: str, branch: str) -> dict[str, Any] | None:
         """The settings last PUT for `branch` (the request body), or None if unprotected."""
         with self._lock:

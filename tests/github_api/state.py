@@ -179,6 +179,11 @@ class Repo:
     dispatches: list[Dispatch] = field(default_factory=list)
     next_number: int = 1
     """Issues and pull requests share one sequence, as on GitHub."""
+    merge_methods: dict[str, bool] = field(
+        default_factory=lambda: {"merge": True, "squash": True, "rebase": True}
+    )
+    """Which `merge_method`s the repository allows (`allow_merge_commit`, ...); GitHub's default
+    for a new repository is all three."""
 
     @property
     def full_name(self) -> str:

@@ -3,6 +3,10 @@
 The gate is a required status check *from GitHub Actions* (so nobody can fake it with a commit
 status of the same name), reviews are required from code owners, stale approvals are dismissed
 on every push, the most recent push must be approved by someone else, and admins get no bypass.
+
+The gate judges the tree that merging the head into the base produces: a merge commit lands
+exactly that tree, and so does a squash. A rebase merge replays the head's commits one by one
+onto the base, which can land another tree, so the repository is set to refuse rebase merges.
 """
 
 from __future__ import annotations
@@ -96,6 +100,30 @@ def _current(data: dict[str, Any] | None) -> dict[str, object]:
     }
 
 
+REBASE = "rebase merges allowed (the gate does not judge their tree)"
+MERGE_OR_SQUASH = "merge commits or squash merges allowed"
+
+
+def merge_method_plan(repository: dict[str, Any]) -> list[Setting]:
+    """The repository's merge methods: only those whose result is the tree the gate judged."""
+    merge_or_squash = bool(repository.get("allow_merge_commit")) or bool(
+        repository.get("allow_squash_merge")
+    )
+    return [
+        Setting(REBASE, repository.get("allow_rebase_merge"), False),
+        Setting(MERGE_OR_SQUASH, merge_or_squash, True),
+    ]
+
+
+def merge_method_update(settings: list[Setting]) -> dict[str, bool]:
+    """The body of PATCH /repos/{owner}/{repo} for `merge_method_plan`'s settings."""
+    current = {setting.name: setting.current for setting in settings}
+    body = {"allow_rebase_merge": False}
+    if not current.get(MERGE_OR_SQUASH):
+        body["allow_merge_commit"] = True
+    return body
+
+
 def plan(current: dict[str, Any] | None, check: str, approvals: int) -> list[Setting]:
     now = _current(current)
     desired = desired_protection(check, approvals, current)
@@ -125,8 +153,8 @@ def setup_branch(
     approvals: int = 1,
     dry_run: bool = False,
 ) -> tuple[str, list[Setting]]:
-    """Read the branch's protection (the default branch unless named), and unless `dry_run`, set
-    what differs. Returns the branch and the plan."""
+    """Read the branch's protection (the default branch unless named) and the repository's merge
+    methods, and unless `dry_run`, set what differs. Returns the branch and the plan."""
     from github import GithubException
 
     branch = branch or forge.default_branch()
@@ -140,6 +168,9 @@ def setup_branch(
             raise
         current = None  # not protected yet
     settings = plan(current, check, approvals)
+    methods = merge_method_plan(forge.request("GET", f"/repos/{repo}") or {})
     if not dry_run and any(s.changes for s in settings):
         forge.request("PUT", path, desired_protection(check, approvals, current))
-    return branch, settings
+    if not dry_run and any(s.changes for s in methods):
+        forge.request("PATCH", f"/repos/{repo}", merge_method_update(methods))
+    return branch, settings + methods

@@ -92,6 +92,7 @@ class GateInput:
     rollbacks: set[tuple[str, str]] = field(default_factory=set)
     alerts: list[str] = field(default_factory=list)  # monitoring breaches of the touched models
     base_tip: str = ""  # the base branch's commit: the judge's side
+    head: str = ""  # the proposal's head commit (the change set ends at the tree that lands)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,9 @@ class Verdict:
     head: str
     author: str | None
     alerts: tuple[str, ...] = ()
+    # The tree that merging `head` into `base` lands: what was judged (the change set is the
+    # difference between the base's tree and it).
+    tree: str = ""
 
     @property
     def passed(self) -> bool:
@@ -152,6 +156,7 @@ class Verdict:
             "passed": self.passed,
             "base": self.base,
             "head": self.head,
+            "tree": self.tree,
             "author": self.author,
             "approvers": list(self.approvers),
             "alerts": list(self.alerts),
@@ -167,6 +172,7 @@ class Verdict:
             "passed": self.passed,
             "base": self.base,
             "head": self.head,
+            "tree": self.tree,
             "rules": [asdict(rule) for rule in self.rules],
         }
         return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()[:16]
@@ -303,10 +309,11 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
             (),
             (),
             (),
-            changes.base,
-            changes.head,
+            data.base_tip or changes.base,
+            data.head or changes.head,
             evidence.author,
             tuple(data.alerts),
+            changes.head,
         )
 
     roles = _Roles(policy, evidence.teams)
@@ -335,10 +342,11 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
         tuple(missing),
         tuple(deltas),
         tuple(sorted(approvers)),
-        changes.base,
-        changes.head,
+        data.base_tip or changes.base,
+        data.head or changes.head,
         evidence.author,
         tuple(data.alerts),
+        changes.head,
     )
 
 

@@ -151,15 +151,28 @@ def _facts(entry: VersionEntry, classifications: frozenset[str]) -> VersionFacts
     )
 
 
+def landing_tree(root: Path, base_tip: str, head: str) -> str | None:
+    """The tree that merging `head` into `base_tip` produces (a merge commit's, and a squash's),
+    or None when they conflict. Git's merge (`ort`, as `merge-tree` and GitHub run it) merges
+    from a virtual base built from *all* best common ancestors, so with a criss-cross history
+    this tree can hold changes that no diff from one merge base to the head shows."""
+    if is_ancestor(root, base_tip, head):
+        return head
+    merge_base(root, base_tip, head)  # no shared history is its own clear refusal
+    return merge_tree(root, base_tip, head)
+
+
 def build_input(root: Path, base_tip: str, head: str) -> GateInput:
-    """The facts of a proposal: its own changes (merge base to head), and the tree that merging
-    it would produce, on which the registry must stay valid (two promotions that each archive
-    the same production holder are each fine alone, and two production versions together)."""
-    start = merge_base(root, base_tip, head)
-    changes = change_set(root, start, head)
-    merged = head if is_ancestor(root, base_tip, head) else merge_tree(root, base_tip, head)
+    """The facts of a proposal: everything that differs between the base tip's tree and the tree
+    that merging the proposal would land, whatever the proposal's own diff shows; on that tree
+    the registry must stay valid too (two promotions that each archive the same production
+    holder are each fine alone, and two production versions together). A proposal that
+    conflicts with the base is judged on its own diff, and fails for the conflict."""
+    merged = landing_tree(root, base_tip, head)
     conflict = merged is None
     after = merged or head
+    start = base_tip if merged is not None else merge_base(root, base_tip, head)
+    changes = change_set(root, start, after)
     with CatFile(root) as cat:
         base = _Reader(root, base_tip, cat)
         head_reader = _Reader(root, after, cat)
@@ -210,6 +223,7 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         changes=changes,
         dataset_owners=owners,
         base_tip=base_tip,
+        head=head,
         rollbacks=rollbacks,
         alerts=alerts,
         policy=policy,

@@ -1,0 +1,115 @@
+"""The gate's promise, played as an attacker with a role-less login would try to break it: what
+is judged is exactly what lands."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from steward.entries import layout
+from steward.gate.judge import run_gate
+from steward.gate.promotion import GateFailed, merge_proposal
+from steward.gitio.gitcmd import commit_blobs, head_commit, merge_tree
+from tests.builders import run_git
+from tests.promotion_setup import PromotionRepo, make_promotion_repo
+
+V1 = layout.version_path("fraud", "0.1.0")
+V2 = layout.version_path("fraud", "0.2.0")
+
+
+@pytest.fixture
+def pr(tmp_path: Path) -> PromotionRepo:
+    return make_promotion_repo(tmp_path)
+
+
+def _git_input(root: Path, text: str, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(root), *args], input=text, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def _show(root: Path, rev: str, path: str) -> str:
+    return run_git(root, "show", f"{rev}:{path}")
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, day: int) -> None:
+    """Commits made from now on carry this date: git's merge-base prefers the newer ancestor."""
+    stamp = f"2026-11-{day:02d}T10:00:00Z"
+    monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
+    monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
+
+
+def _commit_tree(root: Path, tree: str, parents: list[str], message: str) -> str:
+    args = [arg for parent in parents for arg in ("-p", parent)]
+    return run_git(root, "commit-tree", tree, *args, "-m", message).strip()
+
+
+def test_a_criss_cross_head_cannot_land_a_revert_its_own_diff_hides(
+    pr: PromotionRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Main archives 0.1.0, puts 0.2.0 in production and tightens the policy (all approved);
+    a README-only branch from before that merges too. A role-less login then proposes a merge
+    of that old branch with main whose tree is the old branch's plus a README line: its diff
+    from `git merge-base` shows the README line only, but git's merge (from a virtual base of
+    both best common ancestors) lands the old stages and the old policy."""
+    root = pr.root
+    _at(monkeypatch, 21)
+    before = head_commit(root)
+    production = _show(root, before, V1).replace("stage: development", "stage: production")
+    m0 = commit_blobs(root, before, {V1: production.encode()}, "0.1.0 in production", "main", True)
+    approved = {
+        V1: production.replace("stage: production", "stage: archived").encode(),
+        V2: _show(root, m0, V2).replace("stage: development", "stage: production").encode(),
+        layout.POLICY_FILE: _show(root, m0, layout.POLICY_FILE)
+        .replace("{role: ml-engineer, count: 1}]\n", "{role: ml-engineer, count: 2}]\n", 1)
+        .encode(),
+    }
+    m1 = commit_blobs(root, m0, approved, "0.2.0 in production; stricter staging", "main", True)
+    _at(monkeypatch, 22)
+    x1 = commit_blobs(root, m0, {"README.md": b"# Registry\n\nNotes.\n"}, "README", "notes")
+    _at(monkeypatch, 23)
+    merged_notes = merge_tree(root, m1, x1)
+    assert merged_notes is not None
+    base = _commit_tree(root, merged_notes, [m1, x1], "Merge notes")
+    run_git(root, "update-ref", "refs/heads/main", base, m1)
+
+    _at(monkeypatch, 24)
+    readme = _git_input(root, "# Registry\n\nMore notes.\n", "hash-object", "-w", "--stdin")
+    head_tree = _replace_blob(root, x1, "README.md", readme)
+    head = _commit_tree(root, head_tree, [x1, m1], "Merge main into notes")
+    run_git(root, "update-ref", "refs/heads/more-notes", head)
+    number = pr.forge.create_proposal("More notes", "", "more-notes", "main", "mallory").number
+
+    # The attack's preconditions: the one merge base git names is the old branch, whose diff to
+    # the head is the README line only; yet the merge lands 0.1.0 back in production.
+    assert run_git(root, "merge-base", base, head).strip() == x1
+    assert run_git(root, "diff", "--name-only", x1, head).split() == ["README.md"]
+    lands = merge_tree(root, base, head)
+    assert lands is not None
+    assert "stage: production" in _show(root, lands, V1)
+    assert "count: 2" not in _show(root, lands, layout.POLICY_FILE)
+
+    verdict = run_gate(root, "", "", forge=pr.forge, proposal_number=number).verdict
+    assert not verdict.passed
+    assert verdict.tree == lands
+    assert verdict.head == head and verdict.base == base
+    failed = {rule.rule: rule for rule in verdict.failed_rules}
+    transitions = failed["transitions allowed"].details
+    assert any("fraud 0.1.0 archived -> production" in line for line in transitions), transitions
+    assert "policies/registry.yaml" in failed["governance"].reason
+    with pytest.raises(GateFailed):
+        merge_proposal(root, pr.forge, number, "mallory")
+    assert run_git(root, "rev-parse", "main").strip() == base
+
+
+def _replace_blob(root: Path, commit: str, path: str, blob: str) -> str:
+    """The tree of `commit` with the file at `path` (top level) holding `blob`."""
+    listing = run_git(root, "ls-tree", commit)
+    lines = [
+        line if not line.endswith(f"\t{path}") else f"100644 blob {blob}\t{path}"
+        for line in listing.splitlines()
+    ]
+    return _git_input(root, "\n".join(lines) + "\n", "mktree")
