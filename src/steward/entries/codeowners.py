@@ -1,5 +1,6 @@
 """`.github/CODEOWNERS` generated from the registry: each model's directory to its owner (and the
-role named after its team), and the judge's paths (policies, workflows, code) to governance.
+role named after its team); everything outside registry/ that the policy does not leave
+ungoverned, and the judge's paths and hook code wherever they are, to governance.
 
 GitHub then asks those people for review and, with "require review from code owners", makes
 their approval a condition of merging. `steward check` reports the file when it is stale.
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from steward.entries import layout
-from steward.entries.policy import Policy
+from steward.entries.policy import Policy, hook_scripts
 
 __all__ = ["OwnedModel", "render_codeowners"]
 
@@ -52,10 +53,20 @@ def render_codeowners(policy: Policy, models: Mapping[str, OwnedModel]) -> str:
         for approval in policy.governance.approvals
         for principal in policy.roles.get(approval.role, [])
     ]
-    lines = [HEADER, "# The judge: changing these needs governance."]
-    for path in policy.governance.paths:
-        pattern = "/" + path.lstrip("/")
-        lines.append(f"{pattern} {_owners(governance)}".rstrip())
+    judges = _owners(governance)
+    lines = [
+        HEADER,
+        "# Everything outside registry/ is governed: governance approves a change to it...",
+        f"* {judges}".rstrip(),
+        "# ...but for what the policy leaves ungoverned (no code owner),",
+        *(f"/{path}" for path in policy.governance.ungoverned),
+        "# ...and registry/, which the registry's own rules judge.",
+        f"/{layout.REGISTRY_DIR}/",
+        "",
+        "# The judge, wherever it is: its paths and the hooks' code.",
+    ]
+    for path in (*policy.governance.paths, *hook_scripts(policy)):
+        lines.append(f"/{path.lstrip('/')} {judges}".rstrip())
     lines += ["", "# Models: their owner, and the role named after their team if there is one."]
     for name in sorted(models):
         model = models[name]

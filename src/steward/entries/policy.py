@@ -7,6 +7,7 @@ return each problem with the field path it belongs to.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,21 @@ from steward.entries.names import MetricName, Name, Principal
 from steward.entries.yamlio import Loc
 
 DEFAULT_PROTECTED_PATHS = ["policies/", ".github/", ".dvc/", "src/"]
+# Outside registry/ everything is governed unless `governance.ungoverned` lists it; these never
+# may be listed: the judge's rules, workflows and data remote, Steward's own files, and what git
+# applies to every checkout (attributes can re-encode registry/; ignore files hide files; a
+# submodule brings code from elsewhere).
+ALWAYS_GOVERNED = (
+    "policies/",
+    ".github/",
+    ".dvc/",
+    ".steward/",
+    ".gitattributes",
+    ".gitignore",
+    ".dvcignore",
+    ".gitmodules",
+)
+REGISTRY_PREFIX = "registry/"
 
 
 class MetricGate(StrictModel):
@@ -66,9 +82,17 @@ class StageRule(StrictModel):
 
 
 class Governance(StrictModel):
-    """Changes to the judge itself (policies, workflows, Steward's code) need these approvals."""
+    """Changes to the judge itself need these approvals: every path outside registry/ (the
+    policies, workflows, hook code, .gitattributes, ...) unless `ungoverned` lists it, the
+    `paths` named here wherever they are, and edits that decide who approves what."""
 
     paths: list[Text] = Field(default=DEFAULT_PROTECTED_PATHS, min_length=1)
+    ungoverned: list[Text] = Field(
+        default=[],
+        description="paths outside registry/ that change without governance approval: a file "
+        "('README.md') or a directory ending in '/' ('docs/'); everything else outside "
+        "registry/ is governed",
+    )
     approvals: list[Approval] = Field(min_length=1)
 
 
@@ -193,6 +217,76 @@ def _transition_problems(transitions: list[Transition]) -> Iterator[tuple[Loc, s
                 )
 
 
+def hook_scripts(policy: Policy) -> list[str]:
+    """Repository files the policy's hooks run (`./deploy/rollout.sh` -> `deploy/rollout.sh`):
+    what runs with deployment's rights is as much the judge's as the policy itself."""
+    found = []
+    for hook in policy.hooks:
+        for arg in hook.run or []:
+            if "/" in arg and not arg.startswith("/") and ".." not in arg.split("/"):
+                found.append(arg.removeprefix("./"))
+    return found
+
+
+def _covers(entry: str, path: str) -> bool:
+    """Whether an `ungoverned` entry (a file, or a directory ending in '/') covers `path`."""
+    return path.startswith(entry) if entry.endswith("/") else path == entry
+
+
+def is_governed(policy: Policy, path: str) -> bool:
+    """Whether changing `path` needs the governance approvals: under registry/ only what
+    `governance.paths` names there; elsewhere everything the policy does not leave ungoverned."""
+    if path.startswith((*policy.governance.paths, *hook_scripts(policy))):
+        return True
+    if path.startswith(REGISTRY_PREFIX):
+        return False
+    return not any(_covers(entry, path) for entry in policy.governance.ungoverned)
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9._/-]+")
+
+
+def _overlaps(entry: str, governed: str) -> bool:
+    """Whether leaving `entry` ungoverned would leave (part of) `governed` ungoverned."""
+    return _covers(entry, governed) or _covers(governed, entry)
+
+
+def _ungoverned_problems(policy: Policy) -> Iterator[tuple[Loc, str]]:
+    hooks = hook_scripts(policy)
+    # A hook's script can load whatever lies beside it: its directory is the judge's too.
+    hook_dirs = [script.rpartition("/")[0] + "/" for script in hooks]
+    judged = [
+        (path, "Steward governs it always") for path in (*ALWAYS_GOVERNED, *policy.governance.paths)
+    ]
+    judged += [(path, "hook code is the judge's") for path in (*hooks, *hook_dirs)]
+    for i, entry in enumerate(policy.governance.ungoverned):
+        loc: Loc = ("governance", "ungoverned", i)
+        parts = entry.rstrip("/").split("/")
+        if (
+            not entry.strip("/")
+            or entry.startswith("/")
+            or any(p in ("", ".", "..") for p in parts)
+        ):
+            yield loc, f"'{entry}' is not a relative path such as README.md or docs/"
+            continue
+        if not _PLAIN_PATH.fullmatch(entry):
+            yield (
+                loc,
+                (
+                    f"'{entry}': letters, digits, '.', '_', '-' and '/' only (it is also a "
+                    "CODEOWNERS pattern, where other characters have meanings)"
+                ),
+            )
+            continue
+        if entry.startswith(REGISTRY_PREFIX) or REGISTRY_PREFIX.startswith(entry):
+            yield loc, f"'{entry}': registry/ is judged by its own rules, not left ungoverned"
+            continue
+        for path, why in judged:
+            if _overlaps(entry, path):
+                yield loc, f"'{entry}' would leave {path} ungoverned: {why}"
+                break
+
+
 def policy_problems(policy: Policy) -> list[tuple[Loc, str]]:
     """Rules across fields of the central policy."""
     problems = [
@@ -201,6 +295,7 @@ def policy_problems(policy: Policy) -> list[tuple[Loc, str]]:
         if role not in policy.roles
     ]
     problems.extend(_transition_problems(policy.transitions))
+    problems.extend(_ungoverned_problems(policy))
     seen_levels: set[str] = set()
     for i, level in enumerate(policy.classification_levels):
         if level in seen_levels:

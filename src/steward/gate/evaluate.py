@@ -21,6 +21,7 @@ from steward.entries.policy import (
     MetricGate,
     Policy,
     TeamExtension,
+    is_governed,
     transition_rules,
 )
 from steward.entries.problems import Problem
@@ -646,17 +647,6 @@ def _dataset_access(
     return RuleResult("may change datasets", "passed", f"{author} may change {', '.join(subjects)}")
 
 
-def hook_scripts(policy: Policy) -> list[str]:
-    """Repository files the policy's hooks run (`./deploy/rollout.sh` -> `deploy/rollout.sh`):
-    what runs with deployment's rights is as much the judge's as the policy itself."""
-    found = []
-    for hook in policy.hooks:
-        for arg in hook.run or []:
-            if "/" in arg and not arg.startswith("/") and ".." not in arg.split("/"):
-                found.append(arg.removeprefix("./"))
-    return found
-
-
 def _is_owner(author: str, model: ModelFacts, roles: _Roles) -> bool:
     if not model.owner.startswith("@"):
         return author.casefold() == model.owner.casefold()
@@ -745,8 +735,7 @@ def _transition_approvals(
 def _governance(
     changes: ChangeSet, policy: Policy, roles: _Roles, evidence: Evidence, approvers: set[str]
 ) -> tuple[RuleResult, list[MissingApproval]]:
-    prefixes = (*policy.governance.paths, *hook_scripts(policy))
-    touched = [path for path in changes.paths if path.startswith(prefixes)]
+    touched = [path for path in changes.paths if is_governed(policy, path)]
     touched += [
         f"{edit.name}: {', '.join(edit.governed)}" for edit in changes.edits if edit.governed
     ]
@@ -755,7 +744,8 @@ def _governance(
         return RuleResult(
             name,
             "not applicable",
-            "no policy, workflow, code, owner, risk or classification changed",
+            "nothing governed changed: no path outside registry/ but those the policy leaves "
+            "ungoverned, no owner, risk or classification",
         ), []
     if evidence.reviews is None or evidence.head_sha is None:
         why = f"changes {', '.join(touched)}; reviews could not be read: {evidence.reviews_error}"

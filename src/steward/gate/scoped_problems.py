@@ -59,6 +59,8 @@ def scope_of(changed: list[str]) -> Scope | None:
         if path == CODEOWNERS_PATH:
             every_model_file = True
             continue
+        if path.split("/", 1)[0].casefold() not in layout.CHECKED_ROOTS:
+            continue  # not a registry file: `check` does not read it, the governance rule judges it
         try:
             place = layout.classify(path)
         except Misplaced:
