@@ -4,6 +4,7 @@ is judged is exactly what lands."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from steward.entries import layout
 from steward.gate.evaluate import RuleResult, Verdict
 from steward.gate.judge import run_gate
-from steward.gate.promotion import GateFailed, merge_proposal
+from steward.gate.promotion import GateFailed, merge_proposal, propose_promotion
 from steward.gitio.gitcmd import commit_blobs, head_commit, merge_tree
 from steward.reading.registry import check_registry
 from tests.builders import new_registry, run_git
@@ -229,3 +230,51 @@ def test_check_refuses_an_ungoverned_entry_that_would_free_the_judge(
     assert any("governance.ungoverned[1]" in line and message in line for line in rendered), (
         rendered
     )
+
+
+# --- 3. hooks run the merged commit's code, never the work tree's ------------------------------
+
+ROLLOUT = "import os, sys\nopen(sys.argv[1], 'a').write({said!r} + ' ' + os.getcwd() + '\\n')\n"
+
+
+def _hooked_repo(tmp_path: Path) -> tuple[PromotionRepo, Path]:
+    log = tmp_path / "rollouts.log"
+    hook = (
+        "hooks:\n"
+        f"  - {{name: rollout, on: [staging], run: [{sys.executable}, deploy/rollout.py, {log}]}}\n"
+    )
+    pr = make_promotion_repo(tmp_path, POLICY.replace("governance:\n", hook + "governance:\n"))
+    (pr.root / "deploy").mkdir()
+    (pr.root / "deploy/rollout.py").write_text(ROLLOUT.format(said="merged"))
+    run_git(pr.root, "add", "deploy/rollout.py")
+    run_git(pr.root, "commit", "-qm", "The rollout hook, approved")
+    return pr, log
+
+
+def _propose_staging(pr: PromotionRepo) -> int:
+    number = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    pr.forge.add_review(number.proposal.number, "carol", "APPROVED")
+    return number.proposal.number
+
+
+def test_a_hook_runs_the_merged_code_not_the_branch_checked_out(tmp_path: Path) -> None:
+    """Whoever's branch is checked out where `steward merge` runs does not choose the code that
+    deploys: the hook runs from a clean checkout of the merged commit."""
+    pr, log = _hooked_repo(tmp_path)
+    number = _propose_staging(pr)
+    run_git(pr.root, "checkout", "-qb", "mallory")
+    (pr.root / "deploy/rollout.py").write_text(ROLLOUT.format(said="mallory"))
+    run_git(pr.root, "commit", "-qam", "my own rollout")
+    merge_proposal(pr.root, pr.forge, number, "dave")
+    said, cwd = log.read_text().split()
+    assert said == "merged"
+    assert Path(cwd) != pr.root and not Path(cwd).exists()  # a checkout of its own, cleaned up
+
+
+def test_a_hook_ignores_uncommitted_edits_in_the_work_tree(tmp_path: Path) -> None:
+    pr, log = _hooked_repo(tmp_path)
+    number = _propose_staging(pr)
+    (pr.root / "deploy/rollout.py").write_text(ROLLOUT.format(said="uncommitted"))
+    merge_proposal(pr.root, pr.forge, number, "dave")
+    assert log.read_text().split()[0] == "merged"
+    assert "uncommitted" in (pr.root / "deploy/rollout.py").read_text()  # left as it was

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from steward.entries.policy import Hook, Policy
 from steward.entries.validate import parse_file
 from steward.errors import StewardError
 from steward.forge.protocol import Forge
-from steward.gitio.gitcmd import CatFile, identity_args, run_git, token_env
+from steward.gitio.gitcmd import CatFile, export_commit, identity_args, run_git, token_env
 
 HOOK_REFS = "refs/steward/hooks"
 HOOK_TIMEOUT_S = 600
@@ -286,12 +287,37 @@ _SECRETS = (
 )
 
 
-def _run_hook(root: Path, hook: Hook, tag: str, record: Record) -> str | None:
-    """Run the hook's command; None on success, else why it failed."""
+class _MergedCheckout:
+    """A clean checkout of the merged commit, made the first time a hook needs it: hooks run
+    the code that was judged and merged, never whatever the work tree has checked out."""
+
+    def __init__(self, root: Path, commit: str) -> None:
+        self.root = root
+        self.commit = commit
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    def path(self) -> Path:
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="steward-hook-")
+            export_commit(self.root, self.commit, Path(self._scratch.name) / "checkout")
+        return Path(self._scratch.name) / "checkout"
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+
+def _run_hook(
+    root: Path, checkout: _MergedCheckout, hook: Hook, tag: str, record: Record
+) -> str | None:
+    """Run the hook's command in a clean checkout of the merged commit; None on success, else
+    why it failed."""
     assert hook.run is not None
     env = {key: value for key, value in os.environ.items() if key not in _SECRETS}
     env.update(
         {
+            "STEWARD_REPO": str(root),
+            "STEWARD_CHECKOUT_COMMIT": checkout.commit,
             "STEWARD_EVENT": record.event,
             "STEWARD_MODEL": record.model,
             "STEWARD_VERSION": record.version,
@@ -302,9 +328,13 @@ def _run_hook(root: Path, hook: Hook, tag: str, record: Record) -> str | None:
         }
     )
     try:
+        cwd = checkout.path()
+    except StewardError as exc:
+        return f"could not check out {checkout.commit[:12]} for the hook: {exc}"
+    try:
         done = subprocess.run(
             hook.run,
-            cwd=root,
+            cwd=cwd,
             env=env,
             input=json.dumps({"tag": tag, **record.as_dict()}, sort_keys=True).encode(),
             capture_output=True,
@@ -372,7 +402,8 @@ def deliver_hooks(
 ) -> None:
     """Deliver each hook once per event, in order, only for the latest assignment of a stage
     (an older one still pending has been superseded: deploying it now would roll production
-    back), and never for events that happened before the hook existed."""
+    back), and never for events that happened before the hook existed. Commands run in a clean
+    checkout of `after`, the merged commit."""
     if not policy.hooks:
         return
     delivered = _delivered(root)
@@ -382,38 +413,43 @@ def deliver_hooks(
         if record.event == "assignment":
             latest[(record.model, record.stage)] = tag
     new = set(result.tagged)
-    for hook in policy.hooks:
-        start = f"{HOOK_REFS}/{hook.name}/started"
-        started = start in delivered
-        if not started:  # from now on every event is this hook's: failures are retried
-            run_git(root, "update-ref", start, after)
-        for tag, record in pending:
-            if not _wants(hook, record):
-                continue
-            kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
-            todo = [k for k in kinds if _hook_ref(hook, k, tag) not in delivered]
-            if not todo:
-                continue
-            superseded = (
-                record.event == "assignment" and latest.get((record.model, record.stage)) != tag
-            )
-            if superseded or (not started and tag not in new):
-                for kind in todo:  # not delivered, and never to be: mark it so
+    checkout = _MergedCheckout(root, after)
+    try:
+        for hook in policy.hooks:
+            start = f"{HOOK_REFS}/{hook.name}/started"
+            started = start in delivered
+            if not started:  # from now on every event is this hook's: failures are retried
+                run_git(root, "update-ref", start, after)
+            for tag, record in pending:
+                if not _wants(hook, record):
+                    continue
+                kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
+                todo = [k for k in kinds if _hook_ref(hook, k, tag) not in delivered]
+                if not todo:
+                    continue
+                superseded = (
+                    record.event == "assignment" and latest.get((record.model, record.stage)) != tag
+                )
+                if superseded or (not started and tag not in new):
+                    for kind in todo:  # not delivered, and never to be: mark it so
+                        ref = _hook_ref(hook, kind, tag)
+                        run_git(root, "update-ref", ref, f"refs/tags/{tag}")
+                    continue
+                for kind in todo:
+                    problem = (
+                        _run_hook(root, checkout, hook, tag, record)
+                        if kind == "run"
+                        else _dispatch(forge, hook, tag, record)
+                    )
+                    if problem is not None:
+                        result.failed.append(f"{hook.name} -> {tag}: {problem}")
+                        break
                     run_git(root, "update-ref", _hook_ref(hook, kind, tag), f"refs/tags/{tag}")
-                continue
-            for kind in todo:
-                problem = (
-                    _run_hook(root, hook, tag, record)
-                    if kind == "run"
-                    else _dispatch(forge, hook, tag, record)
-                )
-                if problem is not None:
-                    result.failed.append(f"{hook.name} -> {tag}: {problem}")
-                    break
-                run_git(root, "update-ref", _hook_ref(hook, kind, tag), f"refs/tags/{tag}")
-                result.delivered.append(
-                    f"{hook.name} -> {tag}" + (f" ({kind})" if len(kinds) > 1 else "")
-                )
+                    result.delivered.append(
+                        f"{hook.name} -> {tag}" + (f" ({kind})" if len(kinds) > 1 else "")
+                    )
+    finally:
+        checkout.close()
 
 
 def apply_range(

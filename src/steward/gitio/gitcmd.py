@@ -315,6 +315,18 @@ def commit_blobs(
     return commit
 
 
+def export_commit(root: Path, commit: str, target: Path) -> None:
+    """Write the files of `commit` into the empty directory `target`: a clean checkout, with no
+    `.git` and nothing of the work tree's (its uncommitted edits, the branch it has checked out),
+    through a private index so that the repository's own index is not touched."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        _git_env(root, env, "read-tree", f"{commit}^{{tree}}")
+        _git_env(root, env, "checkout-index", "--all", f"--prefix={target}{os.sep}")
+
+
 def merge_tree(root: Path, base: str, head: str) -> str | None:
     """The tree a merge of `head` into `base` would have, or None if they conflict."""
     result = subprocess.run(
