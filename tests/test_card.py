@@ -322,7 +322,10 @@ def test_the_card_says_who_approved_each_promotion(promoted: PromotionRepo) -> N
         ("staging", ("carol",), "dave"),
     ]
     body = render_card(facts)
-    assert "| `production` | #2 | `dave` | `carol`, `erin` | `dave` |" in body
+    assert (
+        "| `production` | #2 | `dave` | `carol (ml-engineer)`, `erin (governance)` | `dave` |"
+        in body
+    )
     assert facts.promotions[0].verdict is not None
     assert f"`{facts.promotions[0].verdict}`" in body
     # at the first merge only the staging promotion had happened

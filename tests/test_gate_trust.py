@@ -3,17 +3,22 @@ is judged is exactly what lands."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from steward.aftermerge.history import model_history
 from steward.entries import layout
 from steward.gate.evaluate import RuleResult, Verdict
 from steward.gate.judge import run_gate
 from steward.gate.promotion import GateFailed, merge_proposal, propose_promotion
 from steward.gitio.gitcmd import commit_blobs, head_commit, merge_tree
+from steward.governance.audit import audit
+from steward.governance.modelcard import model_card
+from steward.governance.modelcard_render import render_card
 from steward.reading.registry import check_registry
 from tests.builders import new_registry, run_git
 from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
@@ -278,3 +283,77 @@ def test_a_hook_ignores_uncommitted_edits_in_the_work_tree(tmp_path: Path) -> No
     merge_proposal(pr.root, pr.forge, number, "dave")
     assert log.read_text().split()[0] == "merged"
     assert "uncommitted" in (pr.root / "deploy/rollout.py").read_text()  # left as it was
+
+
+# --- 4. the record names only the approvals that counted, with their roles ---------------------
+
+THREE_ENGINEERS = POLICY.replace("ml-engineer: [carol, dave]", "ml-engineer: [carol, dave, grace]")
+
+
+def test_the_record_names_only_approvals_that_counted_with_their_role(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dave proposes and approves his own proposal, zed (who holds no role) approves, carol
+    approves: only carol's approval counted, as ml-engineer. The merge trailer, the GTO tag's
+    record, history, the card and the audit say so; the others are 'not counted'."""
+    from steward.cli.main import run
+
+    pr = make_promotion_repo(tmp_path)
+    number = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    number_ = number.proposal.number
+    root = ["-C", str(pr.root)]
+    for login in ("dave", "zed", "carol"):
+        assert run([*root, "review", str(number_), "--approve", "--as", login]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said == [
+        "dave approved proposal #1: the approval cannot count: author",
+        "zed approved proposal #1: the approval cannot count: no role in what this change needs",
+        "carol approved proposal #1: the approval counts as ml-engineer",
+    ]
+    verdict = _verdict(pr, number_)
+    assert verdict.approvers == ("carol",)
+    assert verdict.not_counted == (
+        ("dave", "author"),
+        ("zed", "no role in what this change needs"),
+    )
+    merged = merge_proposal(pr.root, pr.forge, number_, "dave")
+    message = run_git(pr.root, "log", "-1", "--format=%B", merged.commit)
+    assert "Steward-Approved-By: carol (ml-engineer)\n" in message
+    tag = run_git(pr.root, "tag", "-l", "--format=%(contents)", "fraud#staging#*")
+    assert '"approvals": ["carol (ml-engineer)"]' in tag and '"approved_by": ["carol"]' in tag
+    history = model_history(pr.root, "fraud")
+    entered = next(e for e in history.events if e.summary == "entered staging")
+    assert (entered.approved_by, entered.approvals) == (("carol",), ("carol (ml-engineer)",))
+    card = render_card(model_card(pr.root, "fraud", "0.2.0"))
+    assert "`carol (ml-engineer)`" in card and "zed" not in card
+    audited = audit(pr.root).as_dict()
+    assert "zed" not in json.dumps(audited)
+
+
+# --- 5. an outstanding request for changes blocks ---------------------------------------------
+
+
+def test_a_change_request_from_a_role_holder_blocks_until_approved_or_dismissed(
+    tmp_path: Path,
+) -> None:
+    pr = make_promotion_repo(tmp_path, THREE_ENGINEERS)
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "grace", "APPROVED")
+    pr.forge.add_review(number, "zed", "CHANGES_REQUESTED")  # no role: does not block
+    assert _verdict(pr, number).passed
+    pr.forge.add_review(number, "carol", "CHANGES_REQUESTED")
+    verdict = _verdict(pr, number)
+    assert not verdict.passed and verdict.blocked_by == ("carol",)
+    rule = _rule(verdict, "approvals: fraud 0.2.0 development -> staging")
+    assert "ml-engineer: changes requested by carol" in rule.reason
+    with pytest.raises(GateFailed, match="changes requested by carol"):
+        merge_proposal(pr.root, pr.forge, number, "dave")
+    pr.forge.dismiss_review(number, "carol", "erin")
+    assert _verdict(pr, number).passed
+    pr.forge.add_review(number, "carol", "CHANGES_REQUESTED")
+    assert not _verdict(pr, number).passed
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = _verdict(pr, number)
+    assert verdict.passed and verdict.approvers == ("carol", "grace")

@@ -450,8 +450,10 @@ def test_the_command_prints_an_aligned_table(
         "production",
         "#4",
         "dave",
-        "carol,",
+        "carol",
+        "(ml-engineer),",
         "erin",
+        "(governance)",
     ]
     assert lines[-1].split()[2:] == ["0.1.0", "registered", "-", "ci-bot", "-"]
     for header in HEADERS[1:]:
@@ -469,9 +471,10 @@ def test_the_command_prints_json(
     assert isinstance(data, list) and len(data) == 14
     assert data[0]["event"] == "entered" and data[0]["stage"] == "production"
     assert data[0]["approved_by"] == ["carol", "erin"] and data[0]["proposal"] == 4
+    assert data[0]["approvals"] == ["carol (ml-engineer)", "erin (governance)"]
     assert set(data[0]) == {
         "at", "commit", "version", "event", "stage", "summary", "proposal", "proposed_by",
-        "approved_by", "merged_by", "verdict", "created_by", "by", "record",
+        "approved_by", "approvals", "merged_by", "verdict", "created_by", "by", "record",
     }  # fmt: skip
     code, out, _ = steward(
         "-C", str(promoted.root), "history", "fraud", "--json", "--rev", "HEAD~1"

@@ -213,6 +213,7 @@ def _record(
         approved_by=list(decision.approved_by) if decision else [],
         merged_by=decision.merged_by if decision else None,
         verdict=decision.verdict if decision else None,
+        approvals=list(decision.approvals) if decision else [],
     )
 
 

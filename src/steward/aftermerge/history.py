@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from steward.aftermerge.records import Record, trailers
+from steward.aftermerge.records import Record, parse_approvals, trailers
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import format_timestamp
@@ -63,9 +63,10 @@ class Event:
     stage: str | None  # the stage entered or left; for a registration, the stage registered at
     proposal: int | None = None
     proposed_by: str | None = None
-    approved_by: tuple[str, ...] = ()
+    approved_by: tuple[str, ...] = ()  # the logins whose approval counted
     merged_by: str | None = None
     verdict: str | None = None  # the gate verdict's digest
+    approvals: tuple[str, ...] = ()  # "carol (ml-engineer)": each counted login, with its roles
     created_by: str | None = None  # for a registration's events: `created_by` from the entry
     record: str | None = None  # the tag holding `steward apply`'s record of this event, if any
 
@@ -93,6 +94,7 @@ class Event:
             "proposal": self.proposal,
             "proposed_by": self.proposed_by,
             "approved_by": list(self.approved_by),
+            "approvals": list(self.approvals or self.approved_by),
             "merged_by": self.merged_by,
             "verdict": self.verdict,
             "created_by": self.created_by,
@@ -291,6 +293,7 @@ class _Decision:
     approved_by: tuple[str, ...] = ()
     merged_by: str | None = None
     verdict: str | None = None
+    approvals: tuple[str, ...] = ()
 
 
 def _decide(
@@ -345,13 +348,14 @@ def decision_from_trailers(message: str, merged_head: str) -> _Decision:
     found = trailers(paragraphs[-1])
     if found.get("Steward-Head") != merged_head:
         return _Decision()
-    approvers = found.get("Steward-Approved-By", "-")
+    approvals = parse_approvals(found.get("Steward-Approved-By", "-"))
     return _Decision(
         proposal=_proposal_number(found.get("Steward-Proposal")),
         proposed_by=found.get("Steward-Proposed-By") or None,
-        approved_by=tuple(a.strip() for a in approvers.split(",") if a.strip() not in ("", "-")),
+        approved_by=tuple(login for login, _ in approvals),
         merged_by=found.get("Steward-Merged-By") or None,
         verdict=found.get("Steward-Verdict") or None,
+        approvals=tuple(f"{login} ({roles})" if roles else login for login, roles in approvals),
     )
 
 
@@ -369,6 +373,7 @@ def _from_record(record: Record) -> _Decision:
         approved_by=tuple(record.approved_by),
         merged_by=record.merged_by,
         verdict=record.verdict,
+        approvals=tuple(record.approvals),
     )
 
 
@@ -393,6 +398,7 @@ def _decided(event: Event, decision: _Decision) -> Event:
         approved_by=decision.approved_by,
         merged_by=decision.merged_by,
         verdict=decision.verdict,
+        approvals=decision.approvals,
         created_by=event.created_by,
     )
 
@@ -409,6 +415,7 @@ def _recorded(event: Event, tag: str, record: Record) -> Event:
         approved_by=tuple(record.approved_by),
         merged_by=record.merged_by,
         verdict=record.verdict,
+        approvals=tuple(record.approvals),
         created_by=event.created_by,
         record=tag,
     )
@@ -473,4 +480,6 @@ def _well_formed(record: Record, model: str) -> bool:
         and (record.proposal is None or type(record.proposal) is int)
         and isinstance(record.approved_by, list)
         and all(isinstance(login, str) for login in record.approved_by)
+        and isinstance(record.approvals, list)
+        and all(isinstance(text, str) for text in record.approvals)
     )

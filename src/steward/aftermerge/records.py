@@ -5,12 +5,15 @@ same registry: `MODEL@vX.Y.Z` registers a version, `MODEL#STAGE#N` assigns it a 
 `MODEL#STAGE!#N` takes the stage away (N counts a model's stage tags, as GTO does). Every tag
 points at the commit that registered the version (GTO finds the version by that commit), and its
 annotation holds a JSON record: the event, the commit on the default branch that made it, the
-proposal, its proposer and approvers, who merged and the gate verdict's digest.
+proposal, its proposer, the approvals that counted (each with the role it counted for), who
+merged and the gate verdict's digest.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -37,9 +40,10 @@ class Record:
     at: str  # when that commit was made, ISO 8601
     proposal: int | None = None
     proposed_by: str | None = None
-    approved_by: list[str] = field(default_factory=list)
+    approved_by: list[str] = field(default_factory=list)  # the logins of `approvals`
     merged_by: str | None = None
     verdict: str | None = None
+    approvals: list[str] = field(default_factory=list)  # "carol (ml-engineer)", as counted
 
     @property
     def summary(self) -> str:
@@ -66,6 +70,36 @@ class Record:
                 except (ValueError, TypeError):
                     return None
         return None
+
+
+_APPROVAL = re.compile(r"\s*([^\s,()]+)(?:\s*\(([^)]*)\))?\s*(?:,|$)")
+
+
+def approvals_text(counted: Iterable[tuple[str, str]]) -> list[str]:
+    """`carol (ml-engineer)` for each login that counted, with every role it counted for,
+    as the `Steward-Approved-By` trailer and the records write them."""
+    roles: dict[str, set[str]] = {}
+    for login, role in counted:
+        roles.setdefault(login, set()).add(role)
+    return [
+        f"{login} ({', '.join(sorted(roles[login]))})" for login in sorted(roles, key=str.casefold)
+    ]
+
+
+def parse_approvals(text: str) -> list[tuple[str, str]]:
+    """The (login, roles) of a `Steward-Approved-By` trailer: `carol (ml-engineer), erin
+    (governance)`; a trailer written before roles were recorded names logins only (roles '')."""
+    if text.strip() in ("", "-"):
+        return []
+    found = []
+    position = 0
+    while position < len(text):
+        match = _APPROVAL.match(text, position)
+        if match is None or match.end() == position:
+            return []  # not a trailer Steward wrote: nothing in it counts
+        found.append((match.group(1), (match.group(2) or "").strip()))
+        position = match.end()
+    return found
 
 
 def trailers(message: str) -> dict[str, str]:

@@ -16,7 +16,12 @@ from steward.errors import UsageError
 from steward.forge.choose import open_forge
 from steward.gate.actions import gate_in_actions, in_actions
 from steward.gate.judge import run_gate
-from steward.gate.promotion import merge_proposal, propose_promotion, review_proposal
+from steward.gate.promotion import (
+    merge_proposal,
+    propose_promotion,
+    review_effect,
+    review_proposal,
+)
 from steward.gate.report import render_markdown, render_text
 from steward.gitio.gitcmd import find_repo_root
 
@@ -80,9 +85,12 @@ def review(
         raise UsageError("give --approve or --request-changes")
     root = find_repo_root(settings.start)
     reviewer = login or current_login()
-    review_proposal(open_forge(root, settings.github_token), proposal, reviewer, decision, message)  # type: ignore[arg-type]
+    forge = open_forge(root, settings.github_token)
+    review_proposal(forge, proposal, reviewer, decision, message)  # type: ignore[arg-type]
     verb = "approved" if decision == "APPROVED" else "requested changes on"
-    click.echo(f"{reviewer} {verb} proposal #{proposal}")
+    click.echo(
+        f"{reviewer} {verb} proposal #{proposal}: {review_effect(root, forge, proposal, reviewer)}"
+    )
     return 0
 
 

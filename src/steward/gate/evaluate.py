@@ -26,6 +26,7 @@ from steward.entries.policy import (
 )
 from steward.entries.problems import Problem
 from steward.forge.protocol import Review, TeamResolver
+from steward.gate.reviews import CountedApproval, Standing, not_counted, standing
 from steward.gitio.changes import ChangeSet, StageChange
 
 RuleStatus = Literal["passed", "failed", "not applicable"]
@@ -143,6 +144,11 @@ class Verdict:
     # The tree that merging `head` into `base` lands: what was judged (the change set is the
     # difference between the base's tree and it).
     tree: str = ""
+    # Each approval that satisfied a rule, with the role it counted for (`approvers` are their
+    # logins); and approvals given that counted for nothing, with why.
+    approvals: tuple[CountedApproval, ...] = ()
+    not_counted: tuple[tuple[str, str], ...] = ()
+    blocked_by: tuple[str, ...] = ()  # whose request for changes blocks a role the change needs
 
     @property
     def passed(self) -> bool:
@@ -160,6 +166,9 @@ class Verdict:
             "tree": self.tree,
             "author": self.author,
             "approvers": list(self.approvers),
+            "approvals": [asdict(approval) for approval in self.approvals],
+            "not_counted": [{"login": login, "why": why} for login, why in self.not_counted],
+            "blocked_by": list(self.blocked_by),
             "alerts": list(self.alerts),
             "rules": [asdict(rule) for rule in self.rules],
             "missing_approvals": [asdict(m) for m in self.missing_approvals],
@@ -190,24 +199,8 @@ def valid_approvers(
     reviews: Iterable[Review], head_sha: str, author: str | None, others: Iterable[str] = ()
 ) -> set[str]:
     """Logins whose latest review is APPROVED on the current head commit, the author (and
-    `others` who may not review it) excepted; bots never approve.
-
-    The latest review of each reviewer wins: a later CHANGES_REQUESTED or DISMISSED takes an
-    approval back; an approval given on an older commit does not count for the new one."""
-    latest: dict[str, Review] = {}
-    for review in reviews:
-        if review.state == "COMMENTED":
-            continue  # a comment neither gives nor takes back an approval
-        latest[review.reviewer.casefold()] = review
-    excluded = {login.casefold() for login in (author, *others) if login}
-    return {
-        review.reviewer
-        for key, review in latest.items()
-        if review.state == "APPROVED"
-        and review.commit == head_sha
-        and key not in excluded
-        and not key.endswith("[bot]")
-    }
+    `others` who may not review it) excepted; bots never approve (see `reviews.standing`)."""
+    return set(standing(reviews, head_sha, author, others).approvers)
 
 
 class _Roles:
@@ -292,7 +285,8 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
     rules: list[RuleResult] = []
     missing: list[MissingApproval] = []
     deltas: list[MetricDelta] = []
-    approvers: set[str] = set()
+    reviews = Standing()
+    counted: list[CountedApproval] = []
 
     if not changes.files:
         rules.append(RuleResult("changes", "failed", "the head adds nothing to the base"))
@@ -319,9 +313,10 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
 
     roles = _Roles(policy, evidence.teams)
     if evidence.reviews is not None and evidence.head_sha is not None:
-        approvers = valid_approvers(
+        reviews = standing(
             evidence.reviews, evidence.head_sha, evidence.author, evidence.not_reviewers
         )
+    tally = _Tally(roles, reviews, evidence, counted)
     rules.append(_transitions_allowed(data, policy))
     rules.append(_single_stage(data, policy))
     for change in changes.stage_changes:
@@ -332,22 +327,26 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
     rules.append(_model_access(data, policy, roles, evidence))
     rules.append(_dataset_access(data, policy, roles, evidence))
     for change in changes.stage_changes:
-        rule, needed = _transition_approvals(data, policy, change, roles, evidence, approvers)
+        rule, needed = _transition_approvals(data, policy, change, evidence, tally)
         rules.append(rule)
         missing.extend(needed)
-    rule, needed = _governance(changes, policy, roles, evidence, approvers)
+    rule, needed = _governance(changes, policy, evidence, tally)
     rules.append(rule)
     missing.extend(needed)
+    unique = tuple(dict.fromkeys(counted))
     return Verdict(
         tuple(rules),
         tuple(missing),
         tuple(deltas),
-        tuple(sorted(approvers)),
+        tuple(sorted({a.login for a in unique}, key=str.casefold)),
         data.base_tip or changes.base,
         data.head or changes.head,
         evidence.author,
         tuple(data.alerts),
         changes.head,
+        unique,
+        not_counted(reviews, unique),
+        tuple(sorted(tally.blockers, key=str.casefold)),
     )
 
 
@@ -658,49 +657,63 @@ def _is_owner(author: str, model: ModelFacts, roles: _Roles) -> bool:
         return False
 
 
-def _count_approvals(
-    subject: str,
-    required: Iterable[Approval],
-    roles: _Roles,
-    approvers: set[str],
-    evidence: Evidence,
-) -> tuple[list[str], list[str], list[MissingApproval]]:
-    """(satisfied lines, failure lines, missing approvals) for `required` on one subject."""
-    satisfied: list[str] = []
-    failures: list[str] = []
-    missing: list[MissingApproval] = []
-    folded = {login.casefold() for login in approvers}
-    for approval in required:
-        holders, unresolved = roles.holders_among(approval.role, approvers)
-        have = sorted(holders)
-        if len(have) >= approval.count:
-            satisfied.append(f"{approval.role}: {', '.join(have)}")
-            continue
-        author = (evidence.author or "").casefold()
-        candidates = tuple(
-            sorted(
-                m
-                for m in roles.candidates(approval.role)
-                if m.casefold() != author and m.casefold() not in folded
+@dataclass
+class _Tally:
+    """Counts approvals for the rules, and remembers which counted, for which role."""
+
+    roles: _Roles
+    reviews: Standing
+    evidence: Evidence
+    counted: list[CountedApproval]
+    blockers: set[str] = field(default_factory=set)
+
+    def count(
+        self, subject: str, required: Iterable[Approval]
+    ) -> tuple[list[str], list[str], list[MissingApproval]]:
+        """(satisfied lines, failure lines, missing approvals) for `required` on one subject.
+        A role's member whose latest review requests changes blocks it, whoever else
+        approved."""
+        satisfied: list[str] = []
+        failures: list[str] = []
+        missing: list[MissingApproval] = []
+        approvers = set(self.reviews.approvers)
+        folded = {login.casefold() for login in approvers}
+        for approval in required:
+            holders, unresolved = self.roles.holders_among(approval.role, approvers)
+            blockers, unknown = self.roles.holders_among(approval.role, self.reviews.requested)
+            have = sorted(holders)
+            self.counted.extend(CountedApproval(login, approval.role, subject) for login in have)
+            if blockers or unknown:
+                self.blockers |= blockers
+                named = sorted(blockers) + [f"someone in {team}" for team in unknown]
+                failures.append(
+                    f"{approval.role}: changes requested by {', '.join(named)}, until they "
+                    "approve or the request is dismissed"
+                )
+                continue
+            if len(have) >= approval.count:
+                satisfied.append(f"{approval.role}: {', '.join(have)}")
+                continue
+            author = (self.evidence.author or "").casefold()
+            candidates = tuple(
+                sorted(
+                    m
+                    for m in self.roles.candidates(approval.role)
+                    if m.casefold() != author and m.casefold() not in folded
+                )
             )
-        )
-        failures.append(
-            f"{approval.role}: {len(have)} of {approval.count} approvals"
-            + (f" (could not resolve {', '.join(unresolved)})" if unresolved else "")
-        )
-        missing.append(
-            MissingApproval(subject, approval.role, approval.count, len(have), candidates)
-        )
-    return satisfied, failures, missing
+            failures.append(
+                f"{approval.role}: {len(have)} of {approval.count} approvals"
+                + (f" (could not resolve {', '.join(unresolved)})" if unresolved else "")
+            )
+            missing.append(
+                MissingApproval(subject, approval.role, approval.count, len(have), candidates)
+            )
+        return satisfied, failures, missing
 
 
 def _transition_approvals(
-    data: GateInput,
-    policy: Policy,
-    change: StageChange,
-    roles: _Roles,
-    evidence: Evidence,
-    approvers: set[str],
+    data: GateInput, policy: Policy, change: StageChange, evidence: Evidence, tally: _Tally
 ) -> tuple[RuleResult, list[MissingApproval]]:
     subject = _transition_name(change)
     name = f"approvals: {subject}"
@@ -726,14 +739,14 @@ def _transition_approvals(
         return RuleResult(name, "failed", why), []
     if not required:
         return RuleResult(name, "passed", "the transition needs no approval"), []
-    satisfied, failures, missing = _count_approvals(subject, required, roles, approvers, evidence)
+    satisfied, failures, missing = tally.count(subject, required)
     if failures:
         return RuleResult(name, "failed", "; ".join(failures), tuple(failures + satisfied)), missing
     return RuleResult(name, "passed", "; ".join(satisfied), tuple(satisfied)), []
 
 
 def _governance(
-    changes: ChangeSet, policy: Policy, roles: _Roles, evidence: Evidence, approvers: set[str]
+    changes: ChangeSet, policy: Policy, evidence: Evidence, tally: _Tally
 ) -> tuple[RuleResult, list[MissingApproval]]:
     touched = [path for path in changes.paths if is_governed(policy, path)]
     touched += [
@@ -750,9 +763,7 @@ def _governance(
     if evidence.reviews is None or evidence.head_sha is None:
         why = f"changes {', '.join(touched)}; reviews could not be read: {evidence.reviews_error}"
         return RuleResult(name, "failed", why), []
-    satisfied, failures, missing = _count_approvals(
-        "governance", policy.governance.approvals, roles, approvers, evidence
-    )
+    satisfied, failures, missing = tally.count("governance", policy.governance.approvals)
     shown = ", ".join(touched[:5]) + (" ..." if len(touched) > 5 else "")
     if failures:
         why = f"changes {shown}, judged by the base policy: " + "; ".join(failures)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steward.aftermerge.apply import ApplyResult, apply_range
+from steward.aftermerge.records import approvals_text
 from steward.entries import layout
 from steward.entries.layout import Kind
 from steward.entries.models import ModelEntry, VersionEntry
@@ -191,6 +192,23 @@ def review_proposal(
     forge.add_review(number, reviewer, state, body)
 
 
+def review_effect(root: Path, forge: Forge, number: int, reviewer: str) -> str:
+    """What `reviewer`'s latest review does for proposal `number`, judged as the gate judges it
+    now: whether an approval counts (and for which role, or why not), whether a request for
+    changes blocks."""
+    verdict = run_gate(root, "", "", forge=forge, proposal_number=number).verdict
+    key = reviewer.casefold()
+    roles = sorted({a.role for a in verdict.approvals if a.login.casefold() == key})
+    if roles:
+        return f"the approval counts as {', '.join(roles)}"
+    if any(login.casefold() == key for login in verdict.blocked_by):
+        return "the request for changes blocks the merge until you approve or dismiss it"
+    for login, why in verdict.not_counted:
+        if login.casefold() == key:
+            return f"the approval cannot count: {why}"
+    return "it counts for no rule: you hold no role that this change needs"
+
+
 def merge_proposal(root: Path, forge: Forge, number: int, merged_by: str) -> Merged:
     """Merge proposal `number` if, and only if, the gate passes on its current head."""
     run = run_gate(root, "", "", forge=forge, proposal_number=number)
@@ -206,11 +224,12 @@ def merge_proposal(root: Path, forge: Forge, number: int, merged_by: str) -> Mer
     )
     if not verdict.passed:
         raise GateFailed(f"not merged: the gate failed\n{render_text(verdict, number)}")
+    counted = [(approval.login, approval.role) for approval in verdict.approvals]
     message = (
         f"Merge proposal #{number}: {run.proposal.title}\n\n"
         f"Steward-Proposal: {number}\n"
         f"Steward-Proposed-By: {run.proposal.author}\n"
-        f"Steward-Approved-By: {', '.join(verdict.approvers) or '-'}\n"
+        f"Steward-Approved-By: {', '.join(approvals_text(counted)) or '-'}\n"
         f"Steward-Merged-By: {merged_by}\n"
         f"Steward-Head: {run.head}\n"
         f"Steward-Verdict: {verdict.digest()}\n"

@@ -6,6 +6,7 @@ can give it, the metric deltas against the current holder, and the table of ever
 
 from __future__ import annotations
 
+from steward.aftermerge.records import approvals_text
 from steward.entries.problems import printable
 from steward.gate.evaluate import MetricDelta, Verdict
 
@@ -24,6 +25,11 @@ def render_text(verdict: Verdict, proposal: int | None = None) -> str:
         lines.append(f"  {rule.status:>14}  {rule.rule}: {printable(rule.reason)}")
         if rule.status == "failed" and rule.details != (rule.reason,):
             lines.extend(f"{'':18}- {printable(detail)}" for detail in rule.details)
+    counted = approvals_text((a.login, a.role) for a in verdict.approvals)
+    if counted:
+        lines.append(f"  approvals that count: {printable(', '.join(counted))}")
+    for login, why in verdict.not_counted:
+        lines.append(f"  also reviewed, not counted: {printable(login)} ({why})")
     for missing in verdict.missing_approvals:
         who = ", ".join(missing.candidates) or "nobody holds the role"
         lines.append(
@@ -91,10 +97,15 @@ def render_markdown(verdict: Verdict, proposal: int | None = None) -> str:
     lines += ["### Rules", "", "| | rule | why |", "|---|---|---|"]
     for rule in verdict.rules:
         lines.append(f"| {_MARK[rule.status]} | {_cell(rule.rule)} | {_cell(rule.reason)} |")
-    approved = ", ".join(f"@{a}" for a in verdict.approvers) or "nobody yet"
+    counted = approvals_text((a.login, a.role) for a in verdict.approvals)
+    approved = ", ".join(f"@{_cell(text)}" for text in counted) or "nobody yet"
+    lines += ["", f"Approvals that count: {approved}."]
+    if verdict.not_counted:
+        others = ", ".join(f"@{_cell(login)} ({why})" for login, why in verdict.not_counted)
+        lines += ["", f"Also reviewed, not counted: {others}."]
     lines += [
         "",
-        f"Approvals on the head commit: {approved}. Judged by the policy of base "
-        f"`{verdict.base[:12]}` on head `{verdict.head[:12]}`; verdict `{verdict.digest()}`.",
+        f"Judged by the policy of base `{verdict.base[:12]}` on head `{verdict.head[:12]}`, "
+        f"the tree that lands `{verdict.tree[:12]}`; verdict `{verdict.digest()}`.",
     ]
     return "\n".join(lines) + "\n"
