@@ -357,3 +357,46 @@ def test_a_change_request_from_a_role_holder_blocks_until_approved_or_dismissed(
     pr.forge.add_review(number, "carol", "APPROVED")
     verdict = _verdict(pr, number)
     assert verdict.passed and verdict.approvers == ("carol", "grace")
+
+
+# --- 7. crafted tree entry names fail closed, at once -----------------------------------------
+
+
+def _with_entry(root: Path, tree: str, path: list[str], entry: str) -> str:
+    """`tree` with the line `entry` (mktree format) added in the subtree at `path`."""
+    lines = run_git(root, "ls-tree", tree).splitlines()
+    if not path:
+        return _git_input(root, "\n".join([*lines, entry]) + "\n", "mktree")
+    rebuilt = []
+    for line in lines:
+        meta, name = line.split("\t", 1)
+        if name == path[0]:
+            sub = _with_entry(root, meta.split()[2], path[1:], entry)
+            line = f"040000 tree {sub}\t{name}"
+        rebuilt.append(line)
+    return _git_input(root, "\n".join(rebuilt) + "\n", "mktree")
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".git", ".GIT", ""])
+def test_a_tree_entry_no_checkout_could_hold_fails_the_gate_at_once(
+    pr: PromotionRepo, name: str
+) -> None:
+    """A role-less login pushes a head whose registry/models holds an entry named `..` (which
+    made the gate walk in circles forever), `.`, `.git` or nothing: refused, quickly, naming it."""
+    root = pr.root
+    base = head_commit(root)
+    registry = run_git(root, "rev-parse", f"{base}:registry").strip()
+    tree = _with_entry(
+        root, f"{base}^{{tree}}", ["registry", "models"], f"040000 tree {registry}\t{name}"
+    )
+    head = _commit_tree(root, tree, [base], "crafted")
+    result = subprocess.run(
+        ["steward", "-C", str(root), "gate", "--base", base, "--head", head, "--author", "mallory"],
+        capture_output=True,
+        text=True,
+        timeout=120,  # the bound: it used to never return
+    )
+    assert result.returncode == 1, result.stderr
+    # git itself refuses to diff an empty entry name; the other names reach Steward's check.
+    said = result.stdout if name else result.stderr
+    assert ("no checkout could hold it" if name else "empty filename in tree entry") in said

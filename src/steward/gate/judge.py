@@ -34,7 +34,7 @@ from steward.gate.evaluate import (
     evaluate,
 )
 from steward.gate.scoped_problems import new_problems
-from steward.gitio.changes import ChangeSet, change_set, merge_base, resolve
+from steward.gitio.changes import ChangeSet, change_set, malformed_name, merge_base, resolve
 from steward.gitio.gitcmd import CatFile, is_ancestor, list_names, merge_tree
 
 STATUS_CONTEXT = "steward/gate"
@@ -233,13 +233,23 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         versions=versions,
         holders=holders,
         head_stage_counts=counts,
-        new_problems=new_problems(root, start, after)
+        new_problems=_problems(root, start, after, changes)
         + (
             [Problem("(merge)", None, "", "conflicts with the base branch: update the proposal")]
             if conflict
             else []
         ),
     )
+
+
+def _problems(root: Path, start: str, after: str, changes: ChangeSet) -> list[Problem]:
+    """What the change breaks; a tree with malformed entry names is refused at once, unread."""
+    if changes.malformed:
+        return [
+            Problem(path, None, "", f"{malformed_name(path)}: no checkout could hold it")
+            for path in changes.malformed
+        ]
+    return new_problems(root, start, after)
 
 
 def _artifact_checks(root: Path, data: GateInput) -> dict[tuple[str, str], ArtifactCheck]:

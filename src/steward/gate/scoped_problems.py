@@ -25,6 +25,7 @@ from pathlib import Path
 from steward.entries import layout
 from steward.entries.layout import CODEOWNERS_PATH, Kind, Misplaced
 from steward.entries.problems import Problem
+from steward.gitio.changes import malformed_name
 from steward.gitio.gitcmd import run_git
 from steward.gitio.tree import GitSnapshot
 from steward.reading.cache import RecordStore, cache_dir
@@ -94,7 +95,8 @@ def _case_partners(root: Path, tree: str, changed: list[str]) -> list[str]:
     """The paths of `tree` under the checked roots that differ from a changed path at most by
     case, in git's order: a collision of two unchanged paths is in both trees, so only these can
     make a difference. Found level by level, listing only the directories on the way, not
-    200,000 paths."""
+    200,000 paths, and at most as many levels as the deepest changed path has (a crafted entry
+    named '..' lists a directory above itself: never again)."""
     wanted = {path.casefold() for path in changed}
     on_the_way = {
         "/".join(parts[:depth])
@@ -104,23 +106,27 @@ def _case_partners(root: Path, tree: str, changed: list[str]) -> list[str]:
     found: list[str] = []
     directories: list[str] = []
     listing = run_git(root, "ls-tree", "-z", "--name-only", tree)
-    while True:
+    deepest = max((path.count("/") + 1 for path in wanted), default=0)
+    for _level in range(deepest):
         next_directories = []
         for name in listing.decode("utf-8", "surrogateescape").split("\0"):
             if not name or (not directories and name.casefold() not in layout.CHECKED_ROOTS):
                 continue
+            if malformed_name(name) is not None:
+                continue  # the change set refuses it; it leads nowhere a checkout could go
             folded = name.casefold()
             if folded in wanted:
                 found.append(name)
             if folded in on_the_way:
                 next_directories.append(name)
         if not next_directories:
-            return sorted(found)
+            break
         directories = next_directories
         listing = run_git(
             root, "--literal-pathspecs", "ls-tree", "-z", "--name-only", "--full-tree", tree, "--",
             *(f"{directory}/" for directory in directories),
         )  # fmt: skip
+    return sorted(found)
 
 
 def _pathspecs(scope: Scope) -> list[str]:

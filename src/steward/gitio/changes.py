@@ -74,6 +74,9 @@ class ChangeSet:
     datasets_created: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     unparsed: list[str] = field(default_factory=list)
+    # Paths with a tree entry name no checkout could hold (see `malformed_name`): crafted git
+    # objects, judged as nothing else is.
+    malformed: list[str] = field(default_factory=list)
 
     @property
     def paths(self) -> list[str]:
@@ -122,9 +125,28 @@ def diff_files(root: Path, base: str, head: str) -> list[FileChange]:
     return changes
 
 
+def malformed_name(path: str) -> str | None:
+    """Why `path` (from a tree, '/'-separated) has a name no checkout could hold, or None.
+
+    Git writes trees whose entries are named '', '.', '..' or '.git' if asked to (`git mktree`
+    does), and a crafted push can carry them; a checkout refuses them, and a reader that joins
+    them into paths walks up or in circles."""
+    for name in path.split("/"):
+        if name in ("", ".", ".."):
+            return f"a tree entry is named {name!r}"
+        if name.casefold() == ".git":
+            return "a tree entry is named '.git'"
+        if "\0" in name or "\\" in name:
+            return "a tree entry name holds a NUL or a backslash"
+    return None
+
+
 def change_set(root: Path, base: str, head: str) -> ChangeSet:
     """The changes `head` makes relative to `base` (both commit ids)."""
     changes = ChangeSet(base=base, head=head, files=diff_files(root, base, head))
+    changes.malformed = [f.path for f in changes.files if malformed_name(f.path) is not None]
+    if changes.malformed:
+        return changes  # nothing in it is read: such a tree is refused whole
     with CatFile(root) as cat:
         for file in changes.files:
             _classify_change(changes, file, cat)
