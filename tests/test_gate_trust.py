@@ -12,6 +12,7 @@ import pytest
 
 from steward.aftermerge.history import model_history
 from steward.entries import layout
+from steward.entries.card_sections import is_filled
 from steward.gate.evaluate import RuleResult, Verdict
 from steward.gate.judge import run_gate
 from steward.gate.promotion import GateFailed, merge_proposal, propose_promotion
@@ -400,3 +401,31 @@ def test_a_tree_entry_no_checkout_could_hold_fails_the_gate_at_once(
     # git itself refuses to diff an empty entry name; the other names reach Steward's check.
     said = result.stdout if name else result.stderr
     assert ("no checkout could hold it" if name else "empty filename in tree entry") in said
+
+
+INVISIBLE = ["\u2800", "\u3164", "\u200b", "\u00a0", "\u3000", "\u115f\u1160", "\ufeff\u200d"]
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+def test_a_card_section_of_invisible_characters_is_not_filled(blank: str) -> None:
+    assert not is_filled(blank * 40)
+    assert not is_filled(f"TODO{blank}")  # a placeholder with a hidden tail is still one
+    assert is_filled(f"Rank card authorisations{blank}by risk.")
+
+
+def test_the_gate_does_not_take_an_invisible_intended_use(pr: PromotionRepo) -> None:
+    path = layout.model_path("fraud")
+    text = (pr.root / path).read_text()
+    assert "intended_use: Rank card authorisations by fraud risk." in text
+    blank = text.replace(
+        "intended_use: Rank card authorisations by fraud risk.", 'intended_use: "\\u2800\\u3164"'
+    )
+    _on_main(pr, {path: blank}, "an intended use nobody can read")
+    run_git(pr.root, "checkout", "-q", "--", ".")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = _verdict(pr, number)
+    gates = next(rule for rule in verdict.rules if rule.rule.startswith("gates: fraud 0.2.0"))
+    assert not verdict.passed and "model card: intended_use is empty" in gates.reason
