@@ -274,7 +274,9 @@ def test_promoting_into_production_archives_the_holder_and_checks_regression(
     verdict = judge(pr, promotion.proposal.number)
     # 0.1.0 (auc 0.9) is worse than the holder 0.2.0 (0.93) by more than 0.01
     assert not verdict.passed
-    assert "worse than 0.93 of 0.2.0 by 0.03" in reason(verdict, "gates: fraud 0.1.0 staging")
+    assert "worse than 0.93 of the current holder 0.2.0 by 0.03" in reason(
+        verdict, "gates: fraud 0.1.0 staging"
+    )
     assert status(verdict, "single stages") == "passed"
     assert status(verdict, "approvals: fraud 0.2.0 production -> archived") == "passed"
     delta = next(d for d in verdict.deltas if d.metric == "auc")

@@ -429,3 +429,24 @@ def test_the_gate_does_not_take_an_invisible_intended_use(pr: PromotionRepo) -> 
     verdict = _verdict(pr, number)
     gates = next(rule for rule in verdict.rules if rule.rule.startswith("gates: fraud 0.2.0"))
     assert not verdict.passed and "model card: intended_use is empty" in gates.reason
+
+
+def test_an_empty_stage_is_compared_with_its_last_holder(pr: PromotionRepo) -> None:
+    """0.2.0 (auc 0.93) held production and was archived (an approved change of its own); the
+    stage is empty. Promoting 0.1.0 (auc 0.90) must still meet max_regression 0.01 against
+    0.2.0, or archiving first would be the way around every regression gate."""
+    v1, v2 = (_show(pr.root, "main", path) for path in (V1, V2))
+    _on_main(pr, {V2: v2.replace("stage: development", "stage: production")}, "0.2.0 serves")
+    _on_main(pr, {V2: v2.replace("stage: development", "stage: archived")}, "0.2.0 retires")
+    _on_main(pr, {V1: v1.replace("stage: development", "stage: staging")}, "0.1.0 staged")
+    run_git(pr.root, "checkout", "-q", "--", ".")
+    number = propose_promotion(
+        pr.root, pr.forge, "fraud", "0.1.0", "production", "dave"
+    ).proposal.number
+    pr.forge.add_review(number, "carol", "APPROVED")
+    pr.forge.add_review(number, "erin", "APPROVED")
+    verdict = _verdict(pr, number)
+    gates = next(rule for rule in verdict.rules if rule.rule.startswith("gates: fraud 0.1.0"))
+    assert gates.status == "failed", gates
+    assert "worse than 0.93 of the last production version 0.2.0" in gates.reason
+    assert [(d.metric, d.holder) for d in verdict.deltas] == [("auc", "0.2.0")]

@@ -141,6 +141,19 @@ def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = T
     return History(model, commit, events)
 
 
+def last_holder(root: Path, rev: str, model: str, stage: str) -> str | None:
+    """The version of `model` that last entered `stage` in the first-parent history of `rev`
+    (it may have left it since), or None if none ever did. Only what git shows counts."""
+    try:
+        history = model_history(root, model, rev)
+    except NotFound:
+        return None
+    for event in history.events:  # newest first
+        if event.event == "entered" and event.stage == stage:
+            return event.version
+    return None
+
+
 def held_stage(
     root: Path,
     rev: str,

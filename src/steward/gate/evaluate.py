@@ -86,7 +86,8 @@ class GateInput:
     teams: dict[str, TeamExtension]
     models: dict[str, ModelFacts]  # every model the change touches
     versions: dict[tuple[str, str], VersionFacts]  # head facts of versions whose stage moves
-    holders: dict[tuple[str, str], VersionFacts]  # base holder of (model, stage), if any
+    # The base's holder of (model, stage); for an empty stage, the version that held it last.
+    holders: dict[tuple[str, str], VersionFacts]
     head_stage_counts: dict[tuple[str, str], list[str]]  # (model, single stage) -> versions at head
     new_problems: list[Problem]
     dataset_owners: dict[str, str] = field(default_factory=dict)  # base owner, else head owner
@@ -543,30 +544,37 @@ def _metric_gates(
         if value is None:
             failures.append(f"metric {metric} is not recorded for {change.version}")
             continue
-        found = _threshold_failures(metric, value, rule, holder, held)
+        found = _threshold_failures(metric, value, rule, holder, held, change.to_stage)
         failures.extend(found)
         if not found:
             passes.append(f"metric {metric} = {value:g} meets its thresholds")
 
 
 def _threshold_failures(
-    metric: str, value: float, rule: MetricGate, holder: VersionFacts | None, held: float | None
+    metric: str,
+    value: float,
+    rule: MetricGate,
+    holder: VersionFacts | None,
+    held: float | None,
+    stage: str,
 ) -> list[str]:
     failures = []
+    which = (
+        "the current holder" if holder and holder.stage == stage else f"the last {stage} version"
+    )
     if rule.min is not None and value < rule.min:
         failures.append(f"metric {metric} = {value:g} is below the minimum {rule.min:g}")
     if rule.max is not None and value > rule.max:
         failures.append(f"metric {metric} = {value:g} is above the maximum {rule.max:g}")
     if rule.max_regression is not None and holder is not None:
         if held is None:
-            failures.append(
-                f"metric {metric}: the current holder {holder.version} has no value to compare"
-            )
+            failures.append(f"metric {metric}: {which} {holder.version} has no value to compare")
         else:
             worse = held - value if rule.higher_is_better else value - held
             if worse > rule.max_regression:
                 failures.append(
-                    f"metric {metric} = {value:g} is worse than {held:g} of {holder.version} "
+                    f"metric {metric} = {value:g} is worse than {held:g} of {which} "
+                    f"{holder.version} "
                     f"by {worse:g}, more than the {rule.max_regression:g} allowed"
                 )
     return failures

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from steward.aftermerge.history import held_stage
+from steward.aftermerge.history import held_stage, last_holder
 from steward.entries import classification, layout
 from steward.entries.card_sections import filled_sections
 from steward.entries.layout import Kind
@@ -194,6 +194,14 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
             for held in base.versions(change.model):
                 if held.stage == change.to_stage:
                     holders[(change.model, change.to_stage)] = _facts(held, frozenset())
+            if (change.model, change.to_stage) not in holders:
+                # An empty stage is compared with the version that held it last: archiving
+                # the holder first must not let a regressing version through after it.
+                last = last_holder(root, base_tip, change.model, change.to_stage)
+                path = layout.version_path(change.model, last) if last else None
+                entry = base.entry(Kind.VERSION, path) if path else None
+                if entry is not None:
+                    holders[(change.model, change.to_stage)] = _facts(entry, frozenset())
             for stage in single:
                 counts[(change.model, stage)] = [
                     e.version for e in head_reader.versions(change.model) if e.stage == stage
