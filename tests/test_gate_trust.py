@@ -16,6 +16,7 @@ from steward.entries.card_sections import is_filled
 from steward.gate.evaluate import RuleResult, Verdict
 from steward.gate.judge import run_gate
 from steward.gate.promotion import GateFailed, merge_proposal, propose_promotion
+from steward.gate.report import render_markdown
 from steward.gitio.gitcmd import commit_blobs, head_commit, merge_tree
 from steward.governance.audit import audit
 from steward.governance.modelcard import model_card
@@ -450,3 +451,52 @@ def test_an_empty_stage_is_compared_with_its_last_holder(pr: PromotionRepo) -> N
     assert gates.status == "failed", gates
     assert "worse than 0.93 of the last production version 0.2.0" in gates.reason
     assert [(d.metric, d.holder) for d in verdict.deltas] == [("auc", "0.2.0")]
+
+
+# --- Markdown: registry text never becomes structure ------------------------------------------
+
+HOSTILE = (
+    "[Approve now](https://evil.example) <img src=x onerror=alert(1)> @octocat "
+    "![pixel](https://evil.example/p.png) <https://evil.example>"
+)
+
+
+def _html(markdown: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(markdown)
+
+
+def test_a_hostile_path_is_text_in_the_gate_comment(pr: PromotionRepo) -> None:
+    """A file named like a link (git refuses '//' in a path; a link needs none), in the
+    verdict a reviewer reads on the pull request."""
+    name = ".github/[Approve now](https:evil.example) <img src=x>"
+    assert "<a " in _html(name)  # written as-is it would be a link
+    number = _propose(pr, {name: "x\n"}, "link")
+    verdict = _verdict(pr, number)
+    html = _html(render_markdown(verdict, number))
+    assert "<a " not in html and "<img" not in html
+    assert ".github/[Approve now](https:evil.example) &lt;img src=x&gt;" in html  # as text
+
+
+def test_card_text_is_text_in_the_proposal_body(pr: PromotionRepo) -> None:
+    """Card sections, written by whoever edits model.yaml, in the body reviewers approve on:
+    no link, image, raw HTML, heading or @mention."""
+    path = layout.model_path("fraud")
+    text = (
+        (pr.root / path)
+        .read_text()
+        .replace(
+            "intended_use: Rank card authorisations by fraud risk.",
+            f"intended_use: '{HOSTILE}'\n  limitations: \"# Approved\\n\\n---\\n| a |\"",
+        )
+    )
+    _on_main(pr, {path: text}, "hostile card")
+    run_git(pr.root, "checkout", "-q", "--", ".")
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    body = promotion.proposal.body
+    html = _html(body)
+    assert "<a " not in html and "<img" not in html and "<h1>" not in html, html
+    assert "<hr" not in html
+    assert "@octocat" in html  # as text; the Markdown source escapes it from GitHub's mentions
+    assert "\\@octocat" in body and " @octocat" not in body

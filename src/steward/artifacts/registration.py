@@ -37,6 +37,7 @@ from steward.artifacts.store import ArtifactStore
 from steward.entries import classification, layout
 from steward.entries.entryfiles import render_entry
 from steward.entries.layout import Kind
+from steward.entries.markdown_text import code, escape_inline
 from steward.entries.models import DatasetEntry, DatasetRef, ModelEntry, VersionEntry
 from steward.entries.names import MetricName, Name
 from steward.entries.policy import (
@@ -480,8 +481,9 @@ class _Attempt:
             forge.publish(self.root, branch)
             proposal = forge.create_proposal(
                 f"Register {model} {version}",
-                f"Registers **{model} {version}** (artifact `{self.digest.md5}`, "
-                f"{len(self.digest.files)} files, {self.digest.size} bytes) at `development`.\n",
+                f"Registers **{escape_inline(f'{model} {version}')}** (artifact "
+                f"{code(self.digest.md5)}, {len(self.digest.files)} files, {self.digest.size} "
+                "bytes) at `development`.\n",
                 branch,
                 base_branch,
                 self.request.created_by or current_login(),

@@ -35,6 +35,7 @@ from typing import Any
 from steward.artifacts.store import ArtifactStore, IntegrityError
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
+from steward.entries.markdown_text import escape_inline
 from steward.entries.models import VersionEntry, format_timestamp
 from steward.entries.policy import Policy, Retention
 from steward.entries.semver import precedence
@@ -429,6 +430,10 @@ def _move_line(move: StageMove) -> str:
     return f"{verb} {move.model} {move.version}: {move.why}"
 
 
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(escape_inline(cell) for cell in cells) + " |"
+
+
 def retention_body(plan: RetentionPlan) -> str:
     """What reviewers read: every move and why, and what happens to the artifacts after."""
     lines = ["Applies the retention rules of `policies/registry.yaml`.", ""]
@@ -442,7 +447,7 @@ def retention_body(plan: RetentionPlan) -> str:
             "",
             "| model | version | reason |",
             "|---|---|---|",
-            *(f"| {m.model} | {m.version} | {m.why} |" for m in plan.retire),
+            *(_row(m.model, m.version, m.why) for m in plan.retire),
             "",
         ]
     if plan.archive:
@@ -451,7 +456,7 @@ def retention_body(plan: RetentionPlan) -> str:
             "",
             "| model | version | why |",
             "|---|---|---|",
-            *(f"| {m.model} | {m.version} | {m.why} |" for m in plan.archive),
+            *(_row(m.model, m.version, m.why) for m in plan.archive),
             "",
         ]
     return "\n".join(lines)

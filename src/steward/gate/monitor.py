@@ -14,6 +14,7 @@ from pathlib import Path
 from steward.entries import layout
 from steward.entries.entryfiles import render_entry
 from steward.entries.layout import Kind
+from steward.entries.markdown_text import code, escape_inline
 from steward.entries.models import MetricPoint, VersionEntry
 from steward.entries.policy import Monitoring, Policy
 from steward.entries.validate import parse_file, read_entry
@@ -127,9 +128,9 @@ def record_metrics(
         else:
             commit = commit_blobs(root, base, {path: text.encode("utf-8")}, title, branch)
             forge.publish(root, branch)
-            body = "Readings: " + ", ".join(f"`{k}` {v:g}" for k, v in sorted(metrics.items()))
+            body = "Readings: " + ", ".join(f"{code(k)} {v:g}" for k, v in sorted(metrics.items()))
             if found:
-                body += "\n\nBreached: " + "; ".join(found)
+                body += "\n\nBreached: " + escape_inline("; ".join(found))
             proposal = forge.create_proposal(
                 title, body + "\n", branch, current_branch(root), author
             )

@@ -16,6 +16,7 @@ from steward.aftermerge.apply import ApplyResult, apply_range
 from steward.aftermerge.records import approvals_text
 from steward.entries import layout
 from steward.entries.layout import Kind
+from steward.entries.markdown_text import code, escape_inline
 from steward.entries.models import ModelEntry, VersionEntry
 from steward.entries.policy import Policy
 from steward.entries.semver import precedence
@@ -141,47 +142,54 @@ def promotion_body(
     model: ModelEntry,
     archived: list[str],
 ) -> str:
+    """The proposal's Markdown body. Every text from the registry (names, owners, card sections,
+    dataset versions) goes through the one escaper: a card cannot add a link, an image, raw
+    HTML or an @mention to the page reviewers approve on."""
     holder = holders[-1] if holders else None
     lines = [
-        f"Promote **{entry.model} {entry.version}** from `{entry.stage}` to **`{to_stage}`**.",
+        f"Promote **{escape_inline(entry.model)} {escape_inline(entry.version)}** from "
+        f"{code(entry.stage)} to **{code(to_stage)}**.",
         "",
     ]
     if archived:
         lines += [
-            f"Archives {', '.join(archived)}, the current `{to_stage}` version, "
-            "in the same change.",
+            f"Archives {escape_inline(', '.join(archived))}, the current {code(to_stage)} "
+            "version, in the same change.",
             "",
         ]
     names = sorted(set(entry.metrics) | (set(holder.metrics) if holder else set()))
     if names:
-        other = f"{holder.version} (current {to_stage})" if holder else f"current {to_stage}"
-        lines += [f"| metric | {entry.version} | {other} | Δ |", "|---|---|---|---|"]
+        current = f"current {to_stage}"
+        other = f"{holder.version} ({current})" if holder else current
+        header = f"| metric | {escape_inline(entry.version)} | {escape_inline(other)} | Δ |"
+        lines += [header, "|---|---|---|---|"]
         for name in names:
             value = entry.metrics.get(name)
             held = holder.metrics.get(name) if holder else None
             delta = "—" if value is None or held is None else f"{value - held:+g}"
-            lines.append(f"| `{name}` | {_number(value)} | {_number(held)} | {delta} |")
+            lines.append(f"| {code(name)} | {_number(value)} | {_number(held)} | {delta} |")
         lines.append("")
+    steward = f" · **Data steward:** {code(model.data_steward)}" if model.data_steward else ""
     lines += [
-        f"### Model card: {model.name}",
+        f"### Model card: {escape_inline(model.name)}",
         "",
-        f"**Risk:** {model.risk} · **Owner:** {model.owner} · **Team:** {model.team}"
-        + (f" · **Data steward:** {model.data_steward}" if model.data_steward else ""),
+        f"**Risk:** {code(model.risk)} · **Owner:** {code(model.owner)} · "
+        f"**Team:** {code(model.team)}{steward}",
         "",
     ]
     for section, text in model.card.model_dump().items():
         title = section.replace("_", " ").capitalize()
-        lines.append(f"- **{title}:** {' '.join(str(text).split()) if text else '_missing_'}")
+        lines.append(f"- **{title}:** {escape_inline(str(text)) if text else '_missing_'}")
     if entry.training.datasets:
         cited = ", ".join(
-            f"{d.id}@{d.version}" if d.version else d.id for d in entry.training.datasets
+            code(f"{d.id}@{d.version}" if d.version else d.id) for d in entry.training.datasets
         )
         lines += ["", f"**Trained on:** {cited}"]
     lines += [
         "",
-        f"Artifact `{entry.artifact.md5}` ({entry.artifact.size} bytes, "
+        f"Artifact {code(entry.artifact.md5)} ({entry.artifact.size} bytes, "
         f"{len(entry.artifact.files)} files), registered {entry.created_at:%Y-%m-%d} by "
-        f"{entry.created_by}.",
+        f"{code(entry.created_by)}.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -6,10 +6,14 @@ can give it, the metric deltas against the current holder, and the table of ever
 
 from __future__ import annotations
 
+import re
+
 from steward.aftermerge.records import approvals_text
+from steward.entries.markdown_text import code, escape_inline
 from steward.entries.problems import printable
 from steward.gate.evaluate import MetricDelta, Verdict
 
+_MENTIONABLE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?")
 _MARK = {"passed": "✅", "failed": "❌", "not applicable": "n/a"}
 
 
@@ -48,16 +52,25 @@ def _delta_rows(deltas: tuple[MetricDelta, ...]) -> list[str]:
     for d in deltas:
         delta = d.delta
         shown = "—" if delta is None else f"{delta:+g}"
-        holder = f"{_format(d.holder_value)} ({d.holder})" if d.holder else "— (no holder)"
-        rows.append(
-            f"| {d.model} {d.version} → {d.stage} | `{d.metric}` | {_format(d.value)} | {holder} "
-            f"| {shown} |"
-        )
+        holder = f"{_format(d.holder_value)} ({_cell(d.holder)})" if d.holder else "— (no holder)"
+        change = _cell(f"{d.model} {d.version} → {d.stage}")
+        rows.append(f"| {change} | {code(d.metric)} | {_format(d.value)} | {holder} | {shown} |")
     return rows
 
 
 def _cell(text: str) -> str:
-    return printable(text).replace("|", "\\|")
+    """Any text of the verdict (rule names and reasons hold paths, names and values a proposal
+    chose) as literal Markdown on one line."""
+    return escape_inline(text)
+
+
+def _mention(principal: str) -> str:
+    """Who can still approve, as a GitHub mention (they are asked): only a login or @org/team
+    that the base policy names, and that has the shape of one; anything else as text."""
+    login = principal.removeprefix("@")
+    if _MENTIONABLE.fullmatch(login):
+        return f"@{login}"
+    return _cell(principal)
 
 
 def render_markdown(verdict: Verdict, proposal: int | None = None) -> str:
@@ -79,9 +92,9 @@ def render_markdown(verdict: Verdict, proposal: int | None = None) -> str:
     if verdict.missing_approvals:
         lines += ["### Approvals still needed", ""]
         for missing in verdict.missing_approvals:
-            who = ", ".join(f"@{c}" for c in missing.candidates) or "_nobody holds the role_"
+            who = ", ".join(_mention(c) for c in missing.candidates) or "_nobody holds the role_"
             lines.append(
-                f"- {missing.needed - missing.have} more from **{missing.role}** for "
+                f"- {missing.needed - missing.have} more from **{_cell(missing.role)}** for "
                 f"{_cell(missing.subject)} — can approve: {who}"
             )
         lines.append("")
@@ -98,10 +111,10 @@ def render_markdown(verdict: Verdict, proposal: int | None = None) -> str:
     for rule in verdict.rules:
         lines.append(f"| {_MARK[rule.status]} | {_cell(rule.rule)} | {_cell(rule.reason)} |")
     counted = approvals_text((a.login, a.role) for a in verdict.approvals)
-    approved = ", ".join(f"@{_cell(text)}" for text in counted) or "nobody yet"
+    approved = ", ".join(_cell(text) for text in counted) or "nobody yet"
     lines += ["", f"Approvals that count: {approved}."]
     if verdict.not_counted:
-        others = ", ".join(f"@{_cell(login)} ({why})" for login, why in verdict.not_counted)
+        others = ", ".join(f"{_cell(login)} ({why})" for login, why in verdict.not_counted)
         lines += ["", f"Also reviewed, not counted: {others}."]
     lines += [
         "",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from steward.aftermerge.history import model_history
 from steward.entries import layout
+from steward.entries.markdown_text import code, escape_inline
 from steward.entries.models import VersionEntry
 from steward.entries.yamlio import replace_top_level_value
 from steward.errors import StewardError
@@ -97,12 +98,14 @@ def _restaged(root: Path, base: str, model: str, version: str, stage: str) -> by
 
 
 def _body(target: VersionEntry, stage: str, archived: tuple[str, ...], reason: str) -> str:
+    name = escape_inline(f"{target.model} {target.version}")
     lines = [
-        f"**Rollback**: {target.model} {target.version} takes `{stage}` back"
-        + (f" from {', '.join(archived)}, which is archived." if archived else "."),
+        f"**Rollback**: {name} takes {code(stage)} back"
+        + (f" from {escape_inline(', '.join(archived))}, which is archived." if archived else "."),
         "",
-        f"{target.version} held `{stage}` before; the policy's rollback rule applies.",
+        f"{escape_inline(target.version)} held {code(stage)} before; the policy's rollback rule "
+        "applies.",
     ]
     if reason:
-        lines += ["", f"Why: {reason}"]
+        lines += ["", f"Why: {escape_inline(reason)}"]
     return "\n".join(lines) + "\n"

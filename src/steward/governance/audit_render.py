@@ -2,7 +2,7 @@
 
 Both are written from one outline of blocks (headings, paragraphs, label/value lists, tables) of
 plain text, so the two formats say the same things and only the escaping differs: Markdown
-escapes with `steward.governance.markdown_text`, HTML with `html.escape` on every value. The HTML
+escapes with `steward.entries.markdown_text`, HTML with `html.escape` on every value. The HTML
 page has its CSS inline and no script and no external resource: it opens offline, from a file or
 a mail.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from steward.entries.card_sections import is_filled
+from steward.entries.markdown_text import escape, escape_line
 from steward.entries.models import CARD_SECTIONS, format_timestamp
 from steward.governance.audit import (
     FINDING_CODES,
@@ -24,7 +25,6 @@ from steward.governance.audit import (
     ModelAudit,
     approval_rules,
 )
-from steward.governance.markdown_text import escape, escape_line
 
 NOT_FILLED = "(not filled in)"
 

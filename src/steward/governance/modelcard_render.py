@@ -19,9 +19,9 @@ from typing import Any
 
 from steward.aftermerge.history import Event
 from steward.entries import layout
+from steward.entries.markdown_text import code, escape, escape_line
 from steward.entries.models import format_timestamp
 from steward.entries.yamlio import dumps
-from steward.governance.markdown_text import code, escape, escape_line
 from steward.governance.modelcard import CardFacts
 
 # https://huggingface.co/docs/hub/repositories-licenses: the `license` ids the Hub accepts.

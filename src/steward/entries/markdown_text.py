@@ -1,9 +1,12 @@
-"""Putting text from entries into Markdown without letting it change the document's structure.
+"""Putting text from the registry into Markdown without letting it change the document.
 
-A description may hold `#`, `---`, `<script>`, `|` or a fenced-code marker: written as-is, it would
-start a heading, a front-matter end or a setext underline, raw HTML or a table cell. Prose is
-backslash-escaped (CommonMark lets any ASCII punctuation be escaped, and shows it literally);
-identifiers go into code spans, whose content Markdown does not interpret.
+The one escaper of every Markdown Steward writes: the gate's pull request comment, the
+proposal body, model cards and audit reports. A description, a path or a name may hold `#`,
+`---`, `<img src=...>`, `[Approve now](https://...)`, `|`, a fenced-code marker or `@someone`:
+written as-is, it would start a heading, a front-matter end or a setext underline, raw HTML, a
+link, a table cell, or notify a stranger on GitHub. Prose is backslash-escaped (CommonMark lets
+any ASCII punctuation be escaped, and shows it literally); identifiers go into code spans, whose
+content Markdown does not interpret. Characters that do not print are shown by their escapes.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 # Characters that mean something anywhere in a line (code, emphasis, links, HTML, entities, GFM
 # tables and strikethrough), and what means something only at the start of one (headings, lists,
 # thematic breaks, setext underlines, ordered lists).
-_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&@!])")
 _LINE_START = re.compile(r"^([#+=-]|[0-9]+(?=[.)]))")
 _BACKTICK_RUNS = re.compile(r"`+")
 
@@ -21,8 +24,18 @@ _BACKTICK_RUNS = re.compile(r"`+")
 def escape(text: str) -> str:
     """`text` as literal Markdown inline content; line breaks kept, leading indentation dropped
     (four spaces would make a code block), every special character escaped."""
-    lines = [_escape_line_start(_INLINE.sub(r"\\\1", line.strip())) for line in text.splitlines()]
+    lines = [
+        _escape_line_start(_INLINE.sub(r"\\\1", _printable(line.strip())))
+        for line in text.splitlines()
+    ]
     return "\n".join(lines).strip("\n")
+
+
+def _printable(line: str) -> str:
+    """Characters that do not print (controls, bidirectional overrides) shown as escapes."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 def _escape_line_start(line: str) -> str:
@@ -40,10 +53,17 @@ def escape_line(text: str) -> str:
     return escape(" ".join(text.split()))
 
 
+def escape_inline(text: str) -> str:
+    """`text` on one line, after other content of its line (a table cell, the text after a
+    list item's label): nothing there can start a block, so only inline characters are
+    escaped and `0.2.0` stays `0.2.0` in the source."""
+    return _INLINE.sub(r"\\\1", _printable(" ".join(text.split())))
+
+
 def code(text: str) -> str:
     """`text` as a code span on one line: the fence is one backtick longer than any run of
     backticks inside, and `|` is escaped so the span can sit in a table cell."""
-    flat = " ".join(text.split())
+    flat = _printable(" ".join(text.split()))
     longest = max((len(run) for run in _BACKTICK_RUNS.findall(flat)), default=0)
     fence = "`" * (longest + 1)
     padded = f" {flat} " if flat.startswith("`") or flat.endswith("`") else flat
