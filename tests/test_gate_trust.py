@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -500,3 +501,78 @@ def test_card_text_is_text_in_the_proposal_body(pr: PromotionRepo) -> None:
     assert "<hr" not in html
     assert "@octocat" in html  # as text; the Markdown source escapes it from GitHub's mentions
     assert "\\@octocat" in body and " @octocat" not in body
+
+
+# --- 6. evidence is append-only ------------------------------------------------------------------
+
+READINGS = """production_metrics:
+- at: 2026-11-21T10:00:00Z
+  metrics: {auc: 0.7}
+  breaches: [auc 0.7 is below 0.85]
+- at: 2026-11-22T10:00:00Z
+  metrics: {auc: 0.9}
+"""
+NEXT = "- at: 2026-11-23T10:00:00Z\n  metrics: {auc: 0.91}\n"
+
+
+def _readings_repo(tmp_path: Path, keep: int) -> PromotionRepo:
+    """0.2.0 in production with two readings, the first a breach (monitoring keeps `keep`)."""
+    monitoring = f"monitoring:\n  keep: {keep}\n  thresholds: {{auc: {{min: 0.85}}}}\n"
+    pr = make_promotion_repo(tmp_path, POLICY + monitoring)
+    v2 = _show(pr.root, "main", V2).replace("stage: development", "stage: production")
+    _on_main(pr, {V2: v2 + READINGS}, "0.2.0 serves, and was watched")
+    run_git(pr.root, "checkout", "-q", "--", ".")
+    return pr
+
+
+FIRST = READINGS.split("- at: 2026-11-22")[0]  # the header and the breach
+
+
+def _erase_all(text: str) -> str:
+    return text.split("production_metrics:")[0]
+
+
+def _erase_breach(text: str) -> str:
+    return text.replace(FIRST, "production_metrics:\n")
+
+
+def _edit_breach(text: str) -> str:
+    return text.replace("auc: 0.7}", "auc: 0.95}")
+
+
+def _append(text: str) -> str:
+    return text + NEXT
+
+
+def _drop_oldest_and_append(text: str) -> str:
+    return _erase_breach(text) + NEXT
+
+
+@pytest.mark.parametrize(
+    ("edit", "keep", "governed"),
+    [
+        (_erase_all, 100, True),
+        (_erase_breach, 100, True),
+        (_edit_breach, 100, True),
+        (_append, 100, False),
+        (_drop_oldest_and_append, 2, False),  # what `steward monitor` does with keep: 2
+        (_drop_oldest_and_append, 3, True),  # ... and would not do with keep: 3
+    ],
+)
+def test_past_production_readings_change_only_with_governance(
+    tmp_path: Path, edit: Callable[[str], str], keep: int, governed: bool
+) -> None:
+    """The owner may append readings (as `steward monitor` does, dropping the oldest beyond the
+    policy's `keep`); erasing, editing or dropping any other past reading needs governance."""
+    pr = _readings_repo(tmp_path, keep)
+    number = _propose(pr, {V2: edit(_show(pr.root, "main", V2))}, "readings", author="carol")
+    verdict = _verdict(pr, number)
+    governance = _rule(verdict, "governance")
+    if governed:
+        assert governance.status == "failed", governance
+        assert "fraud@0.2.0: production_metrics" in governance.reason
+        pr.forge.add_review(number, "erin", "APPROVED")
+        assert _rule(_verdict(pr, number), "governance").status == "passed"
+    else:
+        assert governance.status == "not applicable", governance
+        assert verdict.passed, [(r.rule, r.reason) for r in verdict.failed_rules]

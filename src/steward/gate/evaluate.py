@@ -760,6 +760,13 @@ def _governance(
     touched += [
         f"{edit.name}: {', '.join(edit.governed)}" for edit in changes.edits if edit.governed
     ]
+    keep = policy.monitoring.keep if policy.monitoring is not None else None
+    touched += [
+        f"{edit.name}: production_metrics (drops {edit.readings_dropped} past readings, "
+        f"keeps {edit.readings_kept}; the policy keeps {keep if keep is not None else 'all'})"
+        for edit in changes.edits
+        if edit.readings_dropped and edit.readings_kept != keep
+    ]
     name = "governance"
     if not touched:
         return RuleResult(

@@ -58,8 +58,14 @@ class FieldEdit:
     fields: tuple[str, ...]
     immutable: tuple[str, ...] = ()  # the changed fields that may never change
     # Changes that decide who must approve what (a model's owner, team, risk or data steward; a
-    # dataset losing a classification): they need the governance approvals.
+    # dataset losing a classification), or that rewrite evidence (a past production reading
+    # edited or removed): they need the governance approvals.
     governed: tuple[str, ...] = ()
+    # Production readings dropped from the front while new ones were appended, and how many
+    # the version holds after: what `steward monitor` does to keep the newest N (the gate asks
+    # the base policy's `monitoring.keep`).
+    readings_dropped: int = 0
+    readings_kept: int = 0
 
 
 @dataclass
@@ -224,7 +230,29 @@ def _record_edit(
                 governed += ("classification",)
         elif kind is Kind.DATASET and _classifications(before) - _classifications(after):
             governed = ("classification",)
-        changes.edits.append(FieldEdit(path, kind, name, edited, immutable, governed))
+        dropped = 0
+        if kind is Kind.VERSION and "production_metrics" in edited:
+            old, new = before.get("production_metrics", []), after.get("production_metrics", [])
+            dropped_or_none = readings_dropped(old, new)
+            if dropped_or_none is None:
+                governed += ("production_metrics",)
+            else:
+                dropped = dropped_or_none
+        kept = len(after.get("production_metrics", [])) if dropped else 0
+        changes.edits.append(
+            FieldEdit(path, kind, name, edited, immutable, governed, dropped, kept)
+        )
+
+
+def readings_dropped(old: list[Any], new: list[Any]) -> int | None:
+    """How many of the oldest readings `new` drops from `old` while keeping the rest as they
+    were and appending at least one: 0 for a plain append; None when a past reading is edited,
+    removed from the middle or the end, or nothing is appended (evidence rewritten)."""
+    for dropped in range(len(old) + 1):
+        rest = old[dropped:]
+        if new[: len(rest)] == rest and len(new) > len(rest):
+            return dropped
+    return None
 
 
 # Who owns a model, which team's rules apply, its risk class and its data steward decide which
