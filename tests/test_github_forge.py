@@ -85,6 +85,29 @@ def test_a_pull_request_is_read_and_judged(tmp_path: Path, github: FakeGitHub) -
     assert judge(s).passed  # type: ignore[attr-defined]
 
 
+def test_on_github_a_role_holders_change_request_blocks_and_only_counted_approvals_are_named(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """GitHub's reviews, read through PyGithub: carol (ml-engineer) requests changes, so her
+    role's rule fails whoever else approves; zed holds no role: his approval is not counted."""
+    s = setup(
+        tmp_path,
+        github,
+        POLICY.replace("ml-engineer: [carol, dave]", "ml-engineer: [carol, dave, grace]"),
+    )
+    github.add_review(REPO, s.number, "zed", "APPROVED")
+    github.add_review(REPO, s.number, "grace", "APPROVED")
+    github.add_review(REPO, s.number, "carol", "CHANGES_REQUESTED")
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    assert verdict.blocked_by == ("carol",)  # type: ignore[attr-defined]
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    verdict = judge(s)
+    assert verdict.passed  # type: ignore[attr-defined]
+    assert verdict.approvers == ("carol", "grace")  # type: ignore[attr-defined]
+    assert ("zed", "no role in what this change needs") in verdict.not_counted  # type: ignore[attr-defined]
+
+
 def test_an_approval_on_an_old_head_does_not_count(tmp_path: Path, github: FakeGitHub) -> None:
     s = setup(tmp_path, github)
     github.add_review(REPO, s.number, "carol", "APPROVED", commit_id=s.base)
