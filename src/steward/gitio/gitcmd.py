@@ -344,17 +344,20 @@ def merge_tree(root: Path, base: str, head: str) -> str | None:
 
 def token_env(token: str | None) -> dict[str, str]:
     """The environment for a git command that talks to GitHub with `token`: an HTTP header passed
-    through GIT_CONFIG_* variables, so the token never appears in argv or on disk."""
+    through GIT_CONFIG_* variables, so the token never appears in argv or on disk. Entries a
+    runner or another step already put there are kept: ours is appended after them."""
     import base64
 
     env = dict(os.environ)
     if token:
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+        count = env.get("GIT_CONFIG_COUNT", "0").strip()
+        index = int(count) if count.isdigit() else 0
         env.update(
             {
-                "GIT_CONFIG_COUNT": "1",
-                "GIT_CONFIG_KEY_0": "http.extraHeader",
-                "GIT_CONFIG_VALUE_0": f"AUTHORIZATION: basic {basic}",
+                "GIT_CONFIG_COUNT": str(index + 1),
+                f"GIT_CONFIG_KEY_{index}": "http.extraHeader",
+                f"GIT_CONFIG_VALUE_{index}": f"AUTHORIZATION: basic {basic}",
             }
         )
     return env
