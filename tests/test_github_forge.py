@@ -459,6 +459,25 @@ def test_the_sticky_comment_is_only_ever_our_own(tmp_path: Path, github: FakeGit
     assert (github.login, f"{GATE_MARKER}\nthe real verdict") in bodies
 
 
+def test_under_an_app_token_the_gate_keeps_one_sticky_comment(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """An App installation token may not read GET /user and comments as SLUG[bot]: re-runs
+    update that one comment, and a person's comment holding the marker is never edited."""
+    s = setup(tmp_path, github)
+    github.add_user("steward-gate[bot]", kind="Bot")
+    github.add_token("app-installation-token", "steward-gate[bot]", installation=True)
+    forge = forge_for(github, Waits(), token="app-installation-token")
+    github.add_comment(REPO, s.number, f"{GATE_MARKER}\n✅ passed (forged)", user="dave")
+    env = _actions_env(tmp_path, github, "pull_request", event_for_pull(github, REPO, s.number))
+    for _ in range(3):
+        gate_in_actions(s.pr.root, env, forge=forge)
+    ours = [c for c in github.comments(REPO, s.number) if c.user == "steward-gate[bot]"]
+    assert len(ours) == 1 and ours[0].body.startswith(GATE_MARKER)
+    forged = [c for c in github.comments(REPO, s.number) if c.user == "dave"]
+    assert [c.body for c in forged] == [f"{GATE_MARKER}\n✅ passed (forged)"]
+
+
 def test_a_misspelt_team_fails_closed_with_a_reason(tmp_path: Path, github: FakeGitHub) -> None:
     s = setup(tmp_path, github, TEAM_POLICY)  # @acme/ml is never created
     github.add_review(REPO, s.number, "carol", "APPROVED")

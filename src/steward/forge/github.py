@@ -116,6 +116,10 @@ class GitHubForge:
         )
         self._repo_object: Any = None
         self._identity: str | None = None
+        # Whether `identity()` is the token's own login (GET /user answered), or a guess: an
+        # App installation token, the Actions token included, may not read /user, and each
+        # App comments as its own `SLUG[bot]`.
+        self._identity_known = False
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -204,11 +208,25 @@ class GitHubForge:
         from github import GithubException
 
         try:
-            return str(self._github.get_user().login)
+            login = str(self._github.get_user().login)
         except GithubException as exc:
             if exc.status != 403:  # an App installation token may not read /user
                 raise
             return "github-actions[bot]"
+        self._identity_known = True
+        return login
+
+    def _is_own_comment(self, comment: Any, marker: str) -> bool:
+        """Whether `comment` is one this forge wrote with `marker`: by the token's own login
+        when it is known; under an App token (whose bot login GET /user does not tell), by a
+        bot. Never a person's: anyone can paste the marker into theirs."""
+        user = comment.user
+        if user is None or marker not in (comment.body or ""):
+            return False
+        me = self.identity()
+        if self._identity_known:
+            return bool(user.login.casefold() == me.casefold())
+        return bool(user.type == "Bot" and user.login.endswith("[bot]"))
 
     def _proposal(self, pull: Any) -> Proposal:
         def read() -> Proposal:
@@ -279,15 +297,11 @@ class GitHubForge:
         pull = self._pull(number)
         text = f"{marker}\n{body}" if marker else body
         if marker:
-            me = self.identity().casefold()
+            self.identity()
             existing = self._call(
                 f"list the comments of pull request #{number}",
-                lambda: [
-                    c
-                    for c in pull.get_issue_comments()
-                    if marker in (c.body or "") and c.user and c.user.login.casefold() == me
-                ],
-            )  # only our own comment: anyone can paste the marker into theirs
+                lambda: [c for c in pull.get_issue_comments() if self._is_own_comment(c, marker)],
+            )
             if existing:
                 self._call(f"update the comment on #{number}", lambda: existing[0].edit(text))
                 return
