@@ -16,7 +16,7 @@ from steward.gate.judge import run_gate
 from steward.gate.promotion import propose_promotion
 from steward.gitio.gitcmd import merge_tree
 from tests.builders import run_git
-from tests.github_api import FakeGitHub
+from tests.github_api import FakeGitHub, PullCommit
 from tests.github_api.webhooks import event_for_pull, example
 from tests.promotion_setup import POLICY, PromotionRepo, make_promotion_repo
 
@@ -106,6 +106,64 @@ def test_on_github_a_role_holders_change_request_blocks_and_only_counted_approva
     assert verdict.passed  # type: ignore[attr-defined]
     assert verdict.approvers == ("carol", "grace")  # type: ignore[attr-defined]
     assert ("zed", "no role in what this change needs") in verdict.not_counted  # type: ignore[attr-defined]
+
+
+def _pull_commits(pr: PromotionRepo, base: str, head: str, author: str | None) -> list[PullCommit]:
+    """The commits of `base..head` as GitHub lists them, their author mapped to `author`."""
+    log = run_git(pr.root, "log", "--reverse", "--format=%H%x1f%B%x1e", f"{base}..{head}")
+    commits = []
+    for record in log.split("\x1e"):
+        if record.strip():
+            sha, message = record.strip("\n").split("\x1f", 1)
+            commits.append(PullCommit(sha, message, author=author, committer=author))
+    return commits
+
+
+def test_a_bot_opened_pull_request_keeps_its_proposer_when_the_body_line_is_edited_away(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """steward-bot opens dave's promotion; dave deletes the 'Proposed by @dave' line from the
+    body and approves his own pull request. The commit the bot made names him in a trailer,
+    which the pull request's author cannot rewrite without a new head: still excluded."""
+    pr = make_promotion_repo(tmp_path)
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    assert "Steward-Proposed-By: dave" in run_git(
+        pr.root, "log", "-1", "--format=%B", promotion.commit
+    )
+    number = mirror(pr, github, promotion.branch, github.login, promotion.proposal.title)
+    base = run_git(pr.root, "rev-parse", "main").strip()
+    commits = _pull_commits(pr, base, promotion.commit, github.login)
+    github.set_pull_commits(REPO, number, commits)
+    forge = forge_for(github, Waits())
+    github.add_review(REPO, number, "dave", "APPROVED")
+    verdict = run_gate(pr.root, "", "", forge=forge, proposal_number=number).verdict
+    assert not verdict.passed
+    assert ("dave", "proposed it, or wrote a commit in it") in verdict.not_counted
+    github.add_review(REPO, number, "carol", "APPROVED")
+    assert run_gate(pr.root, "", "", forge=forge, proposal_number=number).verdict.passed
+
+
+def test_whoever_wrote_a_commit_in_the_pull_request_cannot_approve_it(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """carol pushed a commit to dave's pull request: her approval is no review of it."""
+    s = setup(tmp_path, github)
+    github.set_pull_commits(REPO, s.number, _pull_commits(s.pr, s.base, s.head, "carol"))
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    assert ("carol", "proposed it, or wrote a commit in it") in verdict.not_counted  # type: ignore[attr-defined]
+
+
+def test_unreadable_commits_fail_the_approvals_closed(tmp_path: Path, github: FakeGitHub) -> None:
+    s = setup(tmp_path, github)
+    github.add_review(REPO, s.number, "carol", "APPROVED")
+    github.fail_next("GET", r"/pulls/\d+/commits$", 404)
+    verdict = judge(s)
+    assert not verdict.passed  # type: ignore[attr-defined]
+    failed = " ".join(r.reason for r in verdict.failed_rules)  # type: ignore[attr-defined]
+    assert "who may not approve" in failed and "could not be read" in failed
+    assert judge(s).passed  # type: ignore[attr-defined]  # readable again: carol counts
 
 
 def test_an_approval_on_an_old_head_does_not_count(tmp_path: Path, github: FakeGitHub) -> None:

@@ -11,7 +11,7 @@ from tests.github_api.server import (
     ReviewRequests,
     Violation,
 )
-from tests.github_api.state import PullFile
+from tests.github_api.state import PullCommit, PullFile
 from tests.github_api.webhooks import example
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "FakeGitHub",
     "Fault",
     "NodePackagesError",
+    "PullCommit",
     "PullFile",
     "RecordedRequest",
     "ReviewRequests",

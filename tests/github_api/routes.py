@@ -456,6 +456,14 @@ _EVENT_STATES: dict[str, ReviewState] = {
 }
 
 
+@route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits")
+def list_pull_commits(gh: FakeGitHub, call: Call) -> Reply:
+    repo = _repo(gh, call)
+    pull = _pull(repo, call.params["pull_number"])
+    commits = [gh.render.pull_commit(repo, commit) for commit in pull.commits]
+    return paginate(call, commits, _repo_link_path(repo, call))
+
+
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews")
 def list_reviews(gh: FakeGitHub, call: Call) -> Reply:
     """Chronological, as GitHub lists them; a pending review is visible only to its author."""

@@ -54,6 +54,7 @@ from tests.github_api.state import (
     Merge,
     Org,
     Pull,
+    PullCommit,
     PullFile,
     Repo,
     Review,
@@ -416,6 +417,11 @@ class FakeGitHub:
                 body=body,
                 submitted_at=submitted_at,
             )
+
+    def set_pull_commits(self, full_name: str, number: int, commits: Iterable[PullCommit]) -> None:
+        """The commits GET .../pulls/{n}/commits lists for pull request `number`."""
+        with self._lock:
+            self.repo(full_name).pulls[number].commits = list(commits)
 
     def add_comment(
         self, full_name: str, number: int, body: str, *, user: str | None = None

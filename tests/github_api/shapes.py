@@ -20,6 +20,7 @@ from tests.github_api.state import (
     Membership,
     Org,
     Pull,
+    PullCommit,
     PullFile,
     Repo,
     Review,
@@ -394,6 +395,16 @@ class Renderer:
             "committer": None,
             "parents": [],
         }
+
+    def pull_commit(self, repo: Repo, commit: PullCommit) -> dict[str, Any]:
+        """One entry of GET .../pulls/{n}/commits: the commit shape, with the message and the
+        mapped accounts of this commit."""
+        document = self.commit(repo, commit.sha)
+        document["commit"]["message"] = commit.message
+        for role in ("author", "committer"):
+            login = getattr(commit, role)
+            document[role] = self.simple_user(self.state.user(login)) if login else None
+        return document
 
     # -- pull requests --------------------------------------------------------------------------
 

@@ -85,6 +85,17 @@ class Review:
 
 
 @dataclass
+class PullCommit:
+    """A commit of a pull request as GitHub lists it: its message, and the accounts GitHub
+    maps its author and committer e-mail addresses to (None when it maps none)."""
+
+    sha: str
+    message: str
+    author: str | None = None
+    committer: str | None = None
+
+
+@dataclass
 class Pull:
     number: int
     id: int
@@ -109,6 +120,8 @@ class Pull:
     requested_reviewers: list[str] = field(default_factory=list)
     requested_teams: list[str] = field(default_factory=list)
     """Team slugs, in the order they were requested."""
+    commits: list[PullCommit] = field(default_factory=list)
+    """Oldest first, as GET .../pulls/{n}/commits lists them."""
 
 
 @dataclass

@@ -51,7 +51,7 @@ from steward.entries.semver import Bump, bump, highest, precedence, require_vers
 from steward.entries.validate import EntryError, read_entry
 from steward.errors import StewardError, UsageError
 from steward.forge.choose import open_forge
-from steward.forge.protocol import Forge
+from steward.forge.protocol import Forge, proposer_trailer
 from steward.gitio.gitcmd import (
     CatFile,
     PushRejected,
@@ -475,7 +475,8 @@ class _Attempt:
         }
         base_branch = current_branch(self.root)
         branch = f"steward/register/{model}-{version}"
-        message = _commit_message(model, version, self.digest)
+        proposer = self.request.created_by or current_login()
+        message = _commit_message(model, version, self.digest) + proposer_trailer(proposer) + "\n"
         commit = commit_blobs(self.root, self.base, files, message, branch)
         try:
             forge.publish(self.root, branch)
@@ -486,7 +487,7 @@ class _Attempt:
                 "bytes) at `development`.\n",
                 branch,
                 base_branch,
-                self.request.created_by or current_login(),
+                proposer,
             )
         except BaseException:
             run_git(self.root, "update-ref", "-d", f"refs/heads/{branch}", commit)

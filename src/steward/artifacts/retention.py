@@ -42,7 +42,7 @@ from steward.entries.semver import precedence
 from steward.entries.validate import parse_file
 from steward.entries.yamlio import dumps, loads, replace_top_level_value
 from steward.errors import GitCommandError, RemoteError, StewardError, YamlError
-from steward.forge.protocol import Forge, Proposal
+from steward.forge.protocol import Forge, Proposal, proposer_trailer
 from steward.gitio.changes import change_set
 from steward.gitio.gitcmd import (
     CatFile,
@@ -407,6 +407,7 @@ def propose_retention(
             files[move.path] = text.encode("utf-8")
     branch = plan.branch
     message = plan.title + "\n\n" + "\n".join(_move_line(m) for m in plan.moves)
+    message += f"\n\n{proposer_trailer(author)}\n"
     try:
         commit = commit_blobs(root, plan.base, files, message, branch)
     except GitCommandError as exc:

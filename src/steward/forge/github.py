@@ -13,12 +13,13 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from steward.forge.protocol import (
+    PROPOSER_TRAILER,
     ForgeError,
     Proposal,
     ProposalState,
@@ -32,6 +33,8 @@ T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.github.com"
 GATE_MARKER = "<!-- steward-gate -->"
+# GitHub's committer of commits made in its web interface: nobody's push.
+_WEB_FLOW = "web-flow"
 _ON_BEHALF = re.compile(r"_Proposed by @([A-Za-z0-9-]+(?:\[bot\])?) through [^_]+\._")
 _RETRYABLE = frozenset({500, 502, 503, 504})
 _REVIEW_EVENTS = {
@@ -228,6 +231,30 @@ class GitHubForge:
             return bool(user.login.casefold() == me.casefold())
         return bool(user.type == "Bot" and user.login.endswith("[bot]"))
 
+    def _commit_people(self, pull: Any) -> tuple[tuple[str, ...], str | None]:
+        """Who may not approve pull request `pull` by its commits (every page of them): the
+        logins its commits' proposer trailers name, and the accounts GitHub maps their authors
+        and committers to. An error reading them is returned, not swallowed: approvals then
+        fail closed."""
+
+        def read() -> tuple[str, ...]:
+            found: dict[str, None] = {}
+            for commit in pull.get_commits():
+                for line in (commit.commit.message or "").splitlines():
+                    key, sep, value = line.partition(":")
+                    if sep and key.strip() == PROPOSER_TRAILER and value.strip():
+                        found.setdefault(value.strip(), None)
+                for account in (commit.author, commit.committer):
+                    login = getattr(account, "login", None) if account is not None else None
+                    if login and login != _WEB_FLOW:
+                        found.setdefault(str(login), None)
+            return tuple(found)
+
+        try:
+            return self._call(f"list the commits of pull request #{pull.number}", read), None
+        except ForgeError as exc:
+            return (), str(exc)
+
     def _proposal(self, pull: Any) -> Proposal:
         def read() -> Proposal:
             state: ProposalState = "merged" if pull.merged else pull.state
@@ -251,7 +278,15 @@ class GitHubForge:
                 not_reviewers=(*not_reviewers, self.identity()),
             )
 
-        return self._call(f"read pull request #{pull.number}", read)
+        proposal = self._call(f"read pull request #{pull.number}", read)
+        if proposal.state != "open":
+            return proposal  # nobody approves a closed one: its commits need not be read
+        people, error = self._commit_people(pull)
+        return replace(
+            proposal,
+            not_reviewers=tuple(dict.fromkeys((*proposal.not_reviewers, *people))),
+            not_reviewers_error=error,
+        )
 
     def list_reviews(self, number: int) -> list[Review]:
         """Every review, across all pages, oldest first (PENDING drafts are nobody's review)."""

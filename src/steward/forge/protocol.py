@@ -23,6 +23,16 @@ class ForgeError(StewardError):
     """The forge could not be read or written; the message says which evidence is missing."""
 
 
+# The trailer Steward writes into every commit it makes for a proposal, naming the person it
+# acts for: a pull request's body can be edited, its commits cannot without the gate seeing.
+PROPOSER_TRAILER = "Steward-Proposed-By"
+
+
+def proposer_trailer(login: str) -> str:
+    """`Steward-Proposed-By: LOGIN`, the last paragraph of a commit message Steward writes."""
+    return f"{PROPOSER_TRAILER}: {login}"
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A proposed change (a pull request): merge `head_branch` into `base_branch`."""
@@ -38,9 +48,13 @@ class Proposal:
     state: ProposalState
     created_at: datetime
     merge_commit: str | None = None
-    # Who else may not approve it: the person a bot opened it for, and the forge identity that
-    # opened or judges it (a bot's approval of its own pull request is no review).
+    # Who else may not approve it: the person a bot opened it for (from the body and from the
+    # proposer trailers of its commits), whoever wrote or committed a commit in it, and the
+    # forge identity that opened or judges it (a bot's approval of its own proposal is none).
     not_reviewers: tuple[str, ...] = ()
+    # Why `not_reviewers` could not be read in full (the commits unreadable): approvals then
+    # cannot be told apart, and the rules that need them fail closed with this reason.
+    not_reviewers_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -338,11 +338,17 @@ def run_gate(
             raise StewardError(f"proposal #{proposal_number}: {exc}") from exc
         base, head, author = proposal.base_sha, proposal.head_sha, proposal.author
         approvals_on = proposal.head_sha
-        try:
-            reviews = forge.list_reviews(proposal_number)
-            reviews_error = None
-        except ForgeError as exc:
-            reviews_error = str(exc)
+        if proposal.not_reviewers_error is not None:
+            reviews_error = (
+                "who may not approve (the authors of its commits, the person it was opened "
+                f"for) could not be read: {proposal.not_reviewers_error}"
+            )
+        else:
+            try:
+                reviews = forge.list_reviews(proposal_number)
+                reviews_error = None
+            except ForgeError as exc:
+                reviews_error = str(exc)
     if judge_commits is not None:
         base, head = judge_commits
     base_sha, head_sha = resolve(root, base), resolve(root, head)

@@ -18,7 +18,7 @@ from steward.entries.markdown_text import code, escape_inline
 from steward.entries.models import MetricPoint, VersionEntry
 from steward.entries.policy import Monitoring, Policy
 from steward.entries.validate import parse_file, read_entry
-from steward.forge.protocol import Forge
+from steward.forge.protocol import Forge, proposer_trailer
 from steward.gate.promotion import Promotion
 from steward.gate.rollback import propose_rollback
 from steward.gitio.gitcmd import (
@@ -109,6 +109,7 @@ def record_metrics(
         refresh_index(root, [path])
     else:
         branch = f"steward/monitor/{model}-{holder.version}"
+        signed = f"{title}\n\n{proposer_trailer(author)}\n"
         open_tip = _branch_tip(root, branch)
         if open_tip is not None:
             # Readings wait in the open proposal: the next one joins it instead of conflicting.
@@ -122,11 +123,11 @@ def record_metrics(
                 )
                 text = render_entry(Kind.VERSION, path, updated)
             commit = commit_blobs(
-                root, open_tip, {path: text.encode("utf-8")}, title, branch, existing=True
+                root, open_tip, {path: text.encode("utf-8")}, signed, branch, existing=True
             )
             forge.publish(root, branch)
         else:
-            commit = commit_blobs(root, base, {path: text.encode("utf-8")}, title, branch)
+            commit = commit_blobs(root, base, {path: text.encode("utf-8")}, signed, branch)
             forge.publish(root, branch)
             body = "Readings: " + ", ".join(f"{code(k)} {v:g}" for k, v in sorted(metrics.items()))
             if found:

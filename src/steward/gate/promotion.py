@@ -24,7 +24,7 @@ from steward.entries.validate import parse_file
 from steward.entries.yamlio import replace_top_level_value
 from steward.errors import StewardError
 from steward.forge.local import LocalForge
-from steward.forge.protocol import Forge, Proposal, ReviewState
+from steward.forge.protocol import Forge, Proposal, ReviewState, proposer_trailer
 from steward.gate.judge import STATUS_CONTEXT, GateRun, run_gate
 from steward.gate.report import render_text
 from steward.gitio.gitcmd import (
@@ -108,6 +108,7 @@ def propose_promotion(
             archived.append(holder.version)
     title = f"Promote {model} {version} to {to_stage}"
     message = title + "".join(f"\n\nArchive {model} {v} (the {to_stage} holder)" for v in archived)
+    message += f"\n\n{proposer_trailer(author)}\n"
     branch = free_branch(root, f"steward/promote/{model}-{version}-{to_stage}")
     commit = commit_blobs(root, base, files, message, branch)
     body = promotion_body(entry, to_stage, holders, model_entry, archived)

@@ -58,7 +58,7 @@ def standing(
         if key == proposer:
             why = "author"
         elif key in opened_for:
-            why = "the proposal is theirs"
+            why = "proposed it, or wrote a commit in it"
         elif key.endswith("[bot]"):
             why = "bot"
         if review.state == "CHANGES_REQUESTED" and why is None:

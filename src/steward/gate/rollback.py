@@ -17,7 +17,7 @@ from steward.entries.markdown_text import code, escape_inline
 from steward.entries.models import VersionEntry
 from steward.entries.yamlio import replace_top_level_value
 from steward.errors import StewardError
-from steward.forge.protocol import Forge
+from steward.forge.protocol import Forge, proposer_trailer
 from steward.gate.promotion import Promotion
 from steward.gitio.gitcmd import (
     CatFile,
@@ -71,7 +71,7 @@ def propose_rollback(
         )
     archived = tuple(holder.version for holder in holders)
     title = f"Roll back {model} {stage} to {target}"
-    message = f"{title}\n\nSteward-Rollback: {model} {target} {stage}\n"
+    message = f"{title}\n\nSteward-Rollback: {model} {target} {stage}\n{proposer_trailer(author)}\n"
     branch = free_branch(root, f"steward/rollback/{model}-{target}-{stage}")
     commit = commit_blobs(root, base, files, message, branch)
     body = _body(entries[target], stage, archived, reason)
