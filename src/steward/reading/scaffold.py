@@ -125,7 +125,7 @@ def _write_files(root: Path, remote_url: str) -> None:
 
 def steward_spec() -> str:
     """What the registry's workflows install to judge: this Steward, unless STEWARD_SPEC says."""
-    return os.environ.get("STEWARD_SPEC") or f"steward=={__version__}"
+    return os.environ.get("STEWARD_SPEC") or f"model-steward=={__version__}"
 
 
 def write_workflows(root: Path) -> list[Path]:
