@@ -458,7 +458,7 @@ def test_an_empty_stage_is_compared_with_its_last_holder(pr: PromotionRepo) -> N
 
 HOSTILE = (
     "[Approve now](https://evil.example) <img src=x onerror=alert(1)> @octocat "
-    "![pixel](https://evil.example/p.png) <https://evil.example>"
+    "![pixel](https://evil.example/p.png) <https://evil.example> www.evil.example/approve"
 )
 
 
@@ -499,20 +499,23 @@ def test_card_text_is_text_in_the_proposal_body(pr: PromotionRepo) -> None:
     html = _html(body)
     assert "<a " not in html and "<img" not in html and "<h1>" not in html, html
     assert "<hr" not in html
-    assert "@octocat" in html  # as text; the Markdown source escapes it from GitHub's mentions
-    assert "\\@octocat" in body and " @octocat" not in body
+    # As text, with a zero-width space after `@` and `://` so that GitHub neither notifies
+    # octocat nor links the bare URL (as GitHub's own bots write mentions they do not mean).
+    assert "@\u200boctocat" in body and "@octocat" not in body
+    assert "https://\u200bevil.example" in body and "https://evil" not in body
 
 
 # --- 6. evidence is append-only ------------------------------------------------------------------
 
 READINGS = """production_metrics:
 - at: 2026-11-21T10:00:00Z
+  metrics: {auc: 0.9}
+- at: 2026-11-22T10:00:00Z
   metrics: {auc: 0.7}
   breaches: [auc 0.7 is below 0.85]
-- at: 2026-11-22T10:00:00Z
-  metrics: {auc: 0.9}
 """
 NEXT = "- at: 2026-11-23T10:00:00Z\n  metrics: {auc: 0.91}\n"
+FRESH = "- at: 2026-11-24T10:00:00Z\n  metrics: {auc: 0.92}\n"
 
 
 def _readings_repo(tmp_path: Path, keep: int) -> PromotionRepo:
@@ -525,7 +528,8 @@ def _readings_repo(tmp_path: Path, keep: int) -> PromotionRepo:
     return pr
 
 
-FIRST = READINGS.split("- at: 2026-11-22")[0]  # the header and the breach
+OLDEST = READINGS.split("- at: 2026-11-22")[0]  # the header and the oldest reading, fine
+BREACH = "- at: 2026-11-22" + READINGS.split("- at: 2026-11-22")[1]
 
 
 def _erase_all(text: str) -> str:
@@ -533,7 +537,7 @@ def _erase_all(text: str) -> str:
 
 
 def _erase_breach(text: str) -> str:
-    return text.replace(FIRST, "production_metrics:\n")
+    return text.replace(BREACH, "")
 
 
 def _edit_breach(text: str) -> str:
@@ -545,7 +549,11 @@ def _append(text: str) -> str:
 
 
 def _drop_oldest_and_append(text: str) -> str:
-    return _erase_breach(text) + NEXT
+    return text.replace(OLDEST, "production_metrics:\n") + NEXT
+
+
+def _flush_with_new_readings(text: str) -> str:
+    return _erase_all(text) + "production_metrics:\n" + NEXT + FRESH
 
 
 @pytest.mark.parametrize(
@@ -557,6 +565,7 @@ def _drop_oldest_and_append(text: str) -> str:
         (_append, 100, False),
         (_drop_oldest_and_append, 2, False),  # what `steward monitor` does with keep: 2
         (_drop_oldest_and_append, 3, True),  # ... and would not do with keep: 3
+        (_flush_with_new_readings, 2, True),  # the breach dropped, two readings made up
     ],
 )
 def test_past_production_readings_change_only_with_governance(
@@ -576,3 +585,49 @@ def test_past_production_readings_change_only_with_governance(
     else:
         assert governance.status == "not applicable", governance
         assert verdict.passed, [(r.rule, r.reason) for r in verdict.failed_rules]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("registry/models/fraud/.gitignore", "/0.1.0\n/0.2.0\n*.yaml\n*.dvc\n"),
+        ("registry/.gitignore", "models/\n"),
+        ("registry/datasets/.gitignore", "# nothing to hide\n*\n"),
+    ],
+)
+def test_a_gitignore_in_the_registry_may_hide_only_version_data(
+    pr: PromotionRepo, path: str, text: str
+) -> None:
+    """Ignore files are the judge's outside registry/; inside it, a model's .gitignore holds
+    the version data directories registration writes, and nothing else passes."""
+    number = _propose(pr, {path: text}, "hide")
+    verdict = _verdict(pr, number)
+    valid = _rule(verdict, "entries valid")
+    assert not verdict.passed and valid.status == "failed", valid
+    assert any(path in line and "a .gitignore here may ignore" in line for line in valid.details)
+
+
+@pytest.mark.parametrize(
+    ("run", "entry"),
+    [
+        ("[python3, rollout.py]", "rollout.py"),
+        ("[python3, -m, deploy.rollout]", "deploy/"),
+        ("[sh, -c, 'python3 deploy/rollout.py']", "deploy/"),
+        ("[make, deploy]", "Makefile"),
+        ("[python3, deploy/rollout.py]", "Deploy/"),
+        ("[python3, deploy/rollout.py]", ".GITATTRIBUTES"),
+    ],
+)
+def test_check_finds_hook_code_however_the_command_names_it(
+    tmp_path: Path, run: str, entry: str
+) -> None:
+    policy = POLICY.replace(
+        "governance:\n",
+        f"hooks:\n  - {{name: roll, on: [production], run: {run}}}\n"
+        f"governance:\n  ungoverned: ['{entry}']\n",
+    )
+    root = new_registry(tmp_path / "reg", policy)
+    rendered = [p.render() for p in check_registry(root).problems]
+    assert any("governance.ungoverned[0]" in line and "ungoverned" in line for line in rendered), (
+        rendered
+    )

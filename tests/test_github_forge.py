@@ -388,13 +388,21 @@ def test_setup_leaves_only_merge_methods_that_land_the_judged_tree(
     s.forge.request(
         "PATCH",
         f"/repos/{REPO}",
-        {"allow_merge_commit": False, "allow_squash_merge": False, "allow_rebase_merge": True},
+        {
+            "allow_merge_commit": False,
+            "allow_squash_merge": False,
+            "allow_rebase_merge": True,
+            "merge_commit_title": "PR_TITLE",
+            "merge_commit_message": "PR_BODY",  # a body could end in forged Steward-* lines
+        },
     )
     _, planned = setup_branch(s.forge, None, "gate")
     assert github.merge_methods(REPO) == {"merge": True, "squash": False, "rebase": False}
-    assert [p.name for p in planned if p.changes][-2:] == [
+    assert s.forge.request("GET", f"/repos/{REPO}")["merge_commit_message"] == "PR_TITLE"
+    assert [p.name for p in planned if p.changes][-3:] == [
         "rebase merges allowed (the gate does not judge their tree)",
         "merge commits or squash merges allowed",
+        "merge commit message (never the pull request's body, which its author writes)",
     ]
     with pytest.raises(ForgeError, match="Rebase merges are not allowed"):
         s.forge.request("PUT", f"/repos/{REPO}/pulls/{s.number}/merge", {"merge_method": "rebase"})

@@ -185,7 +185,7 @@ MERGE_SETTINGS = {
 
 @route("PATCH", "/repos/{owner}/{repo}")
 def update_repo(gh: FakeGitHub, call: Call) -> Reply:
-    """Only the merge-method settings are kept; GitHub refuses to turn all three off."""
+    """Only the merge settings are kept; GitHub refuses to turn all three methods off."""
     repo = _repo(gh, call)
     wanted = dict(repo.merge_methods)
     for key, method in MERGE_SETTINGS.items():
@@ -195,6 +195,11 @@ def update_repo(gh: FakeGitHub, call: Call) -> Reply:
     if not any(wanted.values()):
         raise ApiError(422, "Validation Failed")
     repo.merge_methods = wanted
+    title, message = call.body_value("merge_commit_title"), call.body_value("merge_commit_message")
+    if (title is None) != (message is None):
+        raise ApiError(422, "Validation Failed")  # GitHub takes the two together
+    if title is not None and message is not None:
+        repo.merge_commit_title, repo.merge_commit_message = title, message
     return Reply(200, gh.render.repository(repo))
 
 

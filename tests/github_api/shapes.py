@@ -238,6 +238,8 @@ class Renderer:
             "allow_merge_commit": repo.merge_methods["merge"],
             "allow_squash_merge": repo.merge_methods["squash"],
             "allow_rebase_merge": repo.merge_methods["rebase"],
+            "merge_commit_title": repo.merge_commit_title,
+            "merge_commit_message": repo.merge_commit_message,
             "allow_auto_merge": False,
             "delete_branch_on_merge": False,
             "allow_forking": True,

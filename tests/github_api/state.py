@@ -197,6 +197,9 @@ class Repo:
     )
     """Which `merge_method`s the repository allows (`allow_merge_commit`, ...); GitHub's default
     for a new repository is all three."""
+    merge_commit_title: str = "MERGE_MESSAGE"
+    merge_commit_message: str = "PR_TITLE"
+    """What a merge commit made in GitHub's interface says (PR_TITLE, PR_BODY or BLANK)."""
 
     @property
     def full_name(self) -> str:

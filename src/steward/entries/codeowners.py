@@ -63,9 +63,11 @@ def render_codeowners(policy: Policy, models: Mapping[str, OwnedModel]) -> str:
         "# ...and registry/, which the registry's own rules judge.",
         f"/{layout.REGISTRY_DIR}/",
         "",
-        "# The judge, wherever it is: its paths and the hooks' code.",
+        "# The judge, wherever it is: its paths, and hook code under registry/ (elsewhere `*`",
+        "# already gives it to governance, and `steward check` keeps `ungoverned` off it).",
     ]
-    for path in (*policy.governance.paths, *hook_scripts(policy)):
+    in_registry = [p for p in hook_scripts(policy) if p.startswith(layout.REGISTRY_DIR + "/")]
+    for path in (*policy.governance.paths, *in_registry):
         lines.append(f"/{path.lstrip('/')} {judges}".rstrip())
     lines += ["", "# Models: their owner, and the role named after their team if there is one."]
     for name in sorted(models):

@@ -16,7 +16,12 @@ import re
 # Characters that mean something anywhere in a line (code, emphasis, links, HTML, entities, GFM
 # tables and strikethrough), and what means something only at the start of one (headings, lists,
 # thematic breaks, setext underlines, ordered lists).
-_INLINE = re.compile(r"([\\`*_\[\]<>|~&@!])")
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&!])")
+# What GitHub turns into a notification or a link even when no Markdown syntax asks for it:
+# @mentions, and bare URLs (GFM's autolinks). A zero-width space after `@`, `://` or `www`
+# keeps the text as it reads and stops both (GitHub's own bots write `@` + U+200B).
+_LINKS_AND_MENTIONS = re.compile(r"(@|://|(?<![\w.])www(?=\.))", re.IGNORECASE)
+_ZWSP = "\u200b"
 _LINE_START = re.compile(r"^([#+=-]|[0-9]+(?=[.)]))")
 _BACKTICK_RUNS = re.compile(r"`+")
 
@@ -25,10 +30,14 @@ def escape(text: str) -> str:
     """`text` as literal Markdown inline content; line breaks kept, leading indentation dropped
     (four spaces would make a code block), every special character escaped."""
     lines = [
-        _escape_line_start(_INLINE.sub(r"\\\1", _printable(line.strip())))
+        _escape_line_start(_defuse(_INLINE.sub(r"\\\1", _printable(line.strip()))))
         for line in text.splitlines()
     ]
     return "\n".join(lines).strip("\n")
+
+
+def _defuse(line: str) -> str:
+    return _LINKS_AND_MENTIONS.sub(lambda m: m.group(1) + _ZWSP, line)
 
 
 def _printable(line: str) -> str:
@@ -57,7 +66,7 @@ def escape_inline(text: str) -> str:
     """`text` on one line, after other content of its line (a table cell, the text after a
     list item's label): nothing there can start a block, so only inline characters are
     escaped and `0.2.0` stays `0.2.0` in the source."""
-    return _INLINE.sub(r"\\\1", _printable(" ".join(text.split())))
+    return _defuse(_INLINE.sub(r"\\\1", _printable(" ".join(text.split()))))
 
 
 def code(text: str) -> str:

@@ -8,6 +8,7 @@ return each problem with the field path it belongs to.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -217,26 +218,59 @@ def _transition_problems(transitions: list[Transition]) -> Iterator[tuple[Loc, s
                 )
 
 
+_MAKE = ("make", "gmake")
+_MAKEFILES = ("GNUmakefile", "makefile", "Makefile")
+
+
+def _words(arg: str) -> list[str]:
+    """An argument's words: `sh -c "python3 deploy/rollout.py"` runs what its string names."""
+    if not any(char.isspace() for char in arg):
+        return [arg]
+    try:
+        return shlex.split(arg)
+    except ValueError:
+        return arg.split()
+
+
 def hook_scripts(policy: Policy) -> list[str]:
-    """Repository files the policy's hooks run (`./deploy/rollout.sh` -> `deploy/rollout.sh`):
-    what runs with deployment's rights is as much the judge's as the policy itself."""
-    found = []
+    """Repository paths the policy's hooks may run or load: every word of a command that could
+    be a relative path (`./deploy/rollout.sh` -> `deploy/rollout.sh`, `rollout.py`), the file
+    and package of a `-m` module, and the makefiles `make` reads. What runs with deployment's
+    rights is as much the judge's as the policy itself; a word that names no file costs
+    nothing."""
+    found: dict[str, None] = {}
     for hook in policy.hooks:
-        for arg in hook.run or []:
-            if "/" in arg and not arg.startswith("/") and ".." not in arg.split("/"):
-                found.append(arg.removeprefix("./"))
-    return found
+        words = [word for arg in hook.run or [] for word in _words(arg)]
+        for i, word in enumerate(words):
+            if word.startswith("-"):
+                continue
+            candidates = [word.removeprefix("./")]
+            if i > 0 and words[i - 1] == "-m":  # python -m package.module
+                parts = word.split(".")
+                candidates = ["/".join(parts) + ".py", parts[0] + "/"]
+            for path in candidates:
+                if path and not path.startswith("/") and ".." not in path.split("/"):
+                    found.setdefault(path, None)
+        if words and words[0].rpartition("/")[2] in _MAKE:
+            for name in _MAKEFILES:
+                found.setdefault(name, None)
+    return list(found)
 
 
 def _covers(entry: str, path: str) -> bool:
-    """Whether an `ungoverned` entry (a file, or a directory ending in '/') covers `path`."""
+    """Whether an `ungoverned` entry (a file, or a directory ending in '/') covers `path`,
+    ignoring case: on a case-insensitive file system `Deploy/` and `deploy/` are one."""
+    entry, path = entry.casefold(), path.casefold()
     return path.startswith(entry) if entry.endswith("/") else path == entry
 
 
 def is_governed(policy: Policy, path: str) -> bool:
     """Whether changing `path` needs the governance approvals: under registry/ only what
     `governance.paths` names there; elsewhere everything the policy does not leave ungoverned."""
-    if path.startswith((*policy.governance.paths, *hook_scripts(policy))):
+    folded = path.casefold()
+    if folded.startswith(tuple(p.casefold() for p in policy.governance.paths)):
+        return True
+    if any(_covers(script, path) for script in hook_scripts(policy)):
         return True
     if path.startswith(REGISTRY_PREFIX):
         return False
@@ -254,7 +288,9 @@ def _overlaps(entry: str, governed: str) -> bool:
 def _ungoverned_problems(policy: Policy) -> Iterator[tuple[Loc, str]]:
     hooks = hook_scripts(policy)
     # A hook's script can load whatever lies beside it: its directory is the judge's too.
-    hook_dirs = [script.rpartition("/")[0] + "/" for script in hooks]
+    hook_dirs = [
+        script.rstrip("/").rpartition("/")[0] + "/" for script in hooks if "/" in script.rstrip("/")
+    ]
     judged = [
         (path, "Steward governs it always") for path in (*ALWAYS_GOVERNED, *policy.governance.paths)
     ]

@@ -102,6 +102,7 @@ def _current(data: dict[str, Any] | None) -> dict[str, object]:
 
 REBASE = "rebase merges allowed (the gate does not judge their tree)"
 MERGE_OR_SQUASH = "merge commits or squash merges allowed"
+MERGE_MESSAGE = "merge commit message (never the pull request's body, which its author writes)"
 
 
 def merge_method_plan(repository: dict[str, Any]) -> list[Setting]:
@@ -109,18 +110,25 @@ def merge_method_plan(repository: dict[str, Any]) -> list[Setting]:
     merge_or_squash = bool(repository.get("allow_merge_commit")) or bool(
         repository.get("allow_squash_merge")
     )
+    message = repository.get("merge_commit_message")
     return [
         Setting(REBASE, repository.get("allow_rebase_merge"), False),
         Setting(MERGE_OR_SQUASH, merge_or_squash, True),
+        # A body ending in Steward-* lines would read as a decision in the merge commit.
+        Setting(
+            MERGE_MESSAGE, message, message if message in ("PR_TITLE", "BLANK") else "PR_TITLE"
+        ),
     ]
 
 
-def merge_method_update(settings: list[Setting]) -> dict[str, bool]:
+def merge_method_update(settings: list[Setting]) -> dict[str, Any]:
     """The body of PATCH /repos/{owner}/{repo} for `merge_method_plan`'s settings."""
     current = {setting.name: setting.current for setting in settings}
-    body = {"allow_rebase_merge": False}
+    body: dict[str, Any] = {"allow_rebase_merge": False}
     if not current.get(MERGE_OR_SQUASH):
         body["allow_merge_commit"] = True
+    if current.get(MERGE_MESSAGE) not in ("PR_TITLE", "BLANK"):
+        body |= {"merge_commit_title": "MERGE_MESSAGE", "merge_commit_message": "PR_TITLE"}
     return body
 
 

@@ -35,7 +35,7 @@ from steward.gate.evaluate import (
 )
 from steward.gate.scoped_problems import new_problems
 from steward.gitio.changes import ChangeSet, change_set, malformed_name, merge_base, resolve
-from steward.gitio.gitcmd import CatFile, is_ancestor, list_names, merge_tree
+from steward.gitio.gitcmd import CatFile, is_ancestor, list_names, merge_tree, tree_of
 
 STATUS_CONTEXT = "steward/gate"
 
@@ -157,7 +157,7 @@ def landing_tree(root: Path, base_tip: str, head: str) -> str | None:
     from a virtual base built from *all* best common ancestors, so with a criss-cross history
     this tree can hold changes that no diff from one merge base to the head shows."""
     if is_ancestor(root, base_tip, head):
-        return head
+        return tree_of(root, head)  # a merge of a descendant lands the descendant's tree
     merge_base(root, base_tip, head)  # no shared history is its own clear refusal
     return merge_tree(root, base_tip, head)
 

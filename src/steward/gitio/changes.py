@@ -246,11 +246,16 @@ def _record_edit(
 
 def readings_dropped(old: list[Any], new: list[Any]) -> int | None:
     """How many of the oldest readings `new` drops from `old` while keeping the rest as they
-    were and appending at least one: 0 for a plain append; None when a past reading is edited,
-    removed from the middle or the end, or nothing is appended (evidence rewritten)."""
+    were and appending at least as many: 0 for a plain append; None when a past reading is
+    edited, removed from the middle or the end, when more are dropped than appended, or when a
+    dropped reading recorded a breach (evidence rewritten: that is governance's to allow)."""
     for dropped in range(len(old) + 1):
         rest = old[dropped:]
-        if new[: len(rest)] == rest and len(new) > len(rest):
+        appended = len(new) - len(rest)
+        if new[: len(rest)] == rest and appended > 0:
+            gone = old[:dropped]
+            if dropped > appended or any(reading.get("breaches") for reading in gone):
+                return None
             return dropped
     return None
 

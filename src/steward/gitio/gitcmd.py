@@ -327,6 +327,11 @@ def export_commit(root: Path, commit: str, target: Path) -> None:
         _git_env(root, env, "checkout-index", "--all", f"--prefix={target}{os.sep}")
 
 
+def tree_of(root: Path, commit: str) -> str:
+    """The id of `commit`'s tree."""
+    return run_git(root, "rev-parse", "--verify", f"{commit}^{{tree}}").decode().strip()
+
+
 def merge_tree(root: Path, base: str, head: str) -> str | None:
     """The tree a merge of `head` into `base` would have, or None if they conflict."""
     result = subprocess.run(

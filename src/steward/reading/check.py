@@ -19,6 +19,7 @@ from steward.entries import classification, layout
 from steward.entries.codeowners import render_codeowners
 from steward.entries.jsonschemas import SCHEMA_MODELS, shipped_schema_text
 from steward.entries.layout import CODEOWNERS_PATH, Kind, Misplaced, Place
+from steward.entries.names import is_version
 from steward.entries.policy import (
     Policy,
     TeamExtension,
@@ -228,7 +229,11 @@ def _read_file(
         place = layout.classify(file.path)
     except Misplaced as exc:
         return [Problem(file.path, None, "", str(exc))]
-    if place.kind is Kind.NEUTRAL or (scope is not None and not scope.includes(file.path, place)):
+    if place.kind is Kind.NEUTRAL:
+        if file.path.rpartition("/")[2] == ".gitignore":
+            return _gitignore_problems(file.path, snapshot.read(file))
+        return []
+    if scope is not None and not scope.includes(file.path, place):
         return []
     if file.size is not None and file.size > MAX_FILE_BYTES:
         return [Problem(file.path, None, "", too_large(file.size))]
@@ -253,6 +258,25 @@ def _read_file(
         assert place.name is not None
         registry.teams[place.name] = (file, parsed)
     return parsed.problems
+
+
+def _gitignore_problems(path: str, raw: bytes) -> list[Problem]:
+    """A `.gitignore` in the registry may hide only what DVC keeps out of git: a model's
+    version data directories (`/1.3.0`, one line each, as registration writes them). Anything
+    else would hide entries from every checkout, so it is a problem (and the gate fails)."""
+    in_model = path.count("/") == 3 and path.startswith(layout.MODELS_DIR + "/")
+    problems = []
+    for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if in_model and text.startswith("/") and is_version(text[1:]):
+            continue
+        allowed = "a version's data directory such as /1.3.0" if in_model else "nothing"
+        problems.append(
+            Problem(path, number, "", f"ignores {text!r}: a .gitignore here may ignore {allowed}")
+        )
+    return problems
 
 
 def _may_be_in(scope: Scope, path: str) -> bool:
