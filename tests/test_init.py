@@ -129,13 +129,18 @@ def test_init_reports_file_system_errors_as_errors(
     assert "error: could not create the registry" in capsys.readouterr().err
 
 
-def test_init_writes_the_gate_and_apply_workflows_pinned(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_init_writes_workflows_that_install_only_from_the_hash_checked_lock(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("STEWARD_SPEC", "steward==9.9.9")
     root = init_registry(tmp_path / "reg").root
     gate = (root / ".github/workflows/gate.yml").read_text()
-    assert 'STEWARD_SPEC: "steward==9.9.9"' in gate
-    assert "__STEWARD_SPEC__" not in gate
+    for name in ("gate.yml", "apply.yml"):
+        text = (root / ".github/workflows" / name).read_text()
+        installs = [line for line in text.splitlines() if "pip install" in line]
+        assert installs == [
+            "          python -m pip install --disable-pip-version-check --quiet --require-hashes"
+            " --no-deps \\"
+        ], installs
+        assert "-r .github/steward/requirements.txt" in text
     assert "\n  pull_request_target:" not in gate and "\n  pull_request:" in gate
     assert ".github/workflows/apply.yml" in run_git(root, "ls-files")

@@ -1,6 +1,8 @@
-"""`steward codeowners` and `steward github setup`."""
+"""`steward codeowners` and `steward github setup` and `lock`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -75,4 +77,50 @@ def setup(
     verb = "would change" if dry_run else "changed"
     count = sum(s.changes for s in planned)
     click.echo(f"{verb} {count} setting(s) of {forge.settings.repository}@{branch}")
+    return 0
+
+
+@github.command()
+@click.option(
+    "--project",
+    is_flag=True,
+    help="Lock the dependencies and build requirements of ./pyproject.toml (Steward's own "
+    "repository, which installs itself from the checked-out base) instead of model-steward.",
+)
+@click.option("--check", "check_only", is_flag=True, help="Only say whether the lock is current.")
+@click.option("--index-url", metavar="URL", help="The package index to resolve from.")
+@click.option(
+    "--find-links",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Resolve from the distributions in this directory only (no index).",
+)
+@click.pass_obj
+def lock(
+    settings: Settings,
+    project: bool,
+    check_only: bool,
+    index_url: str | None,
+    find_links: Path | None,
+) -> int:
+    """Write .github/steward/requirements.txt: everything the gate and apply workflows install,
+    pinned and hash-checked, for the workflows' Python; with --check, exit 1 if it is missing
+    or no longer answers its inputs."""
+    from steward.forge.install_lock import LOCK_PATH, check, project_inputs, render, resolve
+    from steward.reading.scaffold import steward_spec
+
+    root = find_repo_root(settings.start)
+    inputs = project_inputs(root) if project else [steward_spec()]
+    path = root / LOCK_PATH
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    if check_only:
+        problems = check(current, inputs)
+        for problem in problems:
+            click.echo(problem)
+        if not problems:
+            click.echo(f"{LOCK_PATH} answers {len(inputs)} input(s)")
+        return 1 if problems else 0
+    text = render(resolve(inputs, index_url, find_links), inputs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {LOCK_PATH}" + (" (unchanged)" if current == text else ""))
     return 0

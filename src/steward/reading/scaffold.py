@@ -124,16 +124,19 @@ def _write_files(root: Path, remote_url: str) -> None:
 
 
 def steward_spec() -> str:
-    """What the registry's workflows install to judge: this Steward, unless STEWARD_SPEC says."""
+    """What the registry's workflows install to judge (the input of its lock): this Steward,
+    unless STEWARD_SPEC says."""
     return os.environ.get("STEWARD_SPEC") or f"model-steward=={__version__}"
 
 
 def write_workflows(root: Path) -> list[Path]:
-    """The gate and apply workflows, with the Steward they install pinned."""
+    """The gate and apply workflows. They install from `.github/steward/requirements.txt`, the
+    hash-checked lock of `steward_spec()` that `steward github lock` writes (it needs the
+    package index; until it is committed, the workflows fail at their install step)."""
     written = []
     directory = resources.files("steward") / "templates" / "workflows"
     for name in ("gate.yml", "apply.yml"):
-        text = (directory / name).read_text("utf-8").replace("__STEWARD_SPEC__", steward_spec())
+        text = (directory / name).read_text("utf-8")
         path = root / ".github" / "workflows" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
