@@ -5,6 +5,7 @@ no test reaches a package index."""
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import zipfile
@@ -145,3 +146,14 @@ def test_the_distribution_is_model_steward_and_installs_the_steward_command(
         assert "Name: model-steward\n" in archive.read(info).decode()
         assert "steward = steward.cli.main:main" in archive.read(entry_points).decode()
     assert "steward/cli/main.py" in names and "steward/templates/workflows/gate.yml" in names
+    target = tmp_path / "installed"
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
+    installed = subprocess.run([*command, "--target", str(target), str(wheel)], capture_output=True)
+    assert installed.returncode == 0, installed.stderr
+    version = subprocess.run(
+        [str(target / "bin" / "steward"), "--version"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(target)},  # its dependencies: this environment's
+    )
+    assert version.returncode == 0 and version.stdout.startswith("steward, version ")
