@@ -10,10 +10,12 @@ so nothing can go stale:
 
 Everything sits in a directory named after this Steward's code and the libraries whose messages
 it repeats: another version never reads what this one wrote. The cache is only ever a shortcut:
-a file that cannot be read or unpickled, or holds the wrong type, counts as a miss and is
-recomputed; writes go to a temporary file renamed into place (a reader sees the old file or the
-new one, never half of one); a write that fails (a read-only `.git`, a full disk) is skipped.
-`STEWARD_NO_CACHE=1` turns it off.
+every file is sealed with the key it answers and a sha256 of its content, checked on read, so a
+file that is truncated, has a flipped bit, was swapped with another or copied over it, or that
+cannot be unpickled or holds the wrong type, counts as a miss and is recomputed; writes go to a
+temporary file renamed into place (a reader sees the old file or the new one, never half of
+one); a write that fails (a read-only `.git`, a full disk) is skipped and leaves no temporary
+file behind. `STEWARD_NO_CACHE=1` turns it off.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -99,26 +102,56 @@ def cache_dir(root: Path) -> Path | None:
     return common / "steward" / "cache" / code_key()
 
 
-def _load(path: Path) -> Any:
-    """What `path` holds, or None for a missing, unreadable or corrupt file."""
+# A cache file: this magic, the sha256 of the rest, then the key it answers, NUL, the pickle.
+_MAGIC = b"steward-cache/2\n"
+_DIGEST_BYTES = 32
+
+
+def _seal(key: str, payload: bytes) -> bytes:
+    body = key.encode() + b"\0" + payload
+    return _MAGIC + hashlib.sha256(body).digest() + body
+
+
+def _unseal(data: bytes, key: str) -> bytes | None:
+    """The payload of a sealed file, if it is whole and answers `key`; else None."""
+    if not data.startswith(_MAGIC):
+        return None
+    start = len(_MAGIC) + _DIGEST_BYTES
+    digest, body = data[len(_MAGIC) : start], data[start:]
+    if hashlib.sha256(body).digest() != digest:
+        return None
+    stored_key, separator, payload = body.partition(b"\0")
+    if not separator or stored_key != key.encode():
+        return None
+    return payload
+
+
+def _load(path: Path, key: str) -> Any:
+    """What `path` holds for `key`, or None for a missing, unreadable or corrupt file, or one
+    that answers another key."""
     try:
         data = path.read_bytes()
     except OSError:
         return None
+    payload = _unseal(data, key)
+    if payload is None:
+        return None
     try:
-        return pickle.loads(data)  # our own file inside .git; callers check what it holds
-    except Exception:  # any corruption: truncated, garbage, a class that no longer exists
+        return pickle.loads(payload)  # our own sealed file inside .git; callers check its type
+    except Exception:  # a class that no longer exists, or a pickle of another Python
         return None
 
 
-def _store(path: Path, value: object) -> None:
-    """Write atomically; any failure leaves the cache as it was (and the command unaffected)."""
+def _store(path: Path, key: str, value: object) -> None:
+    """Write atomically; any failure leaves the cache as it was (and the command unaffected),
+    with no temporary file left behind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        data = _seal(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(handle, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.write(data)
             Path(temporary).replace(path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -126,6 +159,21 @@ def _store(path: Path, value: object) -> None:
             raise
     except OSError:
         pass
+
+
+# A temporary file older than this was left by a run that was killed while writing it.
+STALE_TEMPORARY_S = 600
+
+
+def sweep_temporaries(directory: Path) -> None:
+    """Remove what killed runs left half-written in `directory` (a live writer's file is
+    younger than STALE_TEMPORARY_S, and is renamed away within moments)."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for leftover in directory.glob(".tmp-*"):
+            with contextlib.suppress(OSError):
+                if now - leftover.stat().st_mtime > STALE_TEMPORARY_S:
+                    leftover.unlink()
 
 
 def record_key(kind: Kind, oid: str) -> str:
@@ -149,7 +197,8 @@ class RecordStore:
     def _shard(self, name: str) -> dict[str, Any]:
         shard = self._shards.get(name)
         if shard is None:
-            loaded = _load(self._directory / f"{name}.pickle") if self._directory else None
+            path = self._directory / f"{name}.pickle" if self._directory else None
+            loaded = _load(path, f"blobs/{name}") if path is not None else None
             shard = loaded if isinstance(loaded, dict) else {}
             self._shards[name] = shard
         return shard
@@ -175,21 +224,24 @@ class RecordStore:
         if self._directory is None:
             return
         for name in sorted(self._dirty):
-            _store(self._directory / f"{name}.pickle", self._shards[name])
+            _store(self._directory / f"{name}.pickle", f"blobs/{name}", self._shards[name])
+        if self._dirty:
+            sweep_temporaries(self._directory)
         self._dirty.clear()
 
 
 def load_tree_answer(directory: Path | None, kind: str, key: str) -> Any:
     if directory is None:
         return None
-    return _load(directory / "trees" / f"{kind}-{key}.pickle")
+    return _load(directory / "trees" / f"{kind}-{key}.pickle", f"trees/{kind}-{key}")
 
 
 def store_tree_answer(directory: Path | None, kind: str, key: str, value: object) -> None:
     if directory is None:
         return
     trees = directory / "trees"
-    _store(trees / f"{kind}-{key}.pickle", value)
+    _store(trees / f"{kind}-{key}.pickle", f"trees/{kind}-{key}", value)
+    sweep_temporaries(trees)
     with contextlib.suppress(OSError):
         kept = sorted(trees.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in kept[:-TREES_KEPT]:
