@@ -112,6 +112,7 @@ class ArtifactStore:
         listing on the remote always means its files are there too."""
         from fsspec.callbacks import DEFAULT_CALLBACK, TqdmCallback
 
+        self._require_local_remote_directory()
         remote = self.remote()
         cache = self.cache
         oids = [f.md5 for f in digest.files]
@@ -125,14 +126,31 @@ class ArtifactStore:
                 [cache.oid_to_path(oid) for oid in oids],
                 cache.fs,
                 oids,
-                hardlink=True,  # a local remote on the same disk shares the protected cache inode
+                # The remote holds its own copy (or a reflink): a hard link would make the
+                # workspace file, the cache object and the remote object one inode, and an
+                # edit of the workspace file (made writable) would corrupt the remote.
+                hardlink=False,
                 callback=progress,
             )
-            remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=True)
+            remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=False)
         except Exception as exc:
             raise RemoteError(
                 f"could not push to the DVC remote {self.remote_url()}: {exc}"
             ) from exc
+
+    def _require_local_remote_directory(self) -> None:
+        """A remote that is a local directory must exist: DVC would create it, and an unmounted
+        disk's mount point would quietly receive one version's objects."""
+        from steward.entries.dvcconfig import default_remote
+
+        url = default_remote(self.root).url
+        if "://" in url:
+            return
+        if not Path(url).is_dir():
+            raise RemoteError(
+                f"could not push to the DVC remote {url}: the directory does not exist (an "
+                "unmounted disk?); create it, or point the remote elsewhere, and register again"
+            )
 
     def checkout(self, digest: ArtifactDigest, destination: Path) -> None:
         """Materialize the files in `destination` from the cache: linked where the file system

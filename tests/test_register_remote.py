@@ -1,0 +1,55 @@
+"""The DVC remote under registration: a local remote directory is never created by a push, and
+the remote's objects never share an inode with the workspace or the cache."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from steward.artifacts.registration import RegistrationRequest, register_version
+from steward.errors import RemoteError
+from tests.builders import run_git
+from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> RegistryRepo:
+    return make_registry(tmp_path)
+
+
+def _request(sources: Path) -> RegistrationRequest:
+    return RegistrationRequest("fraud", (sources,), metrics={"auc": 0.9}, created_by="ci-bot")
+
+
+def test_a_missing_local_remote_directory_is_refused_not_created(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    """An unmounted disk leaves its mount point empty or absent: a push must not quietly
+    create the remote there and put one version's objects in it."""
+    repo.remote.rename(tmp_path / "unmounted")
+    head, status = repo.head(), repo.status()
+    out = write_model_files(tmp_path / "out", b"weights")
+    with pytest.raises(RemoteError, match="the directory does not exist"):
+        register_version(repo.root, _request(out))
+    assert not repo.remote.exists()
+    assert (repo.head(), repo.status()) == (head, status)
+    assert not (repo.root / "registry/models/fraud/0.1.0").exists()
+
+
+def test_the_remote_holds_its_own_copy_of_every_object(repo: RegistryRepo, tmp_path: Path) -> None:
+    """Editing the registered file in the workspace (made writable) must not touch the remote
+    copy: workspace, cache and remote are not one inode."""
+    out = write_model_files(tmp_path / "out", b"weights-to-keep")
+    result = register_version(repo.root, _request(out))
+    workspace = repo.root / "registry/models/fraud" / result.version / "model.pkl"
+    entry = run_git(repo.root, "show", f"HEAD:registry/models/fraud/{result.version}.yaml")
+    assert "model.pkl" in entry
+    remote_files = [p for p in (repo.remote / "files" / "md5").rglob("*") if p.is_file()]
+    kept = next(p for p in remote_files if p.read_bytes() == b"weights-to-keep")
+    assert workspace.stat().st_ino != kept.stat().st_ino
+    workspace.chmod(workspace.stat().st_mode | stat.S_IWUSR)
+    workspace.write_bytes(b"tampered")
+    assert kept.read_bytes() == b"weights-to-keep"
+    assert remote_object(repo.remote, result.md5).is_file()
