@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from steward.artifacts.registration import RegistrationRequest, register_version
+from steward.artifacts.registration import RegistrationError, RegistrationRequest, register_version
 from steward.errors import RemoteError
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
@@ -53,3 +53,28 @@ def test_the_remote_holds_its_own_copy_of_every_object(repo: RegistryRepo, tmp_p
     workspace.write_bytes(b"tampered")
     assert kept.read_bytes() == b"weights-to-keep"
     assert remote_object(repo.remote, result.md5).is_file()
+
+
+def test_a_registration_whose_push_failed_is_pushed_by_the_rerun(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    """origin is down: the first run says the version is committed locally and not pushed; a
+    retry while it is still down is an error too (not "nothing registered", exit 0); once it is
+    up, the retry pushes the same version and says so."""
+    bot = repo.clone(tmp_path / "bot")
+    origin = run_git(bot, "remote", "get-url", "origin").strip()
+    run_git(bot, "remote", "set-url", "origin", str(tmp_path / "origin-down"))
+    sources = write_model_files(tmp_path / "out", b"weights")
+    request = RegistrationRequest("fraud", (sources,), created_by="ci-bot", push=True)
+    with pytest.raises(
+        RegistrationError, match=r"fraud 0\.1\.0 is committed locally .* not pushed"
+    ):
+        register_version(bot, request)
+    with pytest.raises(RegistrationError, match="not pushed"):
+        register_version(bot, request)
+    run_git(bot, "remote", "set-url", "origin", origin)
+    again = register_version(bot, request)
+    assert (again.version, again.created, again.pushed) == ("0.1.0", False, True)
+    fresh = repo.clone(tmp_path / "fresh")
+    assert (fresh / "registry/models/fraud/0.1.0.yaml").is_file()
+    assert register_version(bot, request).pushed  # and a third run finds it there

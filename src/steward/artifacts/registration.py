@@ -49,7 +49,7 @@ from steward.entries.policy import (
 from steward.entries.problems import field_path, summarize_validation
 from steward.entries.semver import Bump, bump, highest, precedence, require_version
 from steward.entries.validate import EntryError, read_entry
-from steward.errors import StewardError, UsageError
+from steward.errors import GitCommandError, StewardError, UsageError
 from steward.forge.choose import open_forge
 from steward.forge.protocol import Forge, proposer_trailer
 from steward.gitio.gitcmd import (
@@ -178,6 +178,8 @@ def register_version(
     attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
     found = attempt.existing_identical()
     if found is not None:
+        if request.push and not request.pull_request:
+            return _push_existing(root, found)  # a retry after a push that failed
         return found
     attempt.choose_version()
     attempt.check_against_team(team_validator)
@@ -196,6 +198,47 @@ def register_version(
         return _push_with_retries(attempt, store, registration)
 
 
+def _not_pushed(registration: Registration, remote: str, branch: str, why: object) -> str:
+    return (
+        f"{registration.model} {registration.version} is committed locally"
+        + (f" ({registration.commit[:12]})" if registration.commit else "")
+        + f" but not pushed to {remote}/{branch}: {why}. Run the same command again to push it."
+    )
+
+
+def _push_existing(root: Path, found: Registration) -> Registration:
+    """The content is registered here already; with --push, it counts only once the remote has
+    it. A retry after a failed push pushes it now (and says `pushed`); a remote that still
+    cannot be reached is an error that says the version is committed locally only."""
+    remote, branch = upstream(root)
+    head = head_commit(root)
+    committed = replace(found, commit=head)
+    try:
+        tip = fetch(root, remote, branch)
+    except GitCommandError as exc:
+        raise RegistrationError(_not_pushed(committed, remote, branch, exc)) from exc
+    path = found.entry_path
+    if is_ancestor(root, head, tip) or _same_blob(root, head, tip, path):
+        return replace(found, pushed=True)
+    try:
+        push(root, remote, branch)
+    except PushRejected as exc:
+        raise RegistrationError(
+            _not_pushed(committed, remote, branch, "the remote branch moved on meanwhile")
+        ) from exc
+    except GitCommandError as exc:
+        raise RegistrationError(_not_pushed(committed, remote, branch, exc)) from exc
+    return replace(committed, pushed=True)
+
+
+def _same_blob(root: Path, head: str, tip: str, path: str) -> bool:
+    """Whether the remote tip holds the version's entry exactly as this clone committed it."""
+    with CatFile(root) as cat:
+        ours = cat.read_optional(f"{head}:{path}")
+        theirs = cat.read_optional(f"{tip}:{path}")
+    return ours is not None and ours == theirs
+
+
 def _push_with_retries(
     attempt: _Attempt, store: ArtifactStore, registration: Registration
 ) -> Registration:
@@ -212,6 +255,8 @@ def _push_with_retries(
             attempt.choose_version(retrying=True)
             registration = attempt.write_and_commit(store)
             continue
+        except GitCommandError as exc:  # the remote is down, refuses us, or the disk is full
+            raise RegistrationError(_not_pushed(registration, remote, branch, exc)) from exc
         return replace(registration, pushed=True)
     raise RegistrationError(
         f"gave up after {MAX_PUSH_ATTEMPTS} rejected pushes to {remote}/{branch}; the version is "
