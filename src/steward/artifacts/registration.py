@@ -170,6 +170,7 @@ def register_version(
 ) -> Registration:
     """Register `request.sources` as a new version of `request.model` in the repo at `root`."""
     _check_request(request)
+    _require_committed(root, request)
     model = read_entry(root, layout.model_path(request.model), Kind.MODEL)
     datasets = [_cited_dataset(root, citation) for citation in request.datasets]
     _check_classification(root, model, datasets)
@@ -283,6 +284,35 @@ def _check_request(request: RegistrationRequest) -> None:
             raise UsageError(summarize_validation(exc, (label,))) from None
     if request.version is not None:
         require_version(request.version)
+
+
+def _require_committed(root: Path, request: RegistrationRequest) -> None:
+    """The entries a registration is judged by (its model, the datasets it cites, the policy and
+    team extensions) must be as the commit it makes will hold them: it commits only its own
+    files, so an edit that is only in the working tree would be validated and left behind, and
+    the branch would fail `steward check --rev`."""
+    paths = [
+        layout.POLICY_FILE,
+        layout.model_path(request.model),
+        *(layout.dataset_path(citation.id) for citation in request.datasets),
+    ]
+    listed = run_git(root, "ls-files", "--", layout.TEAMS_DIR).decode().split()
+    paths += [path for path in listed if path.endswith(".yaml")]
+    with CatFile(root) as cat:
+        for path in paths:
+            committed = cat.read_optional(f"HEAD:{path}")
+            try:
+                here: bytes | None = (root / path).read_bytes()
+            except FileNotFoundError:
+                here = None
+            except OSError as exc:
+                raise RegistrationError(f"{path}: {exc.strerror}") from exc
+            if here is not None and here != committed:
+                what = "is not committed" if committed is None else "has uncommitted changes"
+                raise RegistrationError(
+                    f"{path} {what}: a registration commits only its own files and is judged by "
+                    "what the commit will hold; commit it first (or undo the change)"
+                )
 
 
 def _cited_dataset(root: Path, citation: DatasetCitation) -> DatasetRef:
