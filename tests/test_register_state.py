@@ -48,3 +48,12 @@ def test_a_dataset_that_is_not_committed_is_refused(repo: RegistryRepo, tmp_path
     run_git(repo.root, "commit", "-qm", "clicks")
     _register(repo, tmp_path, DatasetCitation("clicks", None))
     assert check_registry(repo.root, "HEAD").ok
+
+
+def test_a_team_extension_not_yet_committed_is_refused(repo: RegistryRepo, tmp_path: Path) -> None:
+    """It would judge the version (its schemas), and not be in the commit that lands it."""
+    team = repo.root / "policies/teams/risk-ml.yaml"
+    team.parent.mkdir(parents=True, exist_ok=True)
+    team.write_text("team: risk-ml\n")
+    with pytest.raises(RegistrationError, match=r"risk-ml\.yaml is not committed"):
+        _register(repo, tmp_path)

@@ -296,8 +296,9 @@ def _require_committed(root: Path, request: RegistrationRequest) -> None:
         layout.model_path(request.model),
         *(layout.dataset_path(citation.id) for citation in request.datasets),
     ]
-    listed = run_git(root, "ls-files", "--", layout.TEAMS_DIR).decode().split()
-    paths += [path for path in listed if path.endswith(".yaml")]
+    listed = set(run_git(root, "ls-files", "--", layout.TEAMS_DIR).decode().split())
+    listed |= {p.relative_to(root).as_posix() for p in (root / layout.TEAMS_DIR).glob("*.yaml")}
+    paths += sorted(path for path in listed if path.endswith(".yaml"))
     with CatFile(root) as cat:
         for path in paths:
             committed = cat.read_optional(f"HEAD:{path}")
