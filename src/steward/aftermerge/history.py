@@ -78,6 +78,12 @@ class Event:
         return f"{self.event} {self.stage}"
 
     @property
+    def approvals_shown(self) -> tuple[str, ...]:
+        """Who approved, as reports show it: with roles, or (for a decision recorded before
+        roles were) the logins alone."""
+        return self.approvals or self.approved_by
+
+    @property
     def by(self) -> str | None:
         """Who asked for it: the proposer, or for a registration made without a proposal, the
         identity the entry says registered it."""
@@ -94,7 +100,7 @@ class Event:
             "proposal": self.proposal,
             "proposed_by": self.proposed_by,
             "approved_by": list(self.approved_by),
-            "approvals": list(self.approvals or self.approved_by),
+            "approvals": list(self.approvals_shown),
             "merged_by": self.merged_by,
             "verdict": self.verdict,
             "created_by": self.created_by,

@@ -3,7 +3,8 @@
 The order of work is what makes it safe:
 
 1. everything that can be checked without side effects is checked first (the model exists, the
-   metrics are numbers, the datasets are registered, the version number is free);
+   metrics are numbers, the datasets are registered, the version number is free, the entries
+   it is judged by are committed as they stand);
 2. the files are hashed in one streaming pass; identical content to an existing version of the
    model returns that version and changes nothing (idempotent);
 3. the objects go into the DVC cache and then to the DVC remote — before any registry file is
@@ -13,7 +14,8 @@ The order of work is what makes it safe:
    written, so the working tree, the index and the branch are as before;
 5. with `push`, a rejected push (another registration won the race) fetches, moves onto the new
    tip, re-checks idempotency, takes the next free number if the number was automatic, and
-   retries.
+   retries; a push that fails otherwise says the version is committed locally only, and the
+   same registration run again pushes it.
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ _FORMATS = {
 
 
 class RegistrationError(StewardError):
-    """Registration could not complete; nothing was committed."""
+    """Registration could not complete. Nothing was committed, unless the message says the
+    version is committed locally and not pushed (a re-run pushes it)."""
 
 
 @dataclass(frozen=True)

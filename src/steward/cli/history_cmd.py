@@ -58,5 +58,5 @@ def _row(event: Event) -> list[str]:
         event.summary,
         "-" if event.proposal is None else f"#{event.proposal}",
         event.by or "-",
-        ", ".join(event.approvals or event.approved_by) or "-",
+        ", ".join(event.approvals_shown) or "-",
     ]

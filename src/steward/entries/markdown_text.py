@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from steward.entries.problems import printable
+
 # Characters that mean something anywhere in a line (code, emphasis, links, HTML, entities, GFM
 # tables and strikethrough), and what means something only at the start of one (headings, lists,
 # thematic breaks, setext underlines, ordered lists).
@@ -30,7 +32,7 @@ def escape(text: str) -> str:
     """`text` as literal Markdown inline content; line breaks kept, leading indentation dropped
     (four spaces would make a code block), every special character escaped."""
     lines = [
-        _escape_line_start(_defuse(_INLINE.sub(r"\\\1", _printable(line.strip()))))
+        _escape_line_start(_defuse(_INLINE.sub(r"\\\1", printable(line.strip()))))
         for line in text.splitlines()
     ]
     return "\n".join(lines).strip("\n")
@@ -38,13 +40,6 @@ def escape(text: str) -> str:
 
 def _defuse(line: str) -> str:
     return _LINKS_AND_MENTIONS.sub(lambda m: m.group(1) + _ZWSP, line)
-
-
-def _printable(line: str) -> str:
-    """Characters that do not print (controls, bidirectional overrides) shown as escapes."""
-    if line.isprintable():
-        return line
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 def _escape_line_start(line: str) -> str:
@@ -66,13 +61,13 @@ def escape_inline(text: str) -> str:
     """`text` on one line, after other content of its line (a table cell, the text after a
     list item's label): nothing there can start a block, so only inline characters are
     escaped and `0.2.0` stays `0.2.0` in the source."""
-    return _defuse(_INLINE.sub(r"\\\1", _printable(" ".join(text.split()))))
+    return _defuse(_INLINE.sub(r"\\\1", printable(" ".join(text.split()))))
 
 
 def code(text: str) -> str:
     """`text` as a code span on one line: the fence is one backtick longer than any run of
     backticks inside, and `|` is escaped so the span can sit in a table cell."""
-    flat = _printable(" ".join(text.split()))
+    flat = printable(" ".join(text.split()))
     longest = max((len(run) for run in _BACKTICK_RUNS.findall(flat)), default=0)
     fence = "`" * (longest + 1)
     padded = f" {flat} " if flat.startswith("`") or flat.endswith("`") else flat

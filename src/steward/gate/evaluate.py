@@ -196,14 +196,6 @@ def _transition_name(change: StageChange) -> str:
     return f"{change.model} {change.version} {change.from_stage} -> {change.to_stage}"
 
 
-def valid_approvers(
-    reviews: Iterable[Review], head_sha: str, author: str | None, others: Iterable[str] = ()
-) -> set[str]:
-    """Logins whose latest review is APPROVED on the current head commit, the author (and
-    `others` who may not review it) excepted; bots never approve (see `reviews.standing`)."""
-    return set(standing(reviews, head_sha, author, others).approvers)
-
-
 class _Roles:
     """Role membership from the base policy; teams resolved on demand, failures remembered."""
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -168,11 +171,8 @@ def commit_files(root: Path, paths: list[str], message: str, expected_head: str)
 
     The commit is built in a private index, so a failure at any step leaves the branch, the
     index and every other file as they were."""
-    import tempfile
-
     branch = current_branch(root)
-    with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+    with _private_index() as env:
         _git_env(root, env, "read-tree", expected_head)
         _git_env(root, env, "add", "--", *paths)
         tree = _git_env(root, env, "write-tree").strip()
@@ -209,6 +209,14 @@ def refresh_index(root: Path, paths: list[str]) -> None:
             f"committed, but the index could not be updated ({exc}); run `git reset -- "
             f"{' '.join(paths)}`"
         ) from exc
+
+
+@contextmanager
+def _private_index() -> Iterator[dict[str, str]]:
+    """An environment whose git commands use an index of their own, removed afterwards: the
+    user's index (and whatever they staged) is never touched."""
+    with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
+        yield {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
 
 
 def _git_env(root: Path, env: dict[str, str], *args: str) -> str:
@@ -296,10 +304,7 @@ def commit_blobs(
     """Commit `files` (path -> content) on top of `parent` as the new branch `branch` (or, with
     `existing`, as the next commit of that branch, whose tip must be `parent`), without touching
     the work tree or the user's index."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+    with _private_index() as env:
         _git_env(root, env, "read-tree", parent)
         for path, content in files.items():
             blob = (
@@ -319,10 +324,7 @@ def export_commit(root: Path, commit: str, target: Path) -> None:
     """Write the files of `commit` into the empty directory `target`: a clean checkout, with no
     `.git` and nothing of the work tree's (its uncommitted edits, the branch it has checked out),
     through a private index so that the repository's own index is not touched."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="steward-index-") as scratch:
-        env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
+    with _private_index() as env:
         _git_env(root, env, "read-tree", f"{commit}^{{tree}}")
         _git_env(root, env, "checkout-index", "--all", f"--prefix={target}{os.sep}")
 

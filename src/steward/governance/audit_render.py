@@ -294,7 +294,7 @@ def _events_table(events: list[dict[str, Any]]) -> Block:
                 e["stage"] or "-",
                 "-" if e["proposal"] is None else f"#{e['proposal']}",
                 e["proposed_by"] or "-",
-                ", ".join(e["approvals"] or e["approved_by"]) or "NONE",
+                ", ".join(e["approvals"]) or "NONE",
                 e["merged_by"] or "-",
                 e["commit"],
                 e["verdict"] or "-",
@@ -315,7 +315,7 @@ def _deployments_table(events: list[dict[str, Any]]) -> Block:
                 e["version"],
                 f"{e['event']} production",
                 "yes" if e["rollback"] else "-",
-                ", ".join(e.get("approvals") or e["approved_by"]) or "-",
+                ", ".join(e["approvals"]) or "-",
                 e["commit"],
             ]
             for e in events

@@ -247,8 +247,7 @@ def _approvals(promotions: list[Event]) -> str:
             code(event.stage or "?"),
             "-" if event.proposal is None else f"#{event.proposal}",
             code(event.proposed_by) if event.proposed_by else "-",
-            ", ".join(code(text) for text in event.approvals or event.approved_by)
-            or "**none recorded**",
+            ", ".join(code(text) for text in event.approvals_shown) or "**none recorded**",
             code(event.merged_by) if event.merged_by else "-",
             code(event.commit[:12]),
             code(event.verdict) if event.verdict else "-",
