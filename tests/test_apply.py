@@ -97,7 +97,8 @@ def test_a_failing_hook_is_reported_and_retried(tmp_path: Path) -> None:
     script = tmp_path / "deploy.py"
     script.write_text(script.read_text().replace("sys.exit(3)", "sys.exit(0)"))
     second = apply_range(pr.root, None, "HEAD")
-    assert second.delivered == ["deploy -> fraud#staging#4"] and second.ok
+    # It ran before (and failed): the retry tells the hook it may have seen the event.
+    assert second.delivered == ["deploy -> fraud#staging#4 (redelivery)"] and second.ok
     assert apply_range(pr.root, None, "HEAD").delivered == []
 
 

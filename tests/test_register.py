@@ -167,7 +167,7 @@ def test_failure_while_committing_takes_back_every_file(
     def refuse(*args: object) -> str:
         raise StewardError("disk full")
 
-    monkeypatch.setattr(register_module, "commit_files", refuse)
+    monkeypatch.setattr(register_module, "make_commit", refuse)
     (repo.root / "notes.txt").write_text("the user's own uncommitted work")
     run_git(repo.root, "add", "notes.txt")
     head, status = repo.head(), repo.status()

@@ -4,10 +4,13 @@ announced.
 For every registration and stage change that the first-parent commits between the two revisions
 made, apply writes a GTO-format annotated tag holding a JSON record (`steward.aftermerge.records`),
 then delivers the policy's hooks for it: a command run with the event in its environment and on
-stdin, and/or a `repository_dispatch` event. A hook that fails is reported and retried on the next
-run; one that succeeded is marked (`refs/steward/hooks/<hook>/<tag>`) and never run again. Running
-apply twice over the same range does nothing the second time; interrupted half way, the next run
-completes it.
+stdin, and/or a `repository_dispatch` event. Each delivery is marked started
+(`refs/steward/hooks/<hook>/<kind>-started/<tag>`) before it runs and done
+(`refs/steward/hooks/<hook>/<kind>/<tag>`) after; with `--push` each mark is pushed as it is
+made. So a re-run, even from a fresh checkout, repeats only a delivery that failed or was
+interrupted while running, and tells the hook so (`redelivery: true`; the tag is the stable
+`delivery_id`). No delivery is lost: a hook is owed every event at a commit whose policy
+declares it. Running apply twice over the same range does nothing the second time.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from steward import faults
 from steward.aftermerge.history import decision_from_trailers
 from steward.aftermerge.records import Record, registration_tag, stage_tag
 from steward.entries import layout
@@ -267,9 +272,31 @@ def _hook_ref(hook: Hook, how: str, tag: str) -> str:
     return f"{HOOK_REFS}/{hook.name}/{how}/{tag}"
 
 
+def _started_ref(hook: Hook, how: str, tag: str) -> str:
+    return f"{HOOK_REFS}/{hook.name}/{how}-started/{tag}"
+
+
 def _delivered(root: Path) -> set[str]:
     out = run_git(root, "for-each-ref", "--format=%(refname)", HOOK_REFS)
     return set(out.decode().split())
+
+
+class _DeclaredHooks:
+    """Which hooks the policy declared at a commit: a hook is owed exactly the events at commits
+    whose policy declares it (none from before it existed, every one after, however apply runs
+    were interrupted). Each distinct policy text is parsed once."""
+
+    def __init__(self, cat: CatFile) -> None:
+        self.cat = cat
+        self.by_content: dict[bytes, frozenset[str]] = {}
+
+    def at(self, commit: str) -> frozenset[str]:
+        raw = self.cat.read_optional(f"{commit}:{layout.POLICY_FILE}") or b""
+        if raw not in self.by_content:
+            policy = parse_file(Kind.POLICY, raw, layout.POLICY_FILE).entry
+            names = {hook.name for hook in policy.hooks} if isinstance(policy, Policy) else set()
+            self.by_content[raw] = frozenset(names)
+        return self.by_content[raw]
 
 
 def _wants(hook: Hook, record: Record) -> bool:
@@ -309,7 +336,12 @@ class _MergedCheckout:
 
 
 def _run_hook(
-    root: Path, checkout: _MergedCheckout, hook: Hook, tag: str, record: Record
+    root: Path,
+    checkout: _MergedCheckout,
+    hook: Hook,
+    tag: str,
+    record: Record,
+    redelivery: bool,
 ) -> str | None:
     """Run the hook's command in a clean checkout of the merged commit; None on success, else
     why it failed."""
@@ -326,6 +358,8 @@ def _run_hook(
             "STEWARD_COMMIT": record.commit,
             "STEWARD_TAG": tag,
             "STEWARD_RECORD": json.dumps(record.as_dict(), sort_keys=True),
+            "STEWARD_DELIVERY_ID": tag,
+            "STEWARD_REDELIVERY": "true" if redelivery else "false",
         }
     )
     try:
@@ -337,7 +371,10 @@ def _run_hook(
             hook.run,
             cwd=cwd,
             env=env,
-            input=json.dumps({"tag": tag, **record.as_dict()}, sort_keys=True).encode(),
+            input=json.dumps(
+                {"tag": tag, **record.as_dict(), "delivery_id": tag, "redelivery": redelivery},
+                sort_keys=True,
+            ).encode(),
             capture_output=True,
             timeout=HOOK_TIMEOUT_S,
             check=False,
@@ -350,7 +387,15 @@ def _run_hook(
     return None
 
 
-def _dispatch(forge: Forge | None, hook: Hook, tag: str, record: Record) -> str | None:
+def _can_dispatch(forge: Forge | None) -> bool:
+    from steward.forge.github import GitHubForge
+
+    return isinstance(forge, GitHubForge)
+
+
+def _dispatch(
+    forge: Forge | None, hook: Hook, tag: str, record: Record, redelivery: bool
+) -> str | None:
     from steward.forge.github import GitHubForge
 
     if not isinstance(forge, GitHubForge):
@@ -362,7 +407,12 @@ def _dispatch(forge: Forge | None, hook: Hook, tag: str, record: Record) -> str 
             # GitHub allows at most 10 top-level properties in client_payload: nest the record.
             {
                 "event_type": hook.dispatch,
-                "client_payload": {"tag": tag, "record": record.as_dict()},
+                "client_payload": {
+                    "tag": tag,
+                    "record": record.as_dict(),
+                    "delivery_id": tag,
+                    "redelivery": redelivery,
+                },
             },
         )
     except StewardError as exc:
@@ -398,59 +448,126 @@ def _pending(root: Path, after: str) -> list[tuple[str, Record]]:
     return sorted(found, key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
 
 
+# Publishes one mark (a ref) where a fresh checkout's apply finds it; None, or why it could not.
+MarkPublisher = Callable[[str], "str | None"]
+
+
+class _Deliveries:
+    """The marks of one apply run, and making one delivery with them."""
+
+    def __init__(
+        self,
+        root: Path,
+        forge: Forge | None,
+        checkout: _MergedCheckout,
+        result: ApplyResult,
+        publish: MarkPublisher | None,
+    ) -> None:
+        self.root = root
+        self.forge = forge
+        self.checkout = checkout
+        self.result = result
+        self.publish = publish
+        self.marks = _delivered(root)
+
+    def mark(self, ref: str, tag: str) -> str | None:
+        run_git(self.root, "update-ref", ref, f"refs/tags/{tag}")
+        self.marks.add(ref)
+        return self.publish(ref) if self.publish is not None else None
+
+    def deliver(self, hook: Hook, kind: str, tag: str, record: Record, label: str) -> bool:
+        """Started mark (published), the delivery, done mark (published). False if it failed:
+        the hook's later events wait, as its order matters."""
+        if kind == "dispatch" and not _can_dispatch(self.forge):
+            self.result.failed.append(f"{label}: repository_dispatch needs the GitHub forge")
+            return False  # nothing was sent: not a start
+        started = _started_ref(hook, kind, tag)
+        redelivery = started in self.marks
+        problem = self.mark(started, tag)
+        if problem is not None:
+            self.result.failed.append(
+                f"{label}: not delivered, its start could not be recorded: {problem}"
+            )
+            return False
+        faults.point("apply:started")
+        problem = (
+            _run_hook(self.root, self.checkout, hook, tag, record, redelivery)
+            if kind == "run"
+            else _dispatch(self.forge, hook, tag, record, redelivery)
+        )
+        faults.point("apply:ran")
+        if problem is not None:
+            self.result.failed.append(f"{label}: {problem}")
+            return False
+        problem = self.mark(_hook_ref(hook, kind, tag), tag)
+        if problem is not None:
+            self.result.failed.append(
+                f"{label}: delivered, but that could not be recorded ({problem}); the next run "
+                "delivers it again, as a redelivery"
+            )
+            return False
+        faults.point("apply:marked")
+        self.result.delivered.append(label + (" (redelivery)" if redelivery else ""))
+        return True
+
+
 def deliver_hooks(
-    root: Path, policy: Policy, forge: Forge | None, result: ApplyResult, after: str
+    root: Path,
+    policy: Policy,
+    forge: Forge | None,
+    result: ApplyResult,
+    after: str,
+    publish: MarkPublisher | None = None,
 ) -> None:
-    """Deliver each hook once per event, in order, only for the latest assignment of a stage
-    (an older one still pending has been superseded: deploying it now would roll production
-    back), and never for events that happened before the hook existed. Commands run in a clean
-    checkout of `after`, the merged commit."""
+    """Deliver each hook once per event owed to it, in order, only for the latest assignment of
+    a stage (an older one still pending has been superseded: deploying it now would roll
+    production back). Commands run in a clean checkout of `after`, the merged commit."""
     if not policy.hooks:
         return
-    delivered = _delivered(root)
     pending = _pending(root, after)
     latest: dict[tuple[str, str | None], str] = {}
     for tag, record in pending:
         if record.event == "assignment":
             latest[(record.model, record.stage)] = tag
-    new = set(result.tagged)
     checkout = _MergedCheckout(root, after)
+    deliveries = _Deliveries(root, forge, checkout, result, publish)
     try:
-        for hook in policy.hooks:
-            start = f"{HOOK_REFS}/{hook.name}/started"
-            started = start in delivered
-            if not started:  # from now on every event is this hook's: failures are retried
-                run_git(root, "update-ref", start, after)
-            for tag, record in pending:
-                if not _wants(hook, record):
-                    continue
-                kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
-                todo = [k for k in kinds if _hook_ref(hook, k, tag) not in delivered]
-                if not todo:
-                    continue
-                superseded = (
-                    record.event == "assignment" and latest.get((record.model, record.stage)) != tag
-                )
-                if superseded or (not started and tag not in new):
-                    for kind in todo:  # not delivered, and never to be: mark it so
-                        ref = _hook_ref(hook, kind, tag)
-                        run_git(root, "update-ref", ref, f"refs/tags/{tag}")
-                    continue
-                for kind in todo:
-                    problem = (
-                        _run_hook(root, checkout, hook, tag, record)
-                        if kind == "run"
-                        else _dispatch(forge, hook, tag, record)
+        with CatFile(root) as cat:
+            declared = _DeclaredHooks(cat)
+            for hook in policy.hooks:
+                for tag, record in pending:
+                    if not _wants(hook, record) or hook.name not in declared.at(record.commit):
+                        continue
+                    kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
+                    superseded = (
+                        record.event == "assignment"
+                        and latest.get((record.model, record.stage)) != tag
                     )
-                    if problem is not None:
-                        result.failed.append(f"{hook.name} -> {tag}: {problem}")
-                        break
-                    run_git(root, "update-ref", _hook_ref(hook, kind, tag), f"refs/tags/{tag}")
-                    result.delivered.append(
-                        f"{hook.name} -> {tag}" + (f" ({kind})" if len(kinds) > 1 else "")
-                    )
+                    for kind in kinds:
+                        if _hook_ref(hook, kind, tag) in deliveries.marks:
+                            continue
+                        label = f"{hook.name} -> {tag}" + (f" ({kind})" if len(kinds) > 1 else "")
+                        if superseded:  # never to be delivered: recorded once, for good
+                            problem = deliveries.mark(_hook_ref(hook, kind, tag), tag)
+                            if problem is not None:
+                                result.failed.append(f"{label}: {problem}")
+                        elif not deliveries.deliver(hook, kind, tag, record, label):
+                            break
     finally:
         checkout.close()
+
+
+def _push_refs(root: Path, token: str | None, *refspecs: str) -> str | None:
+    """Push refs to origin; None, or git's complaint."""
+    pushed = subprocess.run(
+        ["git", "-C", str(root), "push", "--quiet", "origin", *refspecs],
+        capture_output=True,
+        env=token_env(token),
+        check=False,
+    )
+    if pushed.returncode == 0:
+        return None
+    return pushed.stderr.decode("utf-8", "replace").strip() or f"exit {pushed.returncode}"
 
 
 def apply_range(
@@ -479,22 +596,23 @@ def apply_range(
             check=False,
         )
     record_events(root, after, result)
+    faults.point("apply:tagged")
+    publish: MarkPublisher | None = None
+    if push:
+        # The records first, so that no hook is told of an event the remote has no record of.
+        problem = _push_refs(root, token, "refs/tags/*:refs/tags/*")
+        if problem is not None:
+            result.failed.append(f"could not push the records: {problem}")
+            return result
+
+        def publish(ref: str) -> str | None:
+            return _push_refs(root, token, f"{ref}:{ref}")
+
     with CatFile(root) as cat:
         raw = cat.read_optional(f"{after}:{layout.POLICY_FILE}")
     policy = parse_file(Kind.POLICY, raw or b"", layout.POLICY_FILE).entry
     if isinstance(policy, Policy):
-        deliver_hooks(root, policy, forge, result, after)
+        deliver_hooks(root, policy, forge, result, after, publish)
     elif policy is None and raw is not None:
         result.failed.append("policies/registry.yaml at the pushed commit is invalid: no hooks ran")
-    if push:
-        pushed = subprocess.run(
-            ["git", "-C", str(root), "push", "--quiet", "origin",
-             "refs/tags/*:refs/tags/*", f"{HOOK_REFS}/*:{HOOK_REFS}/*"],
-            capture_output=True,
-            env=token_env(token),
-            check=False,
-        )  # fmt: skip
-        if pushed.returncode != 0:
-            why = pushed.stderr.decode("utf-8", "replace").strip()
-            result.failed.append(f"could not push the records: {why}")
     return result

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from steward.aftermerge.records import Record, parse_approvals, trailers
+from steward.aftermerge.records import Record, parse_approvals
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import format_timestamp
@@ -38,6 +38,7 @@ from steward.entries.yamlio import loads
 from steward.errors import YamlError
 from steward.gitio.changelog import Landed, first_parent_changes
 from steward.gitio.gitcmd import CatFile, resolve_commit, run_git
+from steward.gitio.trailers import steward_trailers
 from steward.reading.catalog import NotFound
 
 EventName = Literal["registered", "entered", "left"]
@@ -364,7 +365,7 @@ def decision_from_trailers(message: str, merged_head: str) -> _Decision:
     paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
     if not paragraphs:
         return _Decision()
-    found = trailers(paragraphs[-1])
+    found = steward_trailers(paragraphs[-1])
     if found.get("Steward-Head") != merged_head:
         return _Decision()
     approvals = parse_approvals(found.get("Steward-Approved-By", "-"))

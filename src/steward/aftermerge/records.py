@@ -100,13 +100,3 @@ def parse_approvals(text: str) -> list[tuple[str, str]]:
         found.append((match.group(1), (match.group(2) or "").strip()))
         position = match.end()
     return found
-
-
-def trailers(message: str) -> dict[str, str]:
-    """`Steward-*` trailers of a merge commit message (see promotion.merge_proposal)."""
-    found = {}
-    for line in message.splitlines():
-        key, sep, value = line.partition(": ")
-        if sep and key.startswith("Steward-"):
-            found[key] = value.strip()
-    return found

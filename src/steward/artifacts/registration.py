@@ -9,13 +9,17 @@ The order of work is what makes it safe:
    model returns that version and changes nothing (idempotent);
 3. the objects go into the DVC cache and then to the DVC remote — before any registry file is
    written, so an entry on a branch always names data the remote holds;
-4. the entry, the pointer and the `.gitignore` line are written and committed through a private
-   index, and the branch moves only if nobody moved it meanwhile; any failure removes what was
-   written, so the working tree, the index and the branch are as before;
-5. with `push`, a rejected push (another registration won the race) fetches, moves onto the new
-   tip, re-checks idempotency, takes the next free number if the number was automatic, and
-   retries; a push that fails otherwise says the version is committed locally only, and the
-   same registration run again pushes it.
+4. the entry, the pointer and the `.gitignore` line are built as git objects on top of the
+   committed HEAD (the working tree is not read: what is registered and which numbers are taken
+   is decided by committed state only), and the commit lands crash-safely
+   (`steward.gitio.landing`): a journal, a compare-and-swap of the branch, then the working tree,
+   the index and the artifact directory; a kill at any point is finished or undone by the next
+   Steward command;
+5. with `push`, the branch is pushed (`steward.artifacts.publishing`): a rejection moves the
+   unpushed registrations onto the remote's tip (renumbering automatic numbers that were taken,
+   dropping content the remote already has) and retries with backoff for a bounded time; a push
+   that fails otherwise says the version is committed locally only, and the same registration
+   run again (or `steward push`) pushes it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
+from steward import faults
 from steward.artifacts.environment import (
     capture_environment,
     ci_run_url,
@@ -35,6 +40,15 @@ from steward.artifacts.environment import (
     current_login,
 )
 from steward.artifacts.hashing import ArtifactDigest, digest_sources
+from steward.artifacts.placement import place_data, recover_landings
+from steward.artifacts.publishing import (
+    RegistrationError,
+    commit_message,
+    data_dir,
+    identical_version,
+    push_registrations,
+    versions_at,
+)
 from steward.artifacts.store import ArtifactStore
 from steward.entries import classification, layout
 from steward.entries.entryfiles import render_entry
@@ -49,27 +63,22 @@ from steward.entries.policy import (
     schema_violations,
 )
 from steward.entries.problems import field_path, summarize_validation
-from steward.entries.semver import Bump, bump, highest, precedence, require_version
+from steward.entries.semver import Bump, bump, highest, require_version
 from steward.entries.validate import EntryError, read_entry
-from steward.errors import GitCommandError, StewardError, UsageError
+from steward.errors import UsageError
 from steward.forge.choose import open_forge
 from steward.forge.protocol import Forge, proposer_trailer
 from steward.gitio.gitcmd import (
     CatFile,
-    PushRejected,
     commit_blobs,
-    commit_files,
     current_branch,
-    fetch,
     head_commit,
-    is_ancestor,
-    push,
-    refresh_index,
+    make_commit,
     run_git,
-    upstream,
 )
+from steward.gitio.landing import BranchMoved, Landing, land
 
-MAX_PUSH_ATTEMPTS = 5
+LOCAL_RETRIES = 5  # another process in this clone moved the branch first: rebuild and retry
 
 _FORMATS = {
     ".pkl": "pickle",
@@ -86,11 +95,6 @@ _FORMATS = {
     ".bst": "xgboost",
     ".cbm": "catboost",
 }
-
-
-class RegistrationError(StewardError):
-    """Registration could not complete. Nothing was committed, unless the message says the
-    version is committed locally and not pushed (a re-run pushes it)."""
 
 
 @dataclass(frozen=True)
@@ -173,98 +177,58 @@ def register_version(
 ) -> Registration:
     """Register `request.sources` as a new version of `request.model` in the repo at `root`."""
     _check_request(request)
+    recover_landings(root)  # a registration a killed run left half done is finished first
     _require_committed(root, request)
     model = read_entry(root, layout.model_path(request.model), Kind.MODEL)
     datasets = [_cited_dataset(root, citation) for citation in request.datasets]
     _check_classification(root, model, datasets)
     team_validator = _team_version_validator(root, model)
     digest = digest_sources(request.sources)
+    faults.point("register:hashed")
     attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
     found = attempt.existing_identical()
     if found is not None:
         if request.push and not request.pull_request:
-            return _push_existing(root, found)  # a retry after a push that failed
+            return _pushed(root, found)  # a retry after a push that failed
         return found
     attempt.choose_version()
     attempt.check_against_team(team_validator)
     with ArtifactStore(root) as store:
         added = store.add_to_cache(digest)
+        faults.point("register:cached")
         try:
             store.push(digest, show_progress=request.show_progress)
+            faults.point("register:remote-has-objects")
             if request.pull_request:
                 return attempt.propose(forge or open_forge(root))
-            registration = attempt.write_and_commit(store)
+            registration = attempt.commit()
         except BaseException:
-            store.remove_from_cache(added)
+            if not attempt.landed:
+                store.remove_from_cache(added)
             raise
-        if not request.push:
-            return registration
-        return _push_with_retries(attempt, store, registration)
+    if registration.created is False or not request.push:
+        return registration
+    return _pushed(root, registration)
 
 
-def _not_pushed(registration: Registration, remote: str, branch: str, why: object) -> str:
-    return (
-        f"{registration.model} {registration.version} is committed locally"
-        + (f" ({registration.commit[:12]})" if registration.commit else "")
-        + f" but not pushed to {remote}/{branch}: {why}. Run the same command again to push it."
-    )
-
-
-def _push_existing(root: Path, found: Registration) -> Registration:
-    """The content is registered here already; with --push, it counts only once the remote has
-    it. A retry after a failed push pushes it now (and says `pushed`); a remote that still
-    cannot be reached is an error that says the version is committed locally only."""
-    remote, branch = upstream(root)
-    head = head_commit(root)
-    committed = replace(found, commit=head)
-    try:
-        tip = fetch(root, remote, branch)
-    except GitCommandError as exc:
-        raise RegistrationError(_not_pushed(committed, remote, branch, exc)) from exc
-    path = found.entry_path
-    if is_ancestor(root, head, tip) or _same_blob(root, head, tip, path):
-        return replace(found, pushed=True)
-    try:
-        push(root, remote, branch)
-    except PushRejected as exc:
+def _pushed(root: Path, registration: Registration) -> Registration:
+    """Push the branch (with everything else this clone has not pushed); the registration
+    reports where it ended up: renumbered, or found already registered on the remote."""
+    what = f"{registration.model} {registration.version} is"
+    result = push_registrations(root, what)
+    version, ours = result.version_of(registration.model, registration.md5, registration.version)
+    if result.lost:  # an older registration of this clone, whose --version was taken
         raise RegistrationError(
-            _not_pushed(committed, remote, branch, "the remote branch moved on meanwhile")
-        ) from exc
-    except GitCommandError as exc:
-        raise RegistrationError(_not_pushed(committed, remote, branch, exc)) from exc
-    return replace(committed, pushed=True)
-
-
-def _same_blob(root: Path, head: str, tip: str, path: str) -> bool:
-    """Whether the remote tip holds the version's entry exactly as this clone committed it."""
-    with CatFile(root) as cat:
-        ours = cat.read_optional(f"{head}:{path}")
-        theirs = cat.read_optional(f"{tip}:{path}")
-    return ours is not None and ours == theirs
-
-
-def _push_with_retries(
-    attempt: _Attempt, store: ArtifactStore, registration: Registration
-) -> Registration:
-    remote, branch = upstream(attempt.root)
-    for _ in range(MAX_PUSH_ATTEMPTS):
-        try:
-            push(attempt.root, remote, branch)
-        except PushRejected:
-            tip = fetch(attempt.root, remote, branch)
-            attempt.move_onto(tip)
-            found = attempt.existing_identical()
-            if found is not None:
-                return found  # the winner registered the same content: that is our version
-            attempt.choose_version(retrying=True)
-            registration = attempt.write_and_commit(store)
-            continue
-        except GitCommandError as exc:  # the remote is down, refuses us, or the disk is full
-            raise RegistrationError(_not_pushed(registration, remote, branch, exc)) from exc
-        return replace(registration, pushed=True)
-    raise RegistrationError(
-        f"gave up after {MAX_PUSH_ATTEMPTS} rejected pushes to {remote}/{branch}; the version is "
-        f"committed locally as {registration.version}: push it with `git push`"
+            f"{registration.model} {version} is pushed, but: "
+            + "; ".join(item.describe() for item in result.lost)
+        )
+    return replace(
+        registration,
+        version=version,
+        entry_path=layout.version_path(registration.model, version),
+        created=registration.created and ours,
+        commit=result.head,
+        pushed=True,
     )
 
 
@@ -377,29 +341,6 @@ def detect_format(digest: ArtifactDigest) -> str:
     return _FORMATS.get(suffix, "files")
 
 
-@dataclass
-class _Written:
-    """Files one attempt wrote, so that a failure can take exactly them back."""
-
-    data_dir: Path | None = None
-    created: list[Path] = field(default_factory=list)
-    gitignore: Path | None = None
-    gitignore_before: bytes | None = None
-
-    def undo(self) -> None:
-        import shutil
-
-        if self.data_dir is not None:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-        for path in self.created:
-            path.unlink(missing_ok=True)
-        if self.gitignore is not None:
-            if self.gitignore_before is None:
-                self.gitignore.unlink(missing_ok=True)
-            else:
-                self.gitignore.write_bytes(self.gitignore_before)
-
-
 class _Attempt:
     """The state of one registration across push retries."""
 
@@ -422,32 +363,28 @@ class _Attempt:
         self.training_code_dir = training_code_dir or Path.cwd()
         self.version = ""
         self.base = head_commit(root)
-        self.written = _Written()
+        self.landed = False
 
     def _existing(self) -> dict[str, VersionEntry]:
-        directory = self.root / layout.MODELS_DIR / self.request.model
-        found = {}
-        for path in sorted(directory.glob("*.yaml")):
-            if path.name == "model.yaml":
-                continue
-            relative = path.relative_to(self.root).as_posix()
-            entry: VersionEntry = read_entry(self.root, relative, Kind.VERSION)
-            found[entry.version] = entry
-        return found
+        return versions_at(self.root, self.base, self.request.model)
 
     def existing_identical(self) -> Registration | None:
-        for version, entry in sorted(self._existing().items(), key=lambda kv: precedence(kv[0])):
-            if entry.artifact.md5 == self.digest.md5 and entry.stage != "retired":
-                return Registration(
-                    model=self.request.model,
-                    version=version,
-                    created=False,
-                    entry_path=layout.version_path(self.request.model, version),
-                    md5=self.digest.md5,
-                    commit=None,
-                    pushed=False,
-                )
-        return None
+        version = identical_version(self._existing(), self.digest.md5)
+        if version is None:
+            return None
+        return Registration(
+            model=self.request.model,
+            version=version,
+            created=False,
+            entry_path=layout.version_path(self.request.model, version),
+            md5=self.digest.md5,
+            commit=None,
+            pushed=False,
+        )
+
+    @property
+    def numbering(self) -> str:
+        return "requested" if self.request.version is not None else self.request.bump
 
     def choose_version(self, retrying: bool = False) -> None:
         existing = self._existing()
@@ -513,32 +450,9 @@ class _Attempt:
             details = "\n".join(f"{field_path(loc) or '(entry)'}: {msg}" for loc, msg in violations)
             raise UsageError(f"the version would not meet its team's extension:\n{details}")
 
-    def write_and_commit(self, store: ArtifactStore) -> Registration:
-        model, version = self.request.model, self.version
-        entry_path = layout.version_path(model, version)
-        pointer_path = layout.pointer_path(model, version)
-        gitignore_path = f"{layout.MODELS_DIR}/{model}/.gitignore"
-        written = self.written = _Written()
-        try:
-            data_dir = self.root / layout.MODELS_DIR / model / version
-            written.data_dir = data_dir
-            store.checkout(self.digest, data_dir)
-            self._write_new(pointer_path, _pointer_text(self.digest, version))
-            self._add_gitignore_line(gitignore_path, f"/{version}")
-            self._write_new(entry_path, render_entry(Kind.VERSION, entry_path, self.entry()))
-            paths = [entry_path, pointer_path, gitignore_path]
-            message = _commit_message(model, version, self.digest)
-            commit = commit_files(self.root, paths, message, self.base)
-        except BaseException:
-            written.undo()
-            raise
-        self.base = commit
-        refresh_index(self.root, paths)
-        return Registration(model, version, True, entry_path, self.digest.md5, commit, False)
-
-    def propose(self, forge: Forge) -> Registration:
-        """Commit the entry, pointer and `.gitignore` line on a new branch (no work tree change),
-        publish it and open a proposal; the gate judges it like any other change."""
+    def _files(self) -> dict[str, bytes | None]:
+        """The entry, the pointer and the model's `.gitignore` with the version's line, as the
+        commit on `self.base` will hold them."""
         model, version = self.request.model, self.version
         entry_path = layout.version_path(model, version)
         gitignore_path = f"{layout.MODELS_DIR}/{model}/.gitignore"
@@ -547,15 +461,61 @@ class _Attempt:
         lines = [line for line in old.splitlines() if line]
         if f"/{version}" not in lines:
             lines.append(f"/{version}")
-        files = {
+        return {
             entry_path: render_entry(Kind.VERSION, entry_path, self.entry()).encode("utf-8"),
             layout.pointer_path(model, version): _pointer_text(self.digest, version).encode(),
             gitignore_path: ("\n".join(lines) + "\n").encode(),
         }
+
+    def commit(self) -> Registration:
+        """Commit the version on the current branch and land it (see the module doc). Another
+        process of this clone that moved the branch first makes this one rebuild on its commit:
+        the content may now be registered, or the number taken."""
+        model = self.request.model
+        for _ in range(LOCAL_RETRIES):
+            message = commit_message(model, self.version, self.digest.md5, self.numbering)
+            commit = make_commit(self.root, self.base, self._files(), message)
+            landing = Landing(
+                current_branch(self.root),
+                self.base,
+                commit,
+                {data_dir(model, self.version): self.digest.md5},
+                what=f"registering {model} {self.version}",
+            )
+            try:
+                land(self.root, landing, place_data)
+            except BranchMoved:
+                self.base = head_commit(self.root)
+                found = self.existing_identical()
+                if found is not None:
+                    return found
+                self.choose_version(retrying=True)
+                continue
+            finally:
+                self.landed = self.landed or head_commit(self.root) == commit
+            entry_path = layout.version_path(model, self.version)
+            return Registration(
+                model, self.version, True, entry_path, self.digest.md5, commit, False
+            )
+        raise RegistrationError(
+            f"the branch kept moving while {model} was being registered ({LOCAL_RETRIES} tries); "
+            "nothing was registered: run the command again"
+        )
+
+    def propose(self, forge: Forge) -> Registration:
+        """Commit the entry, pointer and `.gitignore` line on a new branch (no work tree change),
+        publish it and open a proposal; the gate judges it like any other change."""
+        model, version = self.request.model, self.version
+        entry_path = layout.version_path(model, version)
+        files = {path: content for path, content in self._files().items() if content is not None}
         base_branch = current_branch(self.root)
         branch = f"steward/register/{model}-{version}"
         proposer = self.request.created_by or current_login()
-        message = _commit_message(model, version, self.digest) + proposer_trailer(proposer) + "\n"
+        message = (
+            commit_message(model, version, self.digest.md5, self.numbering)
+            + proposer_trailer(proposer)
+            + "\n"
+        )
         commit = commit_blobs(self.root, self.base, files, message, branch)
         try:
             forge.publish(self.root, branch)
@@ -583,39 +543,6 @@ class _Attempt:
             branch,
         )
 
-    def move_onto(self, tip: str) -> None:
-        """After a rejected push: drop our commit and stand on the remote's tip instead."""
-        ours = self.base
-        parent = run_git(self.root, "rev-parse", f"{ours}^").decode().strip()
-        if not is_ancestor(self.root, parent, tip):
-            raise RegistrationError(
-                "the remote branch was rewritten, or this branch has commits the remote lacks; "
-                f"the version is committed locally ({ours[:12]}): reconcile and push by hand"
-            )
-        if self.written.data_dir is not None:
-            import shutil
-
-            shutil.rmtree(self.written.data_dir, ignore_errors=True)
-        run_git(self.root, "reset", "--quiet", "--keep", tip)
-        self.base = tip
-
-    def _write_new(self, relative: str, text: str) -> None:
-        path = self.root / relative
-        if path.exists():
-            raise RegistrationError(f"{relative} already exists")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.written.created.append(path)
-        path.write_text(text, encoding="utf-8")
-
-    def _add_gitignore_line(self, relative: str, line: str) -> None:
-        path = self.root / relative
-        before = path.read_bytes() if path.exists() else None
-        self.written.gitignore, self.written.gitignore_before = path, before
-        lines = before.decode("utf-8").splitlines() if before is not None else []
-        if line not in lines:
-            lines.append(line)
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
 
 def _pointer_text(digest: ArtifactDigest, version: str) -> str:
     from steward.entries.yamlio import dumps
@@ -628,10 +555,3 @@ def _pointer_text(digest: ArtifactDigest, version: str) -> str:
         "path": version,
     }
     return dumps({"outs": [out]})
-
-
-def _commit_message(model: str, version: str, digest: ArtifactDigest) -> str:
-    return (
-        f"Register {model} {version}\n\n"
-        f"Steward-Model: {model}\nSteward-Version: {version}\nSteward-Artifact: {digest.md5}\n"
-    )

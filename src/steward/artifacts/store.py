@@ -15,8 +15,10 @@ DVC is imported only when an ArtifactStore is opened: it takes most of a second 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +36,54 @@ CHUNK = 4 * 1024 * 1024
 
 class IntegrityError(StewardError):
     """Content does not hash to what the registry recorded."""
+
+
+class StorageFull(StewardError):
+    """The cache or the remote ran out of space (or hit a file-size limit) while writing; the
+    partial files were removed and nothing was registered."""
+
+
+# A temporary file DVC writes before renaming it into place: `.<22 url-safe characters>.tmp`.
+_DVC_TEMPORARY = re.compile(r"^\.[A-Za-z0-9_-]{22}\.tmp$")
+# A temporary older than this was left by a killed process; a live writer keeps touching its own.
+STALE_TEMPORARY_S = 15 * 60
+_FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
+_FULL[errno.EFBIG] = "file too large (a file-size limit)"
+
+
+def _storage_failure(exc: BaseException) -> OSError | None:
+    """The out-of-space OSError behind `exc` (DVC and fsspec may wrap it), if that is what it is."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _FULL:
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def sweep_temporaries(directory: Path, older_than_s: float | None = None) -> list[Path]:
+    """Remove DVC's temporary files under an object directory (`files/md5/xx/`): all of them
+    right after a failed write by this process (`older_than_s` None), else those untouched for
+    that long (left by a killed run). What was removed."""
+    import time
+
+    removed = []
+    now = time.time()
+    for shard in (directory / "files" / "md5", directory):
+        if not shard.is_dir():
+            continue
+        for sub in shard.iterdir():
+            candidates = sub.iterdir() if sub.is_dir() else [sub]
+            for path in candidates:
+                if not _DVC_TEMPORARY.match(path.name):
+                    continue
+                try:
+                    if older_than_s is None or now - path.stat().st_mtime > older_than_s:
+                        path.unlink()
+                        removed.append(path)
+                except FileNotFoundError:
+                    continue
+    return removed
 
 
 @dataclass(frozen=True)
@@ -92,14 +142,27 @@ class ArtifactStore:
         from dvc_objects.fs.local import LocalFileSystem
 
         cache = self.cache
+        cache_dir = Path(cache.path)
+        sweep_temporaries(cache_dir, STALE_TEMPORARY_S)
         oids = [*(f.md5 for f in digest.files), digest.md5]
         new = [oid for oid in dict.fromkeys(oids) if not cache.exists(oid)]
-        cache.add(
-            [str(f.source) for f in digest.files],
-            LocalFileSystem(),  # type: ignore[no-untyped-call]
-            [f.md5 for f in digest.files],
-        )
-        cache.add_bytes(digest.md5, digest.dir_object)
+        try:
+            cache.add(
+                [str(f.source) for f in digest.files],
+                LocalFileSystem(),  # type: ignore[no-untyped-call]
+                [f.md5 for f in digest.files],
+            )
+            cache.add_bytes(digest.md5, digest.dir_object)
+        except Exception as exc:
+            full = _storage_failure(exc)
+            if full is None:
+                raise
+            sweep_temporaries(cache_dir)
+            self.remove_from_cache(new)
+            raise StorageFull(
+                f"{_FULL.get(full.errno or 0)}: {cache_dir} (the DVC cache); nothing was "
+                "registered and the partial files were removed: free space and register again"
+            ) from exc
         return new
 
     def remove_from_cache(self, oids: list[str]) -> None:
@@ -112,8 +175,10 @@ class ArtifactStore:
         listing on the remote always means its files are there too."""
         from fsspec.callbacks import DEFAULT_CALLBACK, TqdmCallback
 
-        self._require_local_remote_directory()
+        local = self._require_local_remote_directory()
         remote = self.remote()
+        if local is not None:
+            sweep_temporaries(local, STALE_TEMPORARY_S)
         cache = self.cache
         oids = [f.md5 for f in digest.files]
         progress = (
@@ -134,23 +199,32 @@ class ArtifactStore:
             )
             remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=False)
         except Exception as exc:
-            raise RemoteError(
-                f"could not push to the DVC remote {self.remote_url()}: {exc}"
+            full = _storage_failure(exc)
+            if full is None:
+                raise RemoteError(
+                    f"could not push to the DVC remote {self.remote_url()}: {exc}"
+                ) from exc
+            if local is not None:
+                sweep_temporaries(local)
+            raise StorageFull(
+                f"{_FULL.get(full.errno or 0)}: {self.remote_url()} (the DVC remote); nothing was "
+                "registered and the partial files were removed: free space and register again"
             ) from exc
 
-    def _require_local_remote_directory(self) -> None:
+    def _require_local_remote_directory(self) -> Path | None:
         """A remote that is a local directory must exist: DVC would create it, and an unmounted
         disk's mount point would quietly receive one version's objects."""
         from steward.entries.dvcconfig import default_remote
 
         url = default_remote(self.root).url
         if "://" in url:
-            return
+            return None
         if not Path(url).is_dir():
             raise RemoteError(
                 f"could not push to the DVC remote {url}: the directory does not exist (an "
                 "unmounted disk?); create it, or point the remote elsewhere, and register again"
             )
+        return Path(url)
 
     def checkout(self, digest: ArtifactDigest, destination: Path) -> None:
         """Materialize the files in `destination` from the cache: linked where the file system
@@ -160,6 +234,30 @@ class ArtifactStore:
             target = destination / item.relpath
             target.parent.mkdir(parents=True, exist_ok=True)
             _link_or_copy(Path(cache.oid_to_path(item.md5)), target)
+
+    def checkout_listing(self, listing_md5: str, destination: Path) -> None:
+        """Materialize a version's files from its `.dir` listing (the cache's copy, else the
+        remote's), each file linked from the cache or, if the cache lacks it, downloaded and
+        checked against its md5. Running it again over a half-done directory finishes it."""
+        raw = self._read_object(listing_md5)
+        if hashlib.md5(raw).hexdigest() + ".dir" != listing_md5:
+            raise IntegrityError(f"the listing object {listing_md5} does not hash to its name")
+        for relpath, oid in _parse_listing(raw, listing_md5).items():
+            target = destination / relpath
+            if Path(relpath).is_absolute() or ".." in Path(relpath).parts:
+                raise IntegrityError(f"the listing object {listing_md5} names {relpath!r}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            cached = Path(self.cache.oid_to_path(oid))
+            if cached.is_file():
+                _link_or_copy(cached, target)
+                continue
+            target.unlink(missing_ok=True)
+            self._download(oid, target)
+            with target.open("rb") as stream:
+                md5, _ = _hash_stream(stream)
+            if md5 != oid:
+                target.unlink()
+                raise IntegrityError(f"{relpath}: the remote object {oid} does not match its hash")
 
     # --- retrieval and verification -------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -14,6 +15,7 @@ import click
 
 from steward.cli.settings import Settings
 from steward.errors import (
+    EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNEXPECTED,
@@ -30,6 +32,7 @@ LAZY_COMMANDS = {
     "schema": "steward.cli.schema_cmd:schema",
     "create": "steward.cli.create_cmd:create",
     "register": "steward.cli.register_cmd:register",
+    "push": "steward.cli.register_cmd:push_command",
     "pull": "steward.cli.pull_cmd:pull",
     "verify": "steward.cli.pull_cmd:verify",
     "promote": "steward.cli.promote_cmd:promote",
@@ -95,6 +98,23 @@ def cli(
     """Steward: a model registry governed through Git, DVC and pull requests."""
     del show_traceback  # `run` reads it (or STEWARD_TRACEBACK) before click parses anything
     ctx.obj = Settings(start=directory, github_token=github_token)
+    _finish_interrupted_work(directory)
+
+
+def _finish_interrupted_work(start: Path) -> None:
+    """Whatever a killed Steward run left half done in this work tree (a registration whose
+    branch moved but whose files are not in place yet) is finished before anything else."""
+    from steward.gitio.landing import pending
+
+    if not pending(start):
+        return
+    from steward.artifacts.placement import recover_landings
+    from steward.gitio.gitcmd import find_repo_root
+
+    for what in recover_landings(find_repo_root(start)):
+        click.echo(
+            f"steward: finished {what}, which an interrupted run had left half done", err=True
+        )
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -114,17 +134,36 @@ def run(argv: Sequence[str] | None = None) -> int:
     except StewardError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
+    except OSError as exc:
+        if exc.errno not in _OUT_OF_SPACE:
+            return _unexpected(exc, show_traceback)
+        where = exc.filename2 if exc.filename2 is not None else exc.filename
+        click.echo(f"error: {_OUT_OF_SPACE[exc.errno]}: {where}", err=True)
+        return EXIT_FAILURE
     except Exception as exc:
-        if show_traceback:
-            traceback.print_exc()
-        else:
-            click.echo(
-                f"unexpected error: {type(exc).__name__}: {exc}\n"
-                "re-run with `steward --traceback ...` to see where it happened",
-                err=True,
-            )
-        return EXIT_UNEXPECTED
+        return _unexpected(exc, show_traceback)
     return result if isinstance(result, int) else EXIT_OK
+
+
+# A full disk or quota, or a file-size limit, is the machine's state, not a bug: exit 1, with the
+# path (commands that write large files, such as registration, clean up and say more).
+_OUT_OF_SPACE = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large (a file-size limit)",
+}
+
+
+def _unexpected(exc: Exception, show_traceback: bool) -> int:
+    if show_traceback:
+        traceback.print_exception(exc)
+    else:
+        click.echo(
+            f"unexpected error: {type(exc).__name__}: {exc}\n"
+            "re-run with `steward --traceback ...` to see where it happened",
+            err=True,
+        )
+    return EXIT_UNEXPECTED
 
 
 def main() -> NoReturn:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from steward.artifacts.publishing import push_registrations
 from steward.artifacts.registration import DatasetCitation, RegistrationRequest, register_version
 from steward.cli.options import (
     parse_metric_value,
@@ -141,4 +142,35 @@ def register(
             f"{result.model} {result.version} already holds this content ({result.md5}); "
             "nothing registered"
         )
+    return 0
+
+
+@click.command("push")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def push_command(settings: Settings, as_json: bool) -> int:
+    """Push this clone's registrations that are committed but not pushed.
+
+    For a clone whose `register --push` could not push (the remote was down, or others kept
+    winning the race): the registrations are moved onto the remote's tip first, automatic version
+    numbers taken meanwhile are renumbered, content the remote already has is dropped, and the
+    push is retried with backoff (STEWARD_PUSH_TIMEOUT seconds). Exit 0 once the remote has
+    everything; 1 if it could not be pushed, or if a registration made with --version lost its
+    number (it is taken back and named).
+    """
+    root = find_repo_root(settings.start)
+    result = push_registrations(root)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        for item in result.moved:
+            if not item.lost:
+                click.echo(item.describe())
+        click.echo(
+            f"{result.remote}/{result.branch} is at {result.head[:12]}: everything is pushed"
+        )
+    if result.lost:
+        for item in result.lost:
+            click.echo(f"error: {item.describe()}", err=True)
+        return 1
     return 0

@@ -24,12 +24,11 @@ from steward.gate.rollback import propose_rollback
 from steward.gitio.gitcmd import (
     CatFile,
     commit_blobs,
-    commit_files,
     current_branch,
     head_commit,
-    refresh_index,
     run_git,
 )
+from steward.gitio.landing import commit_and_land
 from steward.reading.catalog import find_version
 
 
@@ -99,14 +98,7 @@ def record_metrics(
     base = head_commit(root)
     proposal = None
     if monitoring.commit == "direct":
-        previous = (root / path).read_bytes()
-        (root / path).write_text(text, encoding="utf-8")
-        try:
-            commit = commit_files(root, [path], title, base)
-        except BaseException:
-            (root / path).write_bytes(previous)
-            raise
-        refresh_index(root, [path])
+        commit = commit_and_land(root, {path: text.encode("utf-8")}, title)
     else:
         branch = f"steward/monitor/{model}-{holder.version}"
         signed = f"{title}\n\n{proposer_trailer(author)}\n"

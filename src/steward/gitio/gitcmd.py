@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -165,52 +165,6 @@ def current_branch(root: Path) -> str:
         raise RepoError("HEAD is detached: check out a branch to commit to") from None
 
 
-def commit_files(root: Path, paths: list[str], message: str, expected_head: str) -> str:
-    """Commit `paths` as they are in the working tree on top of `expected_head`, touching nothing
-    else the user has staged, and move the branch only if it still points at `expected_head`.
-
-    The commit is built in a private index, so a failure at any step leaves the branch, the
-    index and every other file as they were."""
-    branch = current_branch(root)
-    with _private_index() as env:
-        _git_env(root, env, "read-tree", expected_head)
-        _git_env(root, env, "add", "--", *paths)
-        tree = _git_env(root, env, "write-tree").strip()
-        commit = _git_env(
-            root,
-            env,
-            *identity_args(root),
-            "commit-tree",
-            tree,
-            "-p",
-            expected_head,
-            "-m",
-            message,
-        ).strip()
-    run_git(
-        root,
-        "update-ref",
-        "-m",
-        f"steward: {message}",
-        f"refs/heads/{branch}",
-        commit,
-        expected_head,
-    )
-    return commit
-
-
-def refresh_index(root: Path, paths: list[str]) -> None:
-    """After `commit_files`: the user's index takes our files from HEAD, so `git status` is clean
-    for them. Only these paths are touched; whatever else the user staged stays staged."""
-    try:
-        run_git(root, "reset", "--quiet", "HEAD", "--", *paths)
-    except GitCommandError as exc:
-        raise GitCommandError(
-            f"committed, but the index could not be updated ({exc}); run `git reset -- "
-            f"{' '.join(paths)}`"
-        ) from exc
-
-
 @contextmanager
 def _private_index() -> Iterator[dict[str, str]]:
     """An environment whose git commands use an index of their own, removed afterwards: the
@@ -293,6 +247,33 @@ def _exists(root: Path, name: str) -> bool:
     return result.returncode == 0
 
 
+def make_commit(
+    root: Path,
+    parent: str,
+    files: Mapping[str, bytes | None],
+    message: str,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """A commit of `parent`'s tree with `files` (path -> content; None deletes the path), built
+    from objects only: no ref moves, the work tree and the user's index are not touched. `env`
+    may set the author (GIT_AUTHOR_NAME, _EMAIL, _DATE) of a commit being replayed."""
+    with _private_index() as private:
+        private.update(env or {})
+        _git_env(root, private, "read-tree", parent)
+        for path, content in files.items():
+            if content is None:
+                _git_env(root, private, "update-index", "--force-remove", "--", path)
+                continue
+            blob = (
+                run_git(root, "hash-object", "-w", "--stdin", input_bytes=content).decode().strip()
+            )
+            _git_env(root, private, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+        tree = _git_env(root, private, "write-tree").strip()
+        return _git_env(
+            root, private, *identity_args(root), "commit-tree", tree, "-p", parent, "-m", message
+        ).strip()
+
+
 def commit_blobs(
     root: Path,
     parent: str,
@@ -304,20 +285,16 @@ def commit_blobs(
     """Commit `files` (path -> content) on top of `parent` as the new branch `branch` (or, with
     `existing`, as the next commit of that branch, whose tip must be `parent`), without touching
     the work tree or the user's index."""
-    with _private_index() as env:
-        _git_env(root, env, "read-tree", parent)
-        for path, content in files.items():
-            blob = (
-                run_git(root, "hash-object", "-w", "--stdin", input_bytes=content).decode().strip()
-            )
-            _git_env(root, env, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
-        tree = _git_env(root, env, "write-tree").strip()
-        commit = _git_env(
-            root, env, *identity_args(root), "commit-tree", tree, "-p", parent, "-m", message
-        ).strip()
+    commit = make_commit(root, parent, dict(files), message)
     old = parent if existing else "0" * len(commit)
     run_git(root, "update-ref", "-m", f"steward: {message}", f"refs/heads/{branch}", commit, old)
     return commit
+
+
+def git_dir(root: Path) -> Path:
+    """The absolute git directory of the work tree at `root` (a linked worktree's own)."""
+    out = run_git(root, "rev-parse", "--path-format=absolute", "--git-dir")
+    return Path(os.fsdecode(out.strip()))
 
 
 def export_commit(root: Path, commit: str, target: Path) -> None:

@@ -15,7 +15,7 @@ from steward.entries.policy import TeamExtension, compile_team_schemas, schema_v
 from steward.entries.problems import field_path, summarize_validation
 from steward.entries.validate import read_entry
 from steward.errors import StewardError, UsageError
-from steward.gitio.gitcmd import commit_files, head_commit, refresh_index
+from steward.gitio.landing import commit_and_land
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,8 @@ def create_model(root: Path, fields: dict[str, object]) -> Created:
     if directory.parent.exists():
         raise StewardError(f"model '{entry.name}' already exists ({relative})")
     _check_team(root, entry)
-    base = head_commit(root)
-    try:
-        directory.parent.mkdir(parents=True)
-        directory.write_text(render_entry(Kind.MODEL, relative, entry), encoding="utf-8")
-        commit = commit_files(root, [relative], f"Create model {entry.name}", base)
-    except BaseException:
-        directory.unlink(missing_ok=True)
-        if directory.parent.exists() and not any(directory.parent.iterdir()):
-            directory.parent.rmdir()
-        raise
-    refresh_index(root, [relative])
+    text = render_entry(Kind.MODEL, relative, entry)
+    commit = commit_and_land(root, {relative: text.encode("utf-8")}, f"Create model {entry.name}")
     return Created(relative, commit)
 
 
