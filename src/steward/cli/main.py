@@ -31,6 +31,7 @@ LAZY_COMMANDS = {
     "check": "steward.cli.check_cmd:check",
     "schema": "steward.cli.schema_cmd:schema",
     "create": "steward.cli.create_cmd:create",
+    "dataset": "steward.cli.dataset_cmd:dataset",
     "register": "steward.cli.register_cmd:register",
     "push": "steward.cli.register_cmd:push_command",
     "pull": "steward.cli.pull_cmd:pull",
