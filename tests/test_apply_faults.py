@@ -142,3 +142,37 @@ def test_a_delivery_whose_start_cannot_be_recorded_is_not_made(
     again = apply_in_fresh_clone(origin, tmp_path / "ci-2", log)
     assert again.returncode == 0, again.stdout + again.stderr
     assert [e["tag"] for e in read_log(log)] == owed
+
+
+def test_a_done_mark_that_cannot_be_pushed_is_redelivered_by_the_same_checkout(
+    history: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    """origin takes the started marks but refuses the done marks: the run exits 1, the hook's
+    later event waits, and a re-run in the same checkout (origin fixed) redelivers the first
+    as a redelivery and then delivers the second."""
+    origin, owed = history
+    log = tmp_path / "deliveries.jsonl"
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "while read old new ref; do\n  case $ref in refs/steward/hooks/deploy/run/*) exit 1;; "
+        "esac\ndone\n"
+    )
+    hook.chmod(0o755)
+    first = apply_in_fresh_clone(origin, tmp_path / "ci", log)
+    assert first.returncode == 1
+    assert [e["tag"] for e in read_log(log)] == owed[:1]  # the second waits for the first
+    hook.unlink()
+    env = {k: v for k, v in os.environ.items() if k != "STEWARD_FAULT"}
+    env["HOOK_LOG"] = str(log)
+    again = subprocess.run(
+        [sys.executable, "-m", "steward", "-C", str(tmp_path / "ci"), "apply", "--push"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stdout + again.stderr
+    events = read_log(log)
+    assert [(e["tag"], e["redelivery"]) for e in events] == [
+        (owed[0], False),
+        (owed[0], True),
+        (owed[1], False),
+    ]

@@ -20,7 +20,7 @@ from steward.cli.main import run
 from steward.entries import layout
 from steward.entries.layout import Kind
 from steward.entries.validate import read_entry
-from steward.errors import RemoteError, StewardError, UsageError
+from steward.errors import RemoteError, StewardError
 from steward.reading.registry import check_registry
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
@@ -134,12 +134,19 @@ def test_identical_content_returns_the_existing_version(
     out = write_model_files(tmp_path / "out", b"same")
     first = register_version(repo.root, request(out, metrics={"auc": 0.9}))
     head, status = repo.head(), repo.status()
-    copy = write_model_files(tmp_path / "copy", b"same")  # same bytes, other place and metrics
-    again = register_version(repo.root, request(copy, metrics={"auc": 0.5}))
+    copy = write_model_files(tmp_path / "copy", b"same")  # same bytes, other place
+    again = register_version(repo.root, request(copy, metrics={"auc": 0.9}))
     assert (again.version, again.created, again.commit) == (first.version, False, None)
     assert (repo.head(), repo.status()) == (head, status)
-    assert run(["-C", str(repo.root), "register", "fraud", str(copy)]) == 0
+    assert run(["-C", str(repo.root), "register", "fraud", str(copy), "--metric", "auc=0.9"]) == 0
     assert "fraud 0.1.0 already holds this content" in capsys.readouterr().out
+    # Other metadata for the same content is not a retry: refused (exit 1), never dropped.
+    with pytest.raises(
+        RegistrationError, match=r"0\.1\.0 already holds this content .* other metrics"
+    ):
+        register_version(repo.root, request(copy, metrics={"auc": 0.5}))
+    assert run(["-C", str(repo.root), "register", "fraud", str(copy), "--description", "x"]) == 1
+    assert "with other metrics, description" in capsys.readouterr().err
     assert repo.head() == head
 
 
@@ -191,7 +198,6 @@ def test_bad_input_is_refused_before_anything_happens(
         (["--metric", "auc=high"], "metric auc: 'high' is not a number"),
         (["--metric", "auc=nan"], "metric auc: nan is not a finite number"),
         (["--metric", "auc"], "metric 'auc' is not NAME=VALUE"),
-        (["--dataset", "ghost"], "dataset 'ghost': registry/datasets/ghost.yaml does not exist"),
         (["--version", "1.10"], "'1.10' is not a semantic version"),
         (["--version", "1.0.0", "--bump", "major"], "give --version or --bump, not both"),
         (["--tag", "Not A Tag"], "tags[0]"),
@@ -199,6 +205,8 @@ def test_bad_input_is_refused_before_anything_happens(
     for args, message in cases:
         assert run(["-C", str(repo.root), "register", "fraud", str(out), *args]) == 2, args
         assert message in capsys.readouterr().err, args
+    assert run(["-C", str(repo.root), "register", "fraud", str(out), "--dataset", "ghost"]) == 1
+    assert "dataset 'ghost': registry/datasets/ghost.yaml does not exist" in capsys.readouterr().err
     assert run(["-C", str(repo.root), "register", "nobody", str(out)]) == 1
     assert "registry/models/nobody/model.yaml does not exist" in capsys.readouterr().err
     assert run(["-C", str(repo.root), "register", "fraud", str(tmp_path / "missing")]) == 1
@@ -294,7 +302,7 @@ def test_team_extension_is_enforced_at_registration(repo: RegistryRepo, tmp_path
     run_git(repo.root, "commit", "-qm", "team extension")
     head = repo.head()
     out = write_model_files(tmp_path / "out", b"w")
-    with pytest.raises(UsageError, match="'latency_p95_ms' is a required property"):
+    with pytest.raises(RegistrationError, match="'latency_p95_ms' is a required property"):
         register_version(repo.root, request(out, metrics={"auc": 0.9}))
     assert repo.head() == head
     ok = register_version(repo.root, request(out, metrics={"latency_p95_ms": 9.5}))
@@ -359,7 +367,7 @@ def test_the_columns_a_version_used_are_cited_and_must_exist(
     out = write_model_files(tmp_path / "out", b"weights-v1")
     before = repo.head()
     args = ["-C", str(repo.root), "register", "fraud", str(out), "--as", "ci-bot"]
-    assert run([*args, "--dataset", "transactions:amount,emial"]) == 2
+    assert run([*args, "--dataset", "transactions:amount,emial"]) == 1
     assert "dataset 'transactions' has no column 'emial'" in capsys.readouterr().err
     assert repo.head() == before
     assert run([*args, "--dataset", "transactions@2026-10-31:amount"]) == 0

@@ -67,7 +67,7 @@ def registered(root: Path) -> list[str]:
 def assert_clean(root: Path) -> None:
     assert run_git(root, "status", "--porcelain", "--untracked-files=all") == ""
     journal = root / ".git" / "steward" / "landing"
-    assert not journal.exists() or list(journal.iterdir()) == []
+    assert not journal.exists() or [p for p in journal.iterdir() if p.name != "landing.lock"] == []
 
 
 @pytest.fixture
@@ -121,11 +121,11 @@ def test_a_kill_after_the_branch_moved_is_finished_by_the_rerun_itself(
     assert_clean(repo.root)
 
 
-def test_a_landing_in_progress_is_not_touched_by_recovery(
-    repo: RegistryRepo, tmp_path: Path
-) -> None:
-    """A live process holds its journal's lock: another command does not finish or drop it."""
+def test_recovery_waits_for_a_landing_in_progress(repo: RegistryRepo) -> None:
+    """A live landing holds the clone's landing lock: recovery waits for it, then drops a
+    journal whose branch is elsewhere."""
     import fcntl
+    import threading
 
     from steward.artifacts.placement import recover_landings
 
@@ -133,12 +133,83 @@ def test_a_landing_in_progress_is_not_touched_by_recovery(
     journal.mkdir(parents=True, exist_ok=True)
     path = journal / f"{'0' * 40}.json"
     path.write_text('{"branch": "main", "old": "x", "new": "y"}')
-    with path.open() as held:
+    results: list[list[str]] = []
+    with (journal / "landing.lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        assert recover_landings(repo.root) == []
-        assert path.exists()
-    assert recover_landings(repo.root) == []  # the owner is gone: dropped (branch is elsewhere)
-    assert not path.exists()
+        waiting = threading.Thread(target=lambda: results.append(recover_landings(repo.root)))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and path.exists()
+    waiting.join(10)
+    assert results == [[]] and not path.exists()
+
+
+def test_a_kill_then_another_checkout_is_finished_when_the_branch_is_back(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    sources = write_model_files(tmp_path / "out", b"weights")
+    killed = steward(repo.root, "register", "fraud", str(sources), fault="land:branch-moved")
+    assert killed.returncode == -signal.SIGKILL
+    run_git(repo.root, "checkout", "-q", "--detach")
+    assert steward(repo.root, "list").returncode == 0  # HEAD is at the new commit: finished
+    run_git(repo.root, "checkout", "-q", "main")
+    assert_clean(repo.root)
+    assert steward(repo.root, "list").returncode == 0
+
+
+def test_five_registrations_at_once_in_one_clone_all_land(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    """Landings in one clone take turns; a process whose branch moved rebuilds on it."""
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "steward",
+                "-C",
+                str(repo.root),
+                "register",
+                "fraud",
+                str(write_model_files(tmp_path / f"w{i}", f"weights {i}".encode())),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(5)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert registered(repo.root) == ["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0"]
+    assert_clean(repo.root)
+
+
+def test_a_git_process_holding_the_index_changes_nothing(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    head = repo.head()
+    (repo.root / ".git" / "index.lock").write_text("")
+    result = steward(repo.root, "register", "fraud", str(write_model_files(tmp_path / "w", b"w")))
+    assert result.returncode == 1
+    assert "another git process is using this repository" in result.stderr
+    assert repo.head() == head
+    (repo.root / ".git" / "index.lock").unlink()
+    assert_clean(repo.root)
+
+
+def test_moving_onto_a_tip_with_a_very_long_file_name(repo: RegistryRepo, tmp_path: Path) -> None:
+    other, mine = repo.clone(tmp_path / "other"), repo.clone(tmp_path / "mine")
+    (other / ("n" * 250 + ".txt")).write_text("hi\n")
+    run_git(other, "add", "-A")
+    run_git(other, "commit", "-qm", "A long name")
+    run_git(other, "push", "-q", "origin", "main")
+    result = steward(
+        mine, "register", "fraud", str(write_model_files(tmp_path / "w", b"w")), "--push"
+    )
+    assert result.returncode == 0, result.stderr
+    assert_clean(mine)
 
 
 @pytest.mark.parametrize("point", PUSH_POINTS)

@@ -203,7 +203,8 @@ def test_a_stuck_clone_is_unstuck_by_steward_push(repo: RegistryRepo, tmp_path: 
     assert run_git(stuck, "status", "--porcelain", "--untracked-files=all") == ""
     assert (stuck / "registry/models/fraud/0.3.0/model.pkl").read_bytes() == b"X"
     assert not (stuck / "registry/models/fraud/0.1.0").exists()
-    assert not (stuck / "registry/models/fraud/0.2.0").exists()
+    # Its 0.2.0 is the remote's 0.2.0 (same content): the files stay.
+    assert (stuck / "registry/models/fraud/0.2.0/model.pkl").read_bytes() == b"Y"
     assert check_registry(fresh, "HEAD").ok
 
 
@@ -223,3 +224,15 @@ def test_steward_push_refuses_to_move_a_commit_that_is_not_a_registration(
     err = capsys.readouterr().err
     assert "'Add my notes'" in err and "is not a registration" in err and "not pushed" in err
     assert run_git(stuck, "rev-parse", "HEAD") == head
+
+
+def test_steward_push_keeps_the_files_of_a_version_the_remote_registered_identically(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    other, mine = repo.clone(tmp_path / "other"), repo.clone(tmp_path / "mine")
+    files = write_model_files(tmp_path / "w", b"same")
+    register_version(other, RegistrationRequest("fraud", (files,), push=True, created_by="a"))
+    register_version(mine, RegistrationRequest("fraud", (files,), created_by="b"))
+    assert run(["-C", str(mine), "push"]) == 0
+    assert (mine / "registry/models/fraud/0.1.0/model.pkl").read_bytes() == b"same"
+    assert run_git(mine, "status", "--porcelain", "--untracked-files=all") == ""

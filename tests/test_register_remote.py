@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from steward.artifacts.registration import RegistrationError, RegistrationRequest, register_version
-from steward.errors import RemoteError
+from steward.errors import RemoteError, StewardError
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
 
@@ -78,3 +78,13 @@ def test_a_registration_whose_push_failed_is_pushed_by_the_rerun(
     fresh = repo.clone(tmp_path / "fresh")
     assert (fresh / "registry/models/fraud/0.1.0.yaml").is_file()
     assert register_version(bot, request).pushed  # and a third run finds it there
+
+
+def test_a_detached_head_is_refused_before_anything_is_stored(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    run_git(repo.root, "checkout", "-q", "--detach")
+    before = sorted(p.name for p in repo.remote.rglob("*"))
+    with pytest.raises(StewardError, match="HEAD is detached"):
+        register_version(repo.root, _request(write_model_files(tmp_path / "out", b"w")))
+    assert sorted(p.name for p in repo.remote.rglob("*")) == before

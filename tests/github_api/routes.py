@@ -383,6 +383,27 @@ def get_pull(gh: FakeGitHub, call: Call) -> Reply:
     return Reply(200, gh.render.pull_request(repo, _pull(repo, call.params["pull_number"])))
 
 
+@route("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}")
+def update_pull(gh: FakeGitHub, call: Call) -> Reply:
+    """Title, body and `state` (close or reopen); a merged pull request cannot be reopened."""
+    repo = _repo(gh, call)
+    pull = _pull(repo, call.params["pull_number"])
+    for name in ("title", "body"):
+        value = call.body_value(name)
+        if value is not None:
+            setattr(pull, name, str(value))
+    state = call.body_value("state")
+    if state is not None:
+        if state not in ("open", "closed"):
+            raise ApiError(422, "Validation Failed")
+        if pull.merged and state == "open":
+            raise ApiError(422, "Validation Failed: cannot reopen a merged pull request")
+        pull.state = state
+        pull.closed_at = gh.state.clock() if state == "closed" else None
+    pull.updated_at = gh.state.clock()
+    return Reply(200, gh.render.pull_request(repo, pull))
+
+
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files")
 def list_pull_files(gh: FakeGitHub, call: Call) -> Reply:
     repo = _repo(gh, call)

@@ -471,9 +471,15 @@ class _Deliveries:
         self.marks = _delivered(root)
 
     def mark(self, ref: str, tag: str) -> str | None:
+        """Make the mark and publish it; one that cannot be published is taken back here too,
+        so that this checkout and a fresh one agree that it is not there."""
         run_git(self.root, "update-ref", ref, f"refs/tags/{tag}")
+        problem = self.publish(ref) if self.publish is not None else None
+        if problem is not None:
+            run_git(self.root, "update-ref", "-d", ref)
+            return problem
         self.marks.add(ref)
-        return self.publish(ref) if self.publish is not None else None
+        return None
 
     def deliver(self, hook: Hook, kind: str, tag: str, record: Record, label: str) -> bool:
         """Started mark (published), the delivery, done mark (published). False if it failed:
@@ -503,7 +509,7 @@ class _Deliveries:
         if problem is not None:
             self.result.failed.append(
                 f"{label}: delivered, but that could not be recorded ({problem}); the next run "
-                "delivers it again, as a redelivery"
+                "delivers it again, marked as a redelivery"
             )
             return False
         faults.point("apply:marked")
@@ -535,7 +541,10 @@ def deliver_hooks(
         with CatFile(root) as cat:
             declared = _DeclaredHooks(cat)
             for hook in policy.hooks:
+                stopped = False  # a failed delivery holds back the hook's later events
                 for tag, record in pending:
+                    if stopped:
+                        break
                     if not _wants(hook, record) or hook.name not in declared.at(record.commit):
                         continue
                     kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
@@ -552,6 +561,7 @@ def deliver_hooks(
                             if problem is not None:
                                 result.failed.append(f"{label}: {problem}")
                         elif not deliveries.deliver(hook, kind, tag, record, label):
+                            stopped = True
                             break
     finally:
         checkout.close()
@@ -573,7 +583,10 @@ def _push_refs(root: Path, token: str | None, *refspecs: str) -> str | None:
 def apply_range(
     root: Path, before: str | None, after: str, forge: Forge | None = None, push: bool = False
 ) -> ApplyResult:
-    """Record and announce what (before, after] did; `before` None means from the beginning."""
+    """Record and announce what the push that moved the branch to `after` did. The whole
+    first-parent history of `after` is read, not only (before, after]: a push whose apply never
+    ran is caught up by the next one. `before` is checked to name a commit (GitHub's zeros for
+    a new branch mean none) and is otherwise informational."""
     after_sha = run_git(root, "rev-parse", "--verify", "--end-of-options", f"{after}^{{commit}}")
     after = after_sha.decode().strip()
     if before is not None and (set(before) == {"0"} or not before.strip()):
@@ -586,15 +599,17 @@ def apply_range(
         )
     result = ApplyResult()
     token = getattr(getattr(forge, "settings", None), "token", None)
-    if (
-        push
-    ):  # the marks of hooks already delivered by earlier runs (a fresh CI checkout lacks them)
-        subprocess.run(
+    if push:  # the marks of deliveries made by earlier runs (a fresh CI checkout lacks them)
+        fetched = subprocess.run(
             ["git", "-C", str(root), "fetch", "--quiet", "origin", f"+{HOOK_REFS}/*:{HOOK_REFS}/*"],
             capture_output=True,
             env=token_env(token),
             check=False,
         )
+        if fetched.returncode != 0:  # without them a delivery could repeat unannounced
+            why = fetched.stderr.decode("utf-8", "replace").strip()
+            result.failed.append(f"could not fetch the delivery marks from origin: {why}")
+            return result
     record_events(root, after, result)
     faults.point("apply:tagged")
     publish: MarkPublisher | None = None

@@ -293,7 +293,8 @@ def replay_onto(root: Path, tip: str) -> list[Moved]:
         same = identical_version(versions, reg.md5)
         if same is not None:
             moved.append(Moved(reg.model, reg.md5, reg.version, same, kept=False))
-            drop.append(data_dir(reg.model, reg.version))
+            if same != reg.version:  # else the directory holds exactly that version's files
+                drop.append(data_dir(reg.model, reg.version))
             continue
         version = reg.version
         if version in versions:

@@ -77,6 +77,7 @@ from steward.gitio.gitcmd import (
     run_git,
 )
 from steward.gitio.landing import BranchMoved, Landing, land
+from steward.reading.registry_root import require_registry
 
 LOCAL_RETRIES = 5  # another process in this clone moved the branch first: rebuild and retry
 
@@ -177,6 +178,9 @@ def register_version(
 ) -> Registration:
     """Register `request.sources` as a new version of `request.model` in the repo at `root`."""
     _check_request(request)
+    require_registry(root)
+    if not request.pull_request:
+        current_branch(root)  # a detached HEAD is refused before anything is stored
     recover_landings(root)  # a registration a killed run left half done is finished first
     _require_committed(root, request)
     model = read_entry(root, layout.model_path(request.model), Kind.MODEL)
@@ -188,6 +192,7 @@ def register_version(
     attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
     found = attempt.existing_identical()
     if found is not None:
+        attempt.refuse_other_metadata(found)
         if request.push and not request.pull_request:
             return _pushed(root, found)  # a retry after a push that failed
         return found
@@ -287,11 +292,13 @@ def _cited_dataset(root: Path, citation: DatasetCitation) -> DatasetRef:
     try:
         dataset: DatasetEntry = read_entry(root, layout.dataset_path(citation.id), Kind.DATASET)
     except EntryError as exc:
-        raise UsageError(f"dataset '{citation.id}': {exc}; register it first") from None
+        raise RegistrationError(
+            f"dataset '{citation.id}': {exc}; register it first (`steward dataset add`)"
+        ) from None
     ref = DatasetRef(id=dataset.name, version=citation.version, columns=list(citation.columns))
     unknown = classification.unknown_columns(ref, dataset)
     if unknown:
-        raise UsageError(
+        raise RegistrationError(
             f"dataset '{citation.id}' has no column {', '.join(map(repr, unknown))} "
             f"({layout.dataset_path(citation.id)} columns)"
         )
@@ -309,7 +316,7 @@ def _check_classification(root: Path, model: ModelEntry, refs: list[DatasetRef])
         sources = "; ".join(
             f"'{item.label}' from {item.source}" for item in found if item.label in missing
         )
-        raise UsageError(
+        raise RegistrationError(
             f"{layout.model_path(model.name)}: classification: the model declares "
             f"{', '.join(model.classification) or 'nothing'}, but this version would inherit "
             f"{sources}: the model's owner must add {', '.join(missing)} to it first"
@@ -382,6 +389,37 @@ class _Attempt:
             pushed=False,
         )
 
+    def refuse_other_metadata(self, found: Registration) -> None:
+        """Identical content is the same version, and a retry of the same registration is
+        answered with it; the same content with other metrics, description, tags, parameters,
+        datasets or features is not a retry: versions are immutable, so it is refused, naming
+        what differs, rather than dropped silently."""
+        entry = self._existing()[found.version]
+        request = self.request
+        ours = {
+            "metrics": dict(request.metrics),
+            "description": request.description,
+            "tags": list(request.tags),
+            "hyperparameters": request.params,
+            "datasets": [ref.model_dump(exclude_defaults=True) for ref in self.datasets],
+            "features": list(request.features),
+        }
+        theirs = {
+            "metrics": dict(entry.metrics),
+            "description": entry.description,
+            "tags": list(entry.tags),
+            "hyperparameters": entry.training.hyperparameters,
+            "datasets": [ref.model_dump(exclude_defaults=True) for ref in entry.training.datasets],
+            "features": list(entry.training.features),
+        }
+        differ = [name for name in ours if ours[name] != theirs[name]]
+        if differ:
+            raise RegistrationError(
+                f"{found.model} {found.version} already holds this content ({found.md5}) with "
+                f"other {', '.join(differ)}; a version is registered once and never edited. Give "
+                "the same metadata to get that version back, or register different files"
+            )
+
     @property
     def numbering(self) -> str:
         return "requested" if self.request.version is not None else self.request.bump
@@ -448,7 +486,7 @@ class _Attempt:
         violations = schema_violations(validator, data, self.model.team)
         if violations:
             details = "\n".join(f"{field_path(loc) or '(entry)'}: {msg}" for loc, msg in violations)
-            raise UsageError(f"the version would not meet its team's extension:\n{details}")
+            raise RegistrationError(f"the version would not meet its team's extension:\n{details}")
 
     def _files(self) -> dict[str, bytes | None]:
         """The entry, the pointer and the model's `.gitignore` with the version's line, as the

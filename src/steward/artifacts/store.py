@@ -61,10 +61,28 @@ def _storage_failure(exc: BaseException) -> OSError | None:
     return None
 
 
-def sweep_temporaries(directory: Path, older_than_s: float | None = None) -> list[Path]:
-    """Remove DVC's temporary files under an object directory (`files/md5/xx/`): all of them
-    right after a failed write by this process (`older_than_s` None), else those untouched for
-    that long (left by a killed run). What was removed."""
+def _temporaries_in(directory: Path, oids: list[str]) -> set[Path]:
+    """DVC's temporary files now in the shards (`files/md5/xx/`) these objects go to."""
+    found = set()
+    # The cache's path is already `.../files/md5`; a remote's is its root.
+    shards = {base / oid[:2] for oid in oids for base in (directory / "files" / "md5", directory)}
+    for shard in shards:
+        if shard.is_dir():
+            found |= {p for p in shard.iterdir() if _DVC_TEMPORARY.match(p.name)}
+    return found
+
+
+def _remove_new_temporaries(directory: Path, oids: list[str], before: set[Path]) -> None:
+    """After this process's write failed: its partial files, those that were not there before
+    (in the shards it wrote to; another writer's older temporaries are left alone)."""
+    for path in _temporaries_in(directory, oids) - before:
+        path.unlink(missing_ok=True)
+
+
+def sweep_temporaries(directory: Path, older_than_s: float) -> list[Path]:
+    """Remove DVC's temporary files under an object directory (`files/md5/xx/`) untouched for
+    `older_than_s` seconds: left by a killed run (a live writer keeps touching its own). What
+    was removed."""
     import time
 
     removed = []
@@ -78,7 +96,7 @@ def sweep_temporaries(directory: Path, older_than_s: float | None = None) -> lis
                 if not _DVC_TEMPORARY.match(path.name):
                     continue
                 try:
-                    if older_than_s is None or now - path.stat().st_mtime > older_than_s:
+                    if now - path.stat().st_mtime > older_than_s:
                         path.unlink()
                         removed.append(path)
                 except FileNotFoundError:
@@ -146,6 +164,7 @@ class ArtifactStore:
         sweep_temporaries(cache_dir, STALE_TEMPORARY_S)
         oids = [*(f.md5 for f in digest.files), digest.md5]
         new = [oid for oid in dict.fromkeys(oids) if not cache.exists(oid)]
+        before = _temporaries_in(cache_dir, oids)
         try:
             cache.add(
                 [str(f.source) for f in digest.files],
@@ -157,7 +176,7 @@ class ArtifactStore:
             full = _storage_failure(exc)
             if full is None:
                 raise
-            sweep_temporaries(cache_dir)
+            _remove_new_temporaries(cache_dir, oids, before)
             self.remove_from_cache(new)
             raise StorageFull(
                 f"{_FULL.get(full.errno or 0)}: {cache_dir} (the DVC cache); nothing was "
@@ -177,8 +196,11 @@ class ArtifactStore:
 
         local = self._require_local_remote_directory()
         remote = self.remote()
+        oids_all = [*(f.md5 for f in digest.files), digest.md5]
+        before: set[Path] = set()
         if local is not None:
             sweep_temporaries(local, STALE_TEMPORARY_S)
+            before = _temporaries_in(local, oids_all)
         cache = self.cache
         oids = [f.md5 for f in digest.files]
         progress = (
@@ -205,7 +227,7 @@ class ArtifactStore:
                     f"could not push to the DVC remote {self.remote_url()}: {exc}"
                 ) from exc
             if local is not None:
-                sweep_temporaries(local)
+                _remove_new_temporaries(local, oids_all, before)
             raise StorageFull(
                 f"{_FULL.get(full.errno or 0)}: {self.remote_url()} (the DVC remote); nothing was "
                 "registered and the partial files were removed: free space and register again"

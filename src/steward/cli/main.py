@@ -40,6 +40,10 @@ LAZY_COMMANDS = {
     "review": "steward.cli.promote_cmd:review",
     "gate": "steward.cli.promote_cmd:gate",
     "merge": "steward.cli.promote_cmd:merge",
+    "proposals": "steward.cli.proposal_cmd:proposals",
+    "proposal": "steward.cli.proposal_cmd:proposal",
+    "propose": "steward.cli.proposal_cmd:propose",
+    "close": "steward.cli.proposal_cmd:close",
     "quickstart": "steward.cli.quickstart_cmd:quickstart",
     "list": "steward.cli.query_cmd:list_versions",
     "show": "steward.cli.query_cmd:show",
@@ -118,6 +122,28 @@ def _finish_interrupted_work(start: Path) -> None:
         )
 
 
+@cli.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_command(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Show the help of steward, or of COMMAND (`steward help dataset add`)."""
+    parent = ctx.parent
+    assert parent is not None
+    target: click.Command = cli
+    context = parent
+    for name in command:
+        if not isinstance(target, click.Group):
+            raise click.UsageError(f"'{' '.join(command)}' is not a command")
+        found = target.get_command(context, name)
+        if found is None:
+            guess = closest(name, target.list_commands(context))
+            hint = f" Did you mean '{guess}'?" if guess else ""
+            raise click.UsageError(f"No such command '{name}'.{hint}")
+        target = found
+        context = click.Context(found, info_name=name, parent=context)
+    click.echo(target.get_help(context))
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; every error ends here and nowhere else."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -130,6 +156,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
+        _suggest(exc)
         exc.show()
         return exc.exit_code if exc.exit_code else EXIT_USAGE
     except StewardError as exc:
@@ -144,6 +171,42 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         return _unexpected(exc, show_traceback)
     return result if isinstance(result, int) else EXIT_OK
+
+
+def closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice `word` most likely meant: one it starts (`prod` -> `production`), else the
+    nearest spelling (`lst` -> `list`)."""
+    starting = [choice for choice in choices if choice.startswith(word)] if word else []
+    if len(starting) == 1:
+        return starting[0]
+    import difflib
+
+    near = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
+def _suggest(exc: click.ClickException) -> None:
+    """Add "did you mean ...?" to an unknown command or an invalid choice."""
+    import re
+
+    unknown = re.match(r"No such command '(.*)'\.", exc.message)
+    if unknown:
+        ctx = getattr(exc, "ctx", None)
+        group = ctx.command if ctx is not None else cli
+        names = group.list_commands(ctx) if isinstance(group, click.Group) and ctx else []
+        guess = closest(unknown.group(1), names)
+        if guess:
+            exc.message += f" Did you mean '{guess}'? (`steward help` lists them all)"  # type: ignore[misc]
+        return
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.BadParameter) and isinstance(
+        getattr(param, "type", None), click.Choice
+    ):
+        bad = re.search(r"'(.*?)' is not one of", exc.message)
+        choices = [str(choice) for choice in param.type.choices]  # type: ignore[union-attr]
+        guess = closest(bad.group(1), choices) if bad else None
+        if guess:
+            exc.message += f" Did you mean '{guess}'?"  # type: ignore[misc]
 
 
 # A full disk or quota, or a file-size limit, is the machine's state, not a bug: exit 1, with the

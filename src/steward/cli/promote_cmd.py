@@ -95,7 +95,10 @@ def review(
 
 
 @click.command()
-@click.option("--proposal", type=int, help="Judge this proposal (its branches and reviews).")
+@click.argument("number", type=int, required=False)
+@click.option(
+    "--proposal", type=int, hidden=True, help="Deprecated spelling of the NUMBER argument."
+)
 @click.option("--base", metavar="REV", help="Without --proposal: the base revision.")
 @click.option("--head", metavar="REV", help="Without --proposal: the head revision.")
 @click.option("--author", metavar="LOGIN", help="Without --proposal: who proposes the change.")
@@ -108,6 +111,7 @@ def review(
 @click.pass_obj
 def gate(
     settings: Settings,
+    number: int | None,
     proposal: int | None,
     base: str | None,
     head: str | None,
@@ -115,10 +119,20 @@ def gate(
     as_json: bool,
     markdown: Path | None,
 ) -> int:
-    """Judge a proposed change by the base branch's policy; exit 0 if it may merge, 1 if not.
+    """Judge proposal NUMBER (or --base/--head) by the base branch's policy; exit 0 if it may
+    merge, 1 if not.
 
     With no arguments inside GitHub Actions it judges the event's pull request (pull_request,
     pull_request_review, merge_group), writes the step summary and a sticky comment."""
+    if proposal is not None:
+        click.echo(
+            "note: `--proposal N` is deprecated; name the proposal as in every other command: "
+            f"`steward gate {proposal}`",
+            err=True,
+        )
+        if number is not None and number != proposal:
+            raise UsageError(f"two proposals named: {number} and --proposal {proposal}")
+    proposal = number if number is not None else proposal
     root = find_repo_root(settings.start)
     if proposal is None and not (base or head or author) and in_actions():
         actions = gate_in_actions(root)
@@ -127,13 +141,14 @@ def gate(
         run, proposal = actions.run, actions.number
     elif proposal is not None:
         if base or head or author:
-            raise UsageError("give --proposal, or --base and --head, not both")
+            raise UsageError("give a proposal NUMBER, or --base and --head, not both")
         forge = open_forge(root, settings.github_token)
         run = run_gate(root, "", "", forge=forge, proposal_number=proposal)
     else:
         if not (base and head):
             raise UsageError(
-                "give --proposal N, or --base REV and --head REV (no arguments: inside Actions)"
+                "give a proposal NUMBER, or --base REV and --head REV (no arguments: inside "
+                "Actions)"
             )
         run = run_gate(root, base, head, author=author)
     verdict = run.verdict

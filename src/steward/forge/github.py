@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from steward.forge.protocol import (
     PROPOSER_TRAILER,
@@ -25,6 +25,7 @@ from steward.forge.protocol import (
     ProposalState,
     Review,
     ReviewState,
+    Status,
     StatusState,
     TeamResolver,
 )
@@ -200,6 +201,33 @@ class GitHubForge:
 
     def get_proposal(self, number: int) -> Proposal:
         return self._proposal(self._pull(number))
+
+    def list_proposals(self, state: ProposalState | Literal["all"] = "open") -> list[Proposal]:
+        """Pull requests in this state, newest first (GitHub's `closed` holds merged ones too:
+        they are told apart here)."""
+        wanted = "open" if state == "open" else "closed" if state in ("closed", "merged") else "all"
+
+        def read() -> list[Any]:
+            return list(self._repo.get_pulls(state=wanted, sort="created", direction="desc"))
+
+        pulls = self._call("list pull requests", read)
+        found = [self._proposal(pull) for pull in pulls]
+        return [p for p in found if state in ("all", p.state)]
+
+    def close_proposal(self, number: int) -> Proposal:
+        pull = self._pull(number)
+        self._call(f"close pull request #{number}", lambda: pull.edit(state="closed"))
+        return self.get_proposal(number)
+
+    def get_statuses(self, sha: str) -> list[Status]:
+        def read() -> list[Status]:
+            combined = self._repo.get_commit(sha).get_combined_status()
+            return [
+                Status(sha=sha, context=s.context, state=s.state, description=s.description or "")
+                for s in combined.statuses
+            ]
+
+        return self._call(f"read the statuses of {sha[:12]}", read)
 
     def identity(self) -> str:
         """The login this forge acts as (the token's user, or the App's bot)."""

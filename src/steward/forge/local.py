@@ -216,6 +216,14 @@ class LocalForge:
         """The proposal with its head and base commits as the branches point now (while open)."""
         return self._to_proposal(self._read_record(number))
 
+    def list_proposals(self, state: ProposalState | Literal["all"] = "open") -> list[Proposal]:
+        """Proposals in this state (or all of them), newest first."""
+        records = [r for r in self._all_records() if state in ("all", r.state)]
+        return [self._to_proposal(record) for record in reversed(records)]
+
+    def close_proposal(self, number: int) -> Proposal:
+        return self.close(number)
+
     def close(self, number: int) -> Proposal:
         """Close an open proposal without merging, freeing its head branch for a new proposal."""
         with self._locked():

@@ -92,6 +92,18 @@ class Forge(Protocol):
 
     def get_proposal(self, number: int) -> Proposal: ...
 
+    def list_proposals(self, state: ProposalState | Literal["all"] = "open") -> list[Proposal]:
+        """Proposals in this state, newest first."""
+        ...
+
+    def close_proposal(self, number: int) -> Proposal:
+        """Close an open proposal without merging it."""
+        ...
+
+    def get_statuses(self, sha: str) -> list[Status]:
+        """The latest status of each context on the commit `sha`."""
+        ...
+
     def list_reviews(self, number: int) -> list[Review]: ...
 
     def add_review(

@@ -253,10 +253,12 @@ def make_commit(
     files: Mapping[str, bytes | None],
     message: str,
     env: Mapping[str, str] | None = None,
+    executable: frozenset[str] = frozenset(),
 ) -> str:
     """A commit of `parent`'s tree with `files` (path -> content; None deletes the path), built
     from objects only: no ref moves, the work tree and the user's index are not touched. `env`
-    may set the author (GIT_AUTHOR_NAME, _EMAIL, _DATE) of a commit being replayed."""
+    may set the author (GIT_AUTHOR_NAME, _EMAIL, _DATE) of a commit being replayed; paths in
+    `executable` get mode 100755."""
     with _private_index() as private:
         private.update(env or {})
         _git_env(root, private, "read-tree", parent)
@@ -267,7 +269,8 @@ def make_commit(
             blob = (
                 run_git(root, "hash-object", "-w", "--stdin", input_bytes=content).decode().strip()
             )
-            _git_env(root, private, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+            mode = "100755" if path in executable else "100644"
+            _git_env(root, private, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}")
         tree = _git_env(root, private, "write-tree").strip()
         return _git_env(
             root, private, *identity_args(root), "commit-tree", tree, "-p", parent, "-m", message
@@ -277,15 +280,16 @@ def make_commit(
 def commit_blobs(
     root: Path,
     parent: str,
-    files: dict[str, bytes],
+    files: Mapping[str, bytes | None],
     message: str,
     branch: str,
     existing: bool = False,
+    executable: frozenset[str] = frozenset(),
 ) -> str:
-    """Commit `files` (path -> content) on top of `parent` as the new branch `branch` (or, with
-    `existing`, as the next commit of that branch, whose tip must be `parent`), without touching
-    the work tree or the user's index."""
-    commit = make_commit(root, parent, dict(files), message)
+    """Commit `files` (path -> content; None deletes) on top of `parent` as the new branch
+    `branch` (or, with `existing`, as the next commit of that branch, whose tip must be
+    `parent`), without touching the work tree or the user's index."""
+    commit = make_commit(root, parent, dict(files), message, executable=executable)
     old = parent if existing else "0" * len(commit)
     run_git(root, "update-ref", "-m", f"steward: {message}", f"refs/heads/{branch}", commit, old)
     return commit

@@ -8,16 +8,18 @@ The commit and all its objects exist before anything a user can see changes. The
    place or take away (they are ignored by git and filled from the DVC cache);
 2. the branch moves from `old` to `new` by compare-and-swap (`git update-ref NEW OLD`): if
    another process moved it first, this one is told (BranchMoved) and has changed nothing;
-3. the working tree takes the files that differ between `old` and `new` (each written beside
-   the journal and renamed into place), then the index takes them from `new`;
+3. the working tree takes the files that differ between `old` and `new` (each written to a
+   temporary file beside it, named after its path, and renamed into place), then the index
+   takes them from `new`;
 4. the artifact directories are put in place and the journal is removed.
 
 A kill after step 1 leaves the journal behind; every Steward command looks for one first
 (`recover`). If the branch still points at `old`, nothing had happened and the journal is
-dropped; if at `new`, steps 3 and 4 run again (each is idempotent); if elsewhere, someone moved
-the branch since, and the journal is dropped. A live process holds an exclusive lock on its
-journal, so recovery never touches a landing in progress, and the kernel releases the lock of a
-killed one.
+dropped; if HEAD is at `new`, steps 3 and 4 run again (each is idempotent); if the branch is at
+`new` but another branch or commit is checked out, the journal waits until it is checked out
+again; otherwise someone moved the branch since, and the journal is dropped. Landings in one
+clone take turns under one lock (`landing.lock`), and recovery takes it too, so it never touches
+a landing in progress; the kernel releases the lock of a killed process.
 
 A file that the user changed in the working tree or the index is never overwritten: before the
 branch moves, such a change to a file the move would rewrite refuses the move (LocalChanges).
@@ -25,8 +27,8 @@ branch moves, such a change to a file the move would rewrite refuses the move (L
 
 from __future__ import annotations
 
-import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -56,6 +58,11 @@ class BranchMoved(StewardError):
 
 class LocalChanges(StewardError):
     """Files the move would rewrite have changes in the working tree or the index."""
+
+
+class LandingIncomplete(StewardError):
+    """The branch moved, but the working tree or the index could not follow yet: the journal
+    stays, and the next Steward command finishes the job."""
 
 
 @dataclass(frozen=True)
@@ -101,34 +108,50 @@ def journal_dir(root: Path) -> Path:
 def land(root: Path, landing: Landing, place_data: DataPlacer | None = None) -> None:
     """Move the checked-out branch from `landing.old` to `landing.new` and bring the working
     tree, the index and the artifact directories along, crash-safely (see the module doc)."""
-    if current_branch(root) != landing.branch:
-        raise BranchMoved(f"{landing.branch} is no longer checked out")
-    changed = _changed_paths(root, landing.old, landing.new)
-    _refuse_local_changes(root, landing, changed)
     directory = journal_dir(root)
     directory.mkdir(parents=True, exist_ok=True)
-    with _journal(directory, landing) as journal:
-        faults.point("land:journal-written")
-        try:
-            run_git(
-                root,
-                "update-ref",
-                "-m",
-                f"steward: {landing.what or 'land'}",
-                f"refs/heads/{landing.branch}",
-                landing.new,
-                landing.old,
+    with _landing_lock(directory):
+        if current_branch(root) != landing.branch:
+            raise BranchMoved(f"{landing.branch} is no longer checked out")
+        if _tip(root, landing.branch) != landing.old:
+            raise BranchMoved(f"{landing.branch} moved while this commit was being made")
+        if (git_dir(root) / "index.lock").exists():
+            raise LocalChanges(
+                "another git process is using this repository (.git/index.lock exists); "
+                "nothing changed: run the command again when it is done (or remove a stale lock)"
             )
-        except GitCommandError as exc:
-            journal.unlink(missing_ok=True)
-            if _tip(root, landing.branch) != landing.old:
-                raise BranchMoved(
-                    f"{landing.branch} moved while this commit was being made; nothing changed"
+        changed = _changed_paths(root, landing.old, landing.new)
+        _refuse_local_changes(root, landing, changed)
+        with _journal(directory, landing) as journal:
+            faults.point("land:journal-written")
+            try:
+                run_git(
+                    root,
+                    "update-ref",
+                    "-m",
+                    f"steward: {landing.what or 'land'}",
+                    f"refs/heads/{landing.branch}",
+                    landing.new,
+                    landing.old,
+                )
+            except GitCommandError as exc:
+                journal.unlink(missing_ok=True)
+                if _tip(root, landing.branch) != landing.old:
+                    raise BranchMoved(
+                        f"{landing.branch} moved while this commit was being made; nothing changed"
+                    ) from exc
+                raise
+            faults.point("land:branch-moved")
+            try:
+                _materialize(root, landing, changed, place_data)
+            except (StewardError, OSError) as exc:
+                raise LandingIncomplete(
+                    f"{landing.what or 'the change'}: committed ({landing.new[:12]}) and "
+                    f"{landing.branch} moved to it, but the working tree could not follow: {exc}. "
+                    "Nothing is lost: once the cause is gone, any steward command (for example "
+                    "`steward check`) finishes it"
                 ) from exc
-            raise
-        faults.point("land:branch-moved")
-        _materialize(root, landing, changed, directory, place_data)
-        journal.unlink()
+            journal.unlink()
 
 
 def commit_and_land(root: Path, files: Mapping[str, bytes | None], message: str) -> str:
@@ -143,32 +166,31 @@ def commit_and_land(root: Path, files: Mapping[str, bytes | None], message: str)
 
 def recover(root: Path, place_data: DataPlacer | None = None) -> list[str]:
     """Finish (or drop) every landing a killed Steward process left half done in this work
-    tree; what was finished, for a message. Landings still in progress are left alone."""
+    tree; what was finished, for a message. Waits for a landing in progress to end first."""
     try:
         directory = journal_dir(root)
     except GitCommandError:
         return []
-    if not directory.is_dir():
+    if not directory.is_dir() or not any(directory.glob("*.json")):
         return []
     finished = []
-    for path in sorted(directory.glob("*.json")):
-        with _locked(path) as locked:
-            if not locked:
-                continue  # a live process is landing it
+    with _landing_lock(directory):
+        for path in sorted(directory.glob("*.json")):
             try:
                 landing = Landing.from_json(path.read_text("utf-8"))
             except (OSError, ValueError, KeyError, TypeError):
                 path.unlink(missing_ok=True)  # torn before its rename: never acted on
                 continue
-            if _current_branch_or_none(root) == landing.branch and (
-                _tip(root, landing.branch) == landing.new
-            ):
+            tip = _tip(root, landing.branch)
+            if tip == landing.new and _head(root) == landing.new:
                 changed = _changed_paths(root, landing.old, landing.new)
-                _materialize(root, landing, changed, directory, place_data)
+                _materialize(root, landing, changed, place_data)
                 finished.append(landing.what or landing.new[:12])
+            elif tip == landing.new:
+                continue  # checked out elsewhere for now: finished when it is checked out again
             path.unlink(missing_ok=True)
-    for stale in directory.glob("tmp-*"):
-        stale.unlink(missing_ok=True)
+        for stale in directory.glob("tmp-*"):
+            stale.unlink(missing_ok=True)
     return finished
 
 
@@ -194,6 +216,10 @@ def pending(start: Path) -> bool:
 class _Blob:
     mode: str
     oid: str
+
+
+_GITLINK = "160000"
+_NONE = _Blob("", "")
 
 
 def _changed_paths(root: Path, old: str, new: str) -> list[str]:
@@ -244,6 +270,8 @@ def _refuse_local_changes(root: Path, landing: Landing, changed: list[str]) -> N
     touched = []
     with CatFile(root) as cat:
         for path in changed:
+            if _GITLINK in (old.get(path, _NONE).mode, new.get(path, _NONE).mode):
+                continue
             had = cat.read(old[path].oid) if path in old else None
             want = cat.read(new[path].oid) if path in new else None
             have = _worktree_content(root / path)
@@ -262,7 +290,6 @@ def _materialize(
     root: Path,
     landing: Landing,
     changed: list[str],
-    scratch: Path,
     place_data: DataPlacer | None,
 ) -> None:
     """Steps 3 and 4: idempotent, so a re-run after a kill in the middle finishes them. A file
@@ -271,6 +298,8 @@ def _materialize(
     new = _tree_blobs(root, landing.new, changed)
     with CatFile(root) as cat:
         for path in changed:
+            if _GITLINK in (old.get(path, _NONE).mode, new.get(path, _NONE).mode):
+                continue  # a submodule: git's business, not a file to write
             target = root / path
             want = cat.read(new[path].oid) if path in new else None
             have = _worktree_content(target)
@@ -283,7 +312,7 @@ def _materialize(
                 target.unlink(missing_ok=True)
                 _remove_empty_parents(root, target.parent)
             else:
-                _write(target, want, new[path].mode, scratch)
+                _write(target, want, new[path].mode)
     faults.point("land:files-written")
     if changed:
         run_git(
@@ -302,14 +331,15 @@ def _materialize(
     faults.point("land:data-placed")
 
 
-def _write(target: Path, content: bytes, mode: str, scratch: Path) -> None:
-    """Write through a temporary file in the journal's directory and rename it into place, so a
-    kill leaves either the old file or the new one (and at worst a temporary that recovery
-    sweeps), never half a file."""
+def _write(target: Path, content: bytes, mode: str) -> None:
+    """Write through a temporary file beside the target (named after the target's path, so a
+    re-run after a kill reuses and replaces it) and rename it into place: a kill leaves either
+    the old file or the new one, never half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_dir() and not target.is_symlink():
         shutil.rmtree(target)
-    temporary = scratch / f"tmp-{os.getpid()}-{target.name}"
+    digest = hashlib.sha256(os.fsencode(target.name)).hexdigest()[:16]
+    temporary = target.parent / f".steward-landing-{digest}.tmp"
     temporary.unlink(missing_ok=True)
     if mode == "120000":
         temporary.symlink_to(os.fsdecode(content))
@@ -317,17 +347,7 @@ def _write(target: Path, content: bytes, mode: str, scratch: Path) -> None:
         temporary.write_bytes(content)
         if mode == "100755":
             temporary.chmod(0o755)
-    try:
-        temporary.replace(target)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:  # the git dir is on another file system: write in place
-            raise
-        temporary.unlink(missing_ok=True)
-        target.unlink(missing_ok=True)
-        if mode == "120000":
-            target.symlink_to(os.fsdecode(content))
-        else:
-            target.write_bytes(content)
+    temporary.replace(target)
 
 
 def _remove_empty_parents(root: Path, directory: Path) -> None:
@@ -347,45 +367,36 @@ def _tip(root: Path, branch: str) -> str | None:
         return None
 
 
-def _current_branch_or_none(root: Path) -> str | None:
+def _head(root: Path) -> str | None:
     try:
-        return current_branch(root)
-    except StewardError:
+        return run_git(root, "rev-parse", "--verify", "--quiet", "HEAD").decode().strip()
+    except GitCommandError:
         return None
 
 
 @contextmanager
+def _landing_lock(directory: Path) -> Iterator[None]:
+    """One landing (or recovery) at a time in this work tree."""
+    fd = os.open(directory / "landing.lock", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def _journal(directory: Path, landing: Landing) -> Iterator[Path]:
-    """Write the journal atomically (temporary, fsync, rename) and hold its lock until the
-    landing is done; the lock dies with the process."""
+    """Write the journal atomically (temporary, fsync, rename); the caller holds the landing
+    lock until the landing is done."""
     final = directory / f"{landing.new}.json"
     temporary = directory / f"tmp-{os.getpid()}-{landing.new}.json"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         os.write(fd, landing.to_json().encode("utf-8"))
         os.fsync(fd)
         temporary.replace(final)
         yield final
     finally:
         temporary.unlink(missing_ok=True)
-        os.close(fd)
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[bool]:
-    """Try to take a journal's lock: True if taken (and the journal is still there)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        yield False
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield os.fstat(fd).st_nlink > 0
-    finally:
         os.close(fd)

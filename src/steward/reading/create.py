@@ -16,6 +16,7 @@ from steward.entries.problems import field_path, summarize_validation
 from steward.entries.validate import read_entry
 from steward.errors import StewardError, UsageError
 from steward.gitio.landing import commit_and_land
+from steward.reading.registry_root import require_registry
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ def create_model(root: Path, fields: dict[str, object]) -> Created:
         entry = ModelEntry.model_validate(fields)
     except ValidationError as exc:
         raise UsageError(summarize_validation(exc)) from None
+    require_registry(root)
     relative = layout.model_path(entry.name)
     directory = root / relative
     if directory.parent.exists():

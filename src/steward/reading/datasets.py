@@ -17,6 +17,7 @@ from steward.entries.problems import summarize_validation
 from steward.errors import StewardError, UsageError
 from steward.gitio.gitcmd import CatFile
 from steward.gitio.landing import commit_and_land
+from steward.reading.registry_root import require_registry
 
 
 class DatasetError(StewardError):
@@ -129,6 +130,7 @@ def add_dataset(root: Path, fields: dict[str, Any]) -> AddedDataset:
         entry = DatasetEntry.model_validate(fields)
     except ValidationError as exc:
         raise UsageError(summarize_validation(exc)) from None
+    require_registry(root)
     relative = layout.dataset_path(entry.name)
     with CatFile(root) as cat:
         committed = cat.read_optional(f"HEAD:{relative}") is not None
