@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from steward.cli.settings import Settings
+from steward.errors import UsageError
 from steward.reading.scaffold import init_registry
 
 
@@ -18,8 +19,16 @@ from steward.reading.scaffold import init_registry
     help="DVC default remote for artifacts (s3://..., a path...). "
     "Default: a local directory beside the new repository.",
 )
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="ROLE=LOGIN[,LOGIN...]",
+    help="Fill a role of the default policy, e.g. --role ml-engineer=alice,bob "
+    "--role governance=grace (repeatable); a role left empty approves nothing.",
+)
 @click.pass_obj
-def init(settings: Settings, directory: Path, remote: str | None) -> int:
+def init(settings: Settings, directory: Path, remote: str | None, roles: tuple[str, ...]) -> int:
     """Create a new registry repository in DIRECTORY (new or empty).
 
     It is a git repository with DVC initialised, a DVC default remote, registry/, a default
@@ -27,12 +36,20 @@ def init(settings: Settings, directory: Path, remote: str | None) -> int:
     """
     if remote is not None and "://" not in remote:
         remote = str(settings.start / remote)  # a local path, relative to -C like DIRECTORY
-    result = init_registry(settings.start / directory, remote)
+    members: dict[str, list[str]] = {}
+    for text in roles:
+        role, sep, logins = text.partition("=")
+        if not sep or not role:
+            raise UsageError(f"--role {text!r}: give ROLE=LOGIN[,LOGIN...]")
+        members[role] = [login for login in logins.split(",") if login]
+    result = init_registry(settings.start / directory, remote, members)
     where = "a local directory, the default" if result.remote_is_local_default else "as given"
     click.echo(f"Initialized a Steward registry in {result.root}")
     click.echo(f"DVC default remote 'storage': {result.remote_url} ({where})")
-    click.echo(
-        f"Committed {result.commit[:12]} on main. "
-        "Next: fill in the roles in policies/registry.yaml."
+    empty = (
+        ""
+        if roles
+        else " Next: fill in the roles (steward init --role, or edit policies/registry.yaml)."
     )
+    click.echo(f"Committed {result.commit[:12]} on main.{empty}")
     return 0

@@ -87,3 +87,16 @@ def read_params_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a mapping of parameter names to values")
     return data
+
+
+def split_version(target: str, version: str | None, where: str) -> tuple[str, str | None]:
+    """MODEL@VERSION (the one way to name a version) or MODEL with the version given apart (the
+    older spelling, still accepted); both at once must agree."""
+    model, at, named = target.partition("@")
+    if not at:
+        return target, version
+    if not model or not named:
+        raise UsageError(f"{where}: {target!r} is not MODEL@VERSION")
+    if version is not None and version != named:
+        raise UsageError(f"{where}: two versions named: {named} and {version}")
+    return model, named

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from steward.artifacts.environment import current_login
-from steward.cli.options import AS_HELP
+from steward.cli.options import AS_HELP, split_version
 from steward.cli.settings import Settings
 from steward.entries.models import STAGES
 from steward.entries.problems import printable
@@ -27,20 +27,29 @@ from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()
-@click.argument("model")
-@click.argument("version")
+@click.argument("model", metavar="MODEL@VERSION")
+@click.argument("version", required=False, metavar="")
 @click.option("--to", "to_stage", required=True, type=click.Choice(STAGES), help="Target stage.")
 @click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the proposal as JSON.")
 @click.pass_obj
 def promote(
-    settings: Settings, model: str, version: str, to_stage: str, login: str | None, as_json: bool
+    settings: Settings,
+    model: str,
+    version: str | None,
+    to_stage: str,
+    login: str | None,
+    as_json: bool,
 ) -> int:
-    """Propose moving MODEL VERSION to a stage: a branch with a one-line change, and a proposal.
+    """Propose moving MODEL@VERSION to a stage: a branch with a one-line change, and a proposal
+    (`MODEL VERSION`, the older spelling, still works).
 
     When the target stage is single, the current holder is archived in the same change. Nothing
     in the work tree changes; `steward merge` lands it once the gate passes.
     """
+    model, version = split_version(model, version, "promote")
+    if version is None:
+        raise UsageError("promote: name the version as MODEL@VERSION")
     root = find_repo_root(settings.start)
     result = propose_promotion(
         root,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from steward.artifacts.retrieve import pull_version, verify_versions
+from steward.cli.options import split_version
 from steward.cli.settings import Settings
 from steward.entries.models import STAGES
 from steward.errors import UsageError
@@ -15,8 +16,8 @@ from steward.gitio.gitcmd import find_repo_root
 
 
 @click.command()
-@click.argument("model")
-@click.option("--version", "version", metavar="X.Y.Z", help="The version to fetch.")
+@click.argument("model", metavar="MODEL[@VERSION]")
+@click.option("--version", "version", metavar="X.Y.Z", hidden=True, help="Same as MODEL@VERSION.")
 @click.option("--stage", type=click.Choice(STAGES), help="Fetch the version holding this stage.")
 @click.option(
     "-o",
@@ -28,12 +29,14 @@ from steward.gitio.gitcmd import find_repo_root
 def pull(
     settings: Settings, model: str, version: str | None, stage: str | None, output: Path | None
 ) -> int:
-    """Fetch a version's artifact and check every file's sha256 before putting it in place.
+    """Fetch MODEL@VERSION's artifact (or the one holding --stage S) and check every file's
+    sha256 before putting it in place.
 
     On any mismatch nothing is written and the exit code is 1.
     """
+    model, version = split_version(model, version, "pull")
     if (version is None) == (stage is None):
-        raise UsageError("give exactly one of --version and --stage")
+        raise UsageError("name a version (MODEL@VERSION) or give --stage S, not both or neither")
     root = find_repo_root(settings.start)
     destination = settings.start / output if output is not None else None
     result = pull_version(root, model, version=version, stage=stage, output=destination)

@@ -16,6 +16,7 @@ import click
 
 from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
+from steward.errors import UsageError
 from steward.gitio.gitcmd import find_repo_root
 from steward.gitio.tree import WorktreeSnapshot
 from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listing
@@ -91,15 +92,29 @@ def show(settings: Settings, target: str, as_json: bool) -> int:
 
 @click.command()
 @click.argument("model")
-@click.argument("stage", type=click.Choice(STAGE_NAMES))
+@click.argument("stage_argument", required=False, metavar="[STAGE]", type=click.Choice(STAGE_NAMES))
+@click.option(
+    "--stage", type=click.Choice(STAGE_NAMES), help="The stage (or give it positionally)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as a JSON object.")
 @click.pass_obj
-def which(settings: Settings, model: str, stage: str, as_json: bool) -> int:
+def which(
+    settings: Settings,
+    model: str,
+    stage_argument: str | None,
+    stage: str | None,
+    as_json: bool,
+) -> int:
     """Say which version of MODEL holds STAGE, and where its artifact is.
 
     Exits 1 if no version holds the stage, the model does not exist, or more versions hold a
     single stage than the policy allows. A missing DVC remote is reported, not an error.
     """
+    if stage_argument is not None and stage is not None and stage_argument != stage:
+        raise UsageError(f"two stages named: {stage_argument} and --stage {stage}")
+    stage = stage or stage_argument
+    if stage is None:
+        raise UsageError("which: give the stage, as --stage S (or positionally)")
     from steward.reading import queries
 
     found = queries.which(find_repo_root(settings.start), model, stage)

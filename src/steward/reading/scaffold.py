@@ -10,7 +10,7 @@ from pathlib import Path
 
 from steward.entries import layout
 from steward.entries.jsonschemas import SCHEMA_MODELS, shipped_schema_text
-from steward.errors import StewardError
+from steward.errors import StewardError, UsageError
 from steward.gitio.dvcio import import_dvc_repo
 from steward.gitio.gitcmd import commit_all, run_git
 from steward.version import __version__
@@ -46,7 +46,38 @@ def write_schema_copies(root: Path) -> list[Path]:
     return written
 
 
-def init_registry(target: Path, remote: str | None = None) -> InitResult:
+def policy_with_roles(text: str, roles: dict[str, list[str]]) -> str:
+    """The default policy's text with `roles` filled in (`ml-engineer: []` becomes
+    `ml-engineer: [alice, bob]`; a role the template lacks is added). Each login is checked
+    as the policy's schema checks it, before anything is written."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from steward.entries.names import Name, Principal
+
+    lines = text.splitlines()
+    start = lines.index("roles:")
+    for role, members in roles.items():
+        try:
+            TypeAdapter(Name).validate_python(role)
+            for member in members:
+                TypeAdapter(Principal).validate_python(member)
+        except ValidationError as exc:
+            detail = exc.errors()[0]["msg"]
+            raise UsageError(f"--role {role}={','.join(members)}: {detail}") from None
+        line = f"  {role}: [{', '.join(members)}]"
+        for i in range(start + 1, len(lines)):
+            if not lines[i].startswith(" "):
+                lines.insert(i, line)
+                break
+            if lines[i].split(":")[0].strip() == role:
+                lines[i] = line
+                break
+    return "\n".join(lines) + "\n"
+
+
+def init_registry(
+    target: Path, remote: str | None = None, roles: dict[str, list[str]] | None = None
+) -> InitResult:
     """Create a registry repo in `target` (new or empty). On failure, remove what was created.
 
     A `remote` without a scheme is a local directory; a relative one is taken from the current
@@ -74,7 +105,7 @@ def init_registry(target: Path, remote: str | None = None) -> InitResult:
             Path(remote).mkdir(parents=True)
         run_git(root, "init", "--quiet", "--initial-branch=main")
         _init_dvc(root, remote)
-        _write_files(root, remote)
+        _write_files(root, remote, roles or {})
         commit = commit_all(root, "Initialize Steward registry")
     except BaseException as exc:
         _undo(root, created, created_remote)
@@ -111,9 +142,10 @@ def _init_dvc(root: Path, remote_url: str) -> None:
         dvc_repo.close()
 
 
-def _write_files(root: Path, remote_url: str) -> None:
+def _write_files(root: Path, remote_url: str, roles: dict[str, list[str]]) -> None:
     (root / layout.POLICY_FILE).parent.mkdir(parents=True, exist_ok=True)
-    (root / layout.POLICY_FILE).write_text(template("registry.yaml"), encoding="utf-8")
+    policy = policy_with_roles(template("registry.yaml"), roles)
+    (root / layout.POLICY_FILE).write_text(policy, encoding="utf-8")
     for directory in (layout.MODELS_DIR, layout.DATASETS_DIR):
         (root / directory).mkdir(parents=True, exist_ok=True)
         (root / directory / ".gitkeep").write_text("", encoding="utf-8")
