@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 from steward.entries import layout
-from steward.errors import UsageError
 from steward.gate.evaluate import Verdict
 from steward.gate.judge import run_gate
 from steward.gate.promotion import GateFailed, merge_proposal, propose_promotion
@@ -311,6 +310,7 @@ def test_a_second_production_version_is_refused(pr: PromotionRepo) -> None:
 def test_pii_training_data_needs_the_privacy_role(pr: PromotionRepo, tmp_path: Path) -> None:
     from steward.artifacts.registration import (
         DatasetCitation,
+        RegistrationError,
         RegistrationRequest,
         register_version,
     )
@@ -328,7 +328,8 @@ def test_pii_training_data_needs_the_privacy_role(pr: PromotionRepo, tmp_path: P
         datasets=(DatasetCitation("transactions"),),
     )  # fmt: skip
     before = run_git(pr.root, "rev-parse", "HEAD")
-    with pytest.raises(UsageError, match=r"would inherit 'pii' from dataset transactions, column"):
+    inherits = r"would inherit 'pii' from dataset transactions, column"
+    with pytest.raises(RegistrationError, match=inherits):
         register_version(pr.root, request)  # the model does not declare pii yet
     assert run_git(pr.root, "rev-parse", "HEAD") == before
     model_file = pr.root / layout.model_path("fraud")

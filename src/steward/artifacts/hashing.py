@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from steward.artifacts.progress import Advance, byte_progress
 from steward.entries.names import check_relative_path, path_identity
 from steward.errors import StewardError
 
@@ -109,8 +110,11 @@ def _walk(directory: Path, prefix: str) -> Iterator[tuple[str, Path]]:
             raise ArtifactSourceError(f"{path}: not a regular file")
 
 
-def hash_file(path: Path, pool: ThreadPoolExecutor) -> tuple[int, str, str]:
-    """(size, md5, sha256) of a file, streamed; md5 is updated in `pool` while sha256 runs here."""
+def hash_file(
+    path: Path, pool: ThreadPoolExecutor, advance: Advance | None = None
+) -> tuple[int, str, str]:
+    """(size, md5, sha256) of a file, streamed; md5 is updated in `pool` while sha256 runs here.
+    `advance` is told how many bytes each chunk held (for a progress bar)."""
     md5 = hashlib.md5()
     sha256 = hashlib.sha256()
     size = 0
@@ -122,16 +126,22 @@ def hash_file(path: Path, pool: ThreadPoolExecutor) -> tuple[int, str, str]:
             pending = pool.submit(md5.update, chunk)
             sha256.update(chunk)
             size += len(chunk)
+            if advance is not None:
+                advance(len(chunk))
         if pending is not None:
             pending.result()
     return size, md5.hexdigest(), sha256.hexdigest()
 
 
-def digest_sources(sources: Sequence[Path]) -> ArtifactDigest:
+def digest_sources(sources: Sequence[Path], show_progress: bool = False) -> ArtifactDigest:
     pairs = collect_sources(sources)
     files = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    total = sum(path.stat().st_size for _, path in pairs) if show_progress else 0
+    with (
+        ThreadPoolExecutor(max_workers=1) as pool,
+        byte_progress(total, "hashing", show_progress) as advance,
+    ):
         for relpath, path in pairs:
-            size, md5, sha256 = hash_file(path, pool)
+            size, md5, sha256 = hash_file(path, pool, advance)
             files.append(FileDigest(relpath, path, size, md5, sha256))
     return ArtifactDigest(tuple(files))

@@ -187,7 +187,7 @@ def register_version(
     datasets = [_cited_dataset(root, citation) for citation in request.datasets]
     _check_classification(root, model, datasets)
     team_validator = _team_version_validator(root, model)
-    digest = digest_sources(request.sources)
+    digest = digest_sources(request.sources, show_progress=request.show_progress)
     faults.point("register:hashed")
     attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
     found = attempt.existing_identical()

@@ -25,6 +25,7 @@ def pull_version(
     version: str | None = None,
     stage: str | None = None,
     output: Path | None = None,
+    show_progress: bool = False,
 ) -> Pulled:
     entry = find_version(root, model, version=version, stage=stage)
     if entry.stage == "retired":
@@ -33,7 +34,7 @@ def pull_version(
         )
     destination = output or root / layout.MODELS_DIR / entry.model / entry.version
     with ArtifactStore(root) as store:
-        files = store.fetch(entry, destination)
+        files = store.fetch(entry, destination, show_progress)
     return Pulled(entry.model, entry.version, destination, files)
 
 

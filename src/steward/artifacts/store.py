@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,7 +204,9 @@ class ArtifactStore:
         cache = self.cache
         oids = [f.md5 for f in digest.files]
         progress = (
-            TqdmCallback(tqdm_kwargs={"desc": "pushing to the DVC remote", "unit": "file"})
+            TqdmCallback(
+                tqdm_kwargs={"desc": "pushing to the DVC remote", "unit": "file", "leave": False}
+            )
             if show_progress
             else DEFAULT_CALLBACK
         )
@@ -353,19 +355,29 @@ class ArtifactStore:
                 raise RemoteError(f"could not read the DVC remote: {exc}") from exc
         return problems
 
-    def fetch(self, entry: VersionEntry, destination: Path) -> list[Path]:
+    def fetch(
+        self, entry: VersionEntry, destination: Path, show_progress: bool = False
+    ) -> list[Path]:
         """Download the version's files into `destination`, each checked against the entry's
-        sha256 before any is put in place; on a mismatch nothing in `destination` changes."""
+        sha256 before any is put in place; on a mismatch nothing in `destination` changes.
+        The progress bar counts each byte twice: fetched, then verified."""
+        from steward.artifacts.progress import byte_progress
+
         listing = self.listing(entry)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        with _staging_dir(destination.parent) as staging:
+        total = 2 * sum(item.size for item in entry.artifact.files)
+        with (
+            _staging_dir(destination.parent) as staging,
+            byte_progress(total, "pulling", show_progress) as advance,
+        ):
             bad = []
             for item in entry.artifact.files:
                 target = staging / item.path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._download(listing[item.path], target)
+                advance(item.size)
                 with target.open("rb") as stream:
-                    _, sha256 = _hash_stream(stream)
+                    _, sha256 = _hash_stream(stream, advance)
                 if sha256 != item.sha256:
                     bad.append(item.path)
             if bad:
@@ -415,12 +427,14 @@ def _parse_listing(raw: bytes, oid: str) -> dict[str, str]:
     return {item["relpath"]: item["md5"] for item in items}
 
 
-def _hash_stream(stream: Any) -> tuple[str, str]:
+def _hash_stream(stream: Any, advance: Callable[[int], object] | None = None) -> tuple[str, str]:
     md5 = hashlib.md5()
     sha256 = hashlib.sha256()
     while chunk := stream.read(CHUNK):
         md5.update(chunk)
         sha256.update(chunk)
+        if advance is not None:
+            advance(len(chunk))
     return md5.hexdigest(), sha256.hexdigest()
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from steward.artifacts import progress
 from steward.artifacts.retrieve import pull_version, verify_versions
 from steward.cli.options import split_version
 from steward.cli.settings import Settings
@@ -25,9 +26,15 @@ from steward.gitio.gitcmd import find_repo_root
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to put the files in [default: the version's directory in the registry].",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (none off a terminal anyway).")
 @click.pass_obj
 def pull(
-    settings: Settings, model: str, version: str | None, stage: str | None, output: Path | None
+    settings: Settings,
+    model: str,
+    version: str | None,
+    stage: str | None,
+    output: Path | None,
+    quiet: bool,
 ) -> int:
     """Fetch MODEL@VERSION's artifact (or the one holding --stage S) and check every file's
     sha256 before putting it in place.
@@ -39,7 +46,14 @@ def pull(
         raise UsageError("name a version (MODEL@VERSION) or give --stage S, not both or neither")
     root = find_repo_root(settings.start)
     destination = settings.start / output if output is not None else None
-    result = pull_version(root, model, version=version, stage=stage, output=destination)
+    result = pull_version(
+        root,
+        model,
+        version=version,
+        stage=stage,
+        output=destination,
+        show_progress=progress.wanted(quiet),
+    )
     click.echo(
         f"{result.model} {result.version}: {len(result.files)} files verified and written to "
         f"{result.destination}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from steward.artifacts import progress
 from steward.artifacts.publishing import push_registrations
 from steward.artifacts.registration import DatasetCitation, RegistrationRequest, register_version
 from steward.cli.options import (
@@ -67,6 +67,7 @@ from steward.gitio.gitcmd import find_repo_root
     help="Commit on a new branch and open a pull request for it instead (nothing else moves).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars (none off a terminal anyway).")
 @click.pass_obj
 def register(
     settings: Settings,
@@ -87,6 +88,7 @@ def register(
     push: bool,
     pull_request: bool,
     as_json: bool,
+    quiet: bool,
 ) -> int:
     """Register PATHS (files or a directory) as a new version of MODEL.
 
@@ -118,7 +120,7 @@ def register(
         format=artifact_format,
         created_by=login,
         push=push,
-        show_progress=sys.stderr.isatty() and not as_json,
+        show_progress=progress.wanted(quiet, as_json),
         pull_request=pull_request,
     )
     root = find_repo_root(settings.start)

@@ -1,7 +1,8 @@
 """Importing DVC without letting it rewire the process.
 
 `import dvc` calls `colorama.init()`, which replaces `sys.stdout`/`sys.stderr` with wrappers when
-they are not terminals, and attaches logging handlers bound to the streams of that moment. In a
+they are not terminals, registers an exit hook that writes a colour reset (`ESC[0m`) after our
+output on a terminal, and attaches logging handlers bound to the streams of that moment. In a
 library that is wrong (and in tests, where streams are swapped, it breaks later writes), so the
 import goes through here: the streams are restored and DVC's loggers write warnings to whatever
 `sys.stderr` is when they emit.
@@ -39,6 +40,11 @@ def import_dvc_repo() -> ModuleType:
         import dvc.repo
     finally:
         sys.stdout, sys.stderr = stdout, stderr
+    colorama = sys.modules.get("colorama.initialise")
+    if colorama is not None:  # its exit hook writes ESC[0m after our output on a terminal
+        import atexit
+
+        atexit.unregister(colorama.reset_all)
     handler = _CurrentStderr()
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("dvc: %(message)s"))

@@ -1,0 +1,42 @@
+"""Progress on long work (hashing, pushing, pulling, verifying): a bar on stderr with bytes, rate
+and time left, drawn by tqdm (a dependency of DVC's), only when stderr is a terminal and the
+command was not asked for `--json` or `--quiet`; otherwise nothing at all is written."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+Advance = Callable[[int], object]
+
+
+def wanted(quiet: bool = False, as_json: bool = False) -> bool:
+    """Whether a command should show progress."""
+    return sys.stderr.isatty() and not quiet and not as_json
+
+
+def _nothing(_: int) -> None:
+    return None
+
+
+@contextmanager
+def byte_progress(total: int, what: str, enabled: bool) -> Iterator[Advance]:
+    """A bar for `total` bytes; yields the function that advances it by a number of bytes. The
+    bar is removed when done, so the command's own output follows on a clean line."""
+    if not enabled or total <= 0:
+        yield _nothing
+        return
+    from tqdm import tqdm
+
+    with tqdm(
+        total=total,
+        desc=what,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+    ) as bar:
+        yield bar.update
