@@ -46,3 +46,25 @@ def test_a_stage_is_the_stage_option_or_positional_in_which(
     assert run([*c, "which", "fraud"]) == 2
     assert run([*c, "which", "fraud", "staging", "--stage", "production"]) == 2
     assert "two stages named" in capsys.readouterr().err
+
+
+def test_a_misspelled_stage_in_an_entry_gets_a_suggestion(
+    pr: PromotionRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = pr.root / "registry/models/fraud/0.1.0.yaml"
+    entry.write_text(entry.read_text().replace("stage: development", "stage: prod"))
+    assert run(["-C", str(pr.root), "check"]) == 1
+    assert "got 'prod'; did you mean 'production'?" in capsys.readouterr().out
+
+
+def test_card_and_audit_say_they_read_committed_state_when_the_tree_differs(
+    pr: PromotionRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["-C", str(pr.root), "card", "fraud"]) == 0
+    assert "note: read as committed" not in capsys.readouterr().err
+    model = pr.root / "registry/models/fraud/model.yaml"
+    model.write_text(model.read_text().replace("risk: high", "risk: limited"))
+    run(["-C", str(pr.root), "card", "fraud"])
+    assert "note: read as committed at HEAD" in capsys.readouterr().err
+    run(["-C", str(pr.root), "audit"])
+    assert "uncommitted changes in registry/" in capsys.readouterr().err

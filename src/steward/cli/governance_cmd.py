@@ -20,7 +20,25 @@ from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from steward.gitio.gitcmd import find_repo_root
 from steward.reading.queries import parse_target
 
-REV_HELP = "Describe the registry at this revision (branch, tag or commit); entries and history."
+REV_HELP = (
+    "Describe the registry at this revision (branch, tag or commit); entries and history. "
+    "Cards and audits describe committed state (they need its history), not the working tree."
+)
+
+
+def say_what_was_read(root: Path, rev: str) -> None:
+    """Cards and audits read a commit (approvals and stage history live in git), while `show`
+    and `list` read the working tree: say so on stderr when the two differ in the registry."""
+    from steward.gitio.gitcmd import resolve_commit, run_git
+
+    commit = resolve_commit(root, rev)
+    changed = run_git(root, "status", "--porcelain", "--", "registry", "policies").decode()
+    if rev == "HEAD" and changed.strip():
+        click.echo(
+            f"note: read as committed at HEAD ({commit[:12]}); uncommitted changes in registry/ "
+            "or policies/ are not in it (`steward show` reads the working tree)",
+            err=True,
+        )
 
 
 def output_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -67,7 +85,9 @@ def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
     from steward.governance.modelcard_render import render_card
 
     model, version = parse_target(target)
-    facts = model_card(find_repo_root(settings.start), model, version, rev)
+    root = find_repo_root(settings.start)
+    say_what_was_read(root, rev)
+    facts = model_card(root, model, version, rev)
     emit(settings, render_card(facts), output)
     for problem in facts.problems:
         click.echo(f"warning: {problem.render()}", err=True)
@@ -113,7 +133,9 @@ def audit(
     from steward.governance.audit import audit as build_audit
     from steward.governance.audit_render import render_html, render_markdown
 
-    report = build_audit(find_repo_root(settings.start), model, rev)
+    root = find_repo_root(settings.start)
+    say_what_was_read(root, rev)
+    report = build_audit(root, model, rev)
     if output_format == "json":
         text = json.dumps(report.as_dict(), indent=2) + "\n"
     elif output_format == "html":

@@ -127,6 +127,8 @@ def _finish_interrupted_work(start: Path) -> None:
 @click.pass_context
 def help_command(ctx: click.Context, command: tuple[str, ...]) -> None:
     """Show the help of steward, or of COMMAND (`steward help dataset add`)."""
+    from steward.entries.problems import closest
+
     parent = ctx.parent
     assert parent is not None
     target: click.Command = cli
@@ -173,21 +175,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else EXIT_OK
 
 
-def closest(word: str, choices: Sequence[str]) -> str | None:
-    """The choice `word` most likely meant: one it starts (`prod` -> `production`), else the
-    nearest spelling (`lst` -> `list`)."""
-    starting = [choice for choice in choices if choice.startswith(word)] if word else []
-    if len(starting) == 1:
-        return starting[0]
-    import difflib
-
-    near = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return near[0] if near else None
-
-
 def _suggest(exc: click.ClickException) -> None:
     """Add "did you mean ...?" to an unknown command or an invalid choice."""
     import re
+
+    from steward.entries.problems import closest
 
     unknown = re.match(r"No such command '(.*)'\.", exc.message)
     if unknown:

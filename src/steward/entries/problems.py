@@ -7,9 +7,10 @@ A problem renders as `path:line: field.path: message`, e.g.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +162,16 @@ def _items(count: object) -> str:
     return "item" if count == 1 else "items"
 
 
+def closest(word: str, choices: Sequence[str]) -> str | None:
+    """The choice `word` most likely meant: the one it starts (`prod` -> `production`), else the
+    nearest spelling (`lst` -> `list`); None when nothing is close."""
+    starting = [choice for choice in choices if choice.startswith(word)] if word else []
+    if len(starting) == 1:
+        return starting[0]
+    near = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
 def message_for(error: ErrorDetails, loaded: Loaded | None, model: type[BaseModel]) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
@@ -183,7 +194,10 @@ def message_for(error: ErrorDetails, loaded: Loaded | None, model: type[BaseMode
             message += f"; quote it to keep it as written: '{source}'"
         return message
     if kind == "literal_error":
-        return f"expected {ctx.get('expected')}, got {shown}"
+        listed = str(ctx.get("expected"))
+        guess = closest(value, re.findall(r"'([^']*)'", listed)) if isinstance(value, str) else None
+        did_you_mean = f"; did you mean '{guess}'?" if guess else ""
+        return f"expected {listed}, got {shown}{did_you_mean}"
     if kind in _BOUNDS:
         words, key = _BOUNDS[kind]
         return f"expected {words} {ctx.get(key)}, got {shown}"
