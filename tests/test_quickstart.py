@@ -19,10 +19,17 @@ def test_quickstart_tells_the_whole_story(
     assert run(["quickstart", str(target)]) == 0
     out = capsys.readouterr().out
     steps = [line for line in out.splitlines() if line[:3].strip().rstrip(".").isdigit()]
-    assert len(steps) == 12
+    assert len(steps) == 13
     assert "The gate fails: nobody has approved yet" in out
     assert "gate FAILED for proposal #1" in out and "gate PASSED for proposal #1" in out
     assert "which fraud-detector production -> 0.2.0" in out
+    assert "$ steward promote fraud-detector@0.2.0 --to staging --as alice" in out
+    assert "$ steward review 1 --approve --as bob" in out
+    assert "rules not applicable to this change, folded" in out
+    assert out.count("entries valid") == 1  # the whole table once; the second shows what changed
+    assert "registry/datasets/transactions.yaml" in out
+    assert "the metric the policy gates on" in out
+    assert (target.parent / "registry-training" / "serving" / "model.json").is_file()
     # The registry it leaves is real and consistent.
     assert check_registry(target).ok
     assert find_version(target, "fraud-detector", stage="production").version == "0.2.0"

@@ -18,11 +18,14 @@ def quickstart(settings: Settings, directory: Path | None) -> int:
     """Run the whole story offline in DIRECTORY (new or empty; a temporary one by default).
 
     Initialise a registry, train a small model, register two versions, propose a promotion, see
-    the gate fail for want of an approval, approve, merge, promote to production, ask `which`.
+    the gate fail for want of an approval, approve, merge, promote to production, ask `which`,
+    pull the production version. Each step shows the command a user would type for it.
     """
     target = settings.start / directory if directory is not None else None
     for number, step in enumerate(run_quickstart(target), 1):
         click.secho(f"\n{number}. {step.title}", bold=True)
+        if step.command:
+            click.echo(f"   $ {step.command}")
         if step.detail:
             click.echo(textwrap.indent(step.detail, "   "))
     click.echo("\nDone: the registry, its history and its proposals are yours to explore.")

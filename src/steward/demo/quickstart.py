@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steward.artifacts.registration import DatasetCitation, RegistrationRequest, register_version
-from steward.artifacts.retrieve import verify_versions
+from steward.artifacts.retrieve import pull_version, verify_versions
 from steward.demo.toy_model import FEATURES, train
 from steward.entries import layout
 from steward.entries.entryfiles import write_entry
@@ -69,6 +69,27 @@ governance:
 class Step:
     title: str
     detail: str = ""
+    command: str = ""  # what a user would type for this step
+
+
+def _folded(text: str, only_changed: set[str] | None = None) -> str:
+    """The gate's table without its not-applicable rows (counted instead); with `only_changed`,
+    only the rules whose names contain one of those words, and the summary lines."""
+    lines = text.splitlines()
+    kept, folded = [], 0
+    for line in lines:
+        cell = line.strip()
+        if cell.startswith("not applicable"):
+            folded += 1
+            continue
+        rule = cell.split(":", 1)[0]
+        judged = cell.split()[0] in ("passed", "failed")
+        if only_changed is not None and judged and not any(w in rule for w in only_changed):
+            continue
+        kept.append(line)
+    if folded:
+        kept.append(f"  ({folded} rules not applicable to this change, folded)")
+    return "\n".join(kept)
 
 
 def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
@@ -82,6 +103,8 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
     yield Step(
         "Initialised a registry",
         f"git repository {root}\nDVC default remote {init.remote_url} (a local directory)",
+        f"steward init {root.name} --role ml-engineer=alice,bob --role governance=grace "
+        "--role registrars=ci-bot",
     )
 
     (root / layout.POLICY_FILE).write_text(POLICY, encoding="utf-8")
@@ -103,7 +126,10 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
         "Wrote the policy and registered the dataset",
         "roles: alice, bob (ml-engineer), grace (governance), ci-bot (registrars)\n"
         "development -> staging needs auc >= 0.7, a model card, the artifact on the remote, "
-        "and one ml-engineer approval",
+        "and one ml-engineer approval\n"
+        f"dataset transactions: {layout.dataset_path('transactions')}",
+        "steward dataset add transactions --uri synthetic://transactions/seed-7 --owner grace "
+        "--classification internal " + " ".join(f"--column {name}" for name in FEATURES),
     )
 
     create_model(
@@ -121,9 +147,15 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
             },
         },
     )
-    yield Step(f"Created the model {MODEL}", f"owner alice, {layout.model_path(MODEL)}")
+    yield Step(
+        f"Created the model {MODEL}",
+        f"owner alice, {layout.model_path(MODEL)}",
+        f"steward create {MODEL} --owner alice --team risk-ml --classification internal "
+        "--card intended_use=... --card limitations=...",
+    )
 
     versions = []
+    aucs: list[float] = []
     for epochs in (10, 150):
         trained = train(epochs, learning_rate=2.0)
         files = trained.save(work / f"epochs-{epochs}")
@@ -142,10 +174,19 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
             training_code_dir=work,
         )
         versions.append(result.version)
+        better = (
+            f"\nbetter than {versions[0]} on auc ({aucs[0]} -> {trained.auc}), the metric the "
+            "policy gates on"
+            if aucs and trained.auc > aucs[0]
+            else ""
+        )
+        aucs.append(trained.auc)
         yield Step(
             f"Trained and registered {MODEL} {result.version}",
             f"{epochs} epochs: auc {trained.auc}, accuracy {trained.accuracy}; "
-            f"artifact {result.md5} pushed to the remote, {result.entry_path} committed",
+            f"artifact {result.md5} pushed to the remote, {result.entry_path} committed{better}",
+            f"steward register {MODEL} {work.name}/epochs-{epochs} --dataset transactions@seed-7 "
+            f"--metric auc={trained.auc} --metric accuracy={trained.accuracy} --as ci-bot",
         )
     best = versions[-1]
 
@@ -155,18 +196,29 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
     yield Step(
         f"alice proposed promoting {MODEL} {best} to staging: proposal #{number}",
         f"branch {promotion.branch}, a one-line change of `stage:`",
+        f"steward promote {MODEL}@{best} --to staging --as alice",
     )
 
     verdict = run_gate(root, "", "", forge=forge, proposal_number=number).verdict
-    yield Step("The gate fails: nobody has approved yet", render_text(verdict, number))
+    yield Step(
+        "The gate fails: nobody has approved yet",
+        _folded(render_text(verdict, number)),
+        f"steward proposal show {number}   # or: steward gate {number}",
+    )
 
     forge.add_review(number, "bob", "APPROVED", "Metrics look right; card is filled in.")
     verdict = run_gate(root, "", "", forge=forge, proposal_number=number).verdict
-    yield Step("bob approved; the gate passes", render_text(verdict, number))
+    yield Step(
+        "bob approved; the gate passes",
+        _folded(render_text(verdict, number), only_changed={"approvals"}),
+        f"steward review {number} --approve --as bob",
+    )
 
     merged = merge_proposal(root, forge, number, "alice")
     yield Step(
-        f"Merged proposal #{number}: {MODEL} {best} is in staging", f"commit {merged.commit}"
+        f"Merged proposal #{number}: {MODEL} {best} is in staging",
+        f"commit {merged.commit}",
+        f"steward merge {number} --as alice",
     )
 
     promotion = propose_promotion(root, forge, MODEL, best, "production", "alice")
@@ -176,6 +228,8 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
     yield Step(
         f"Promoted {MODEL} {best} to production (proposal #{number}, approved by bob)",
         f"commit {merged.commit}",
+        f"steward promote {MODEL}@{best} --to production --as alice && steward review {number} "
+        f"--approve --as bob && steward merge {number} --as alice",
     )
 
     report = verify_versions(root)
@@ -188,6 +242,15 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
         f"on {report.remote}\n"
         f"every object of {len(report.checked)} versions verified on the remote\n"
         f"explore it: cd {root} && steward list && steward show {MODEL}",
+        f"steward which {MODEL} --stage production && steward verify",
+    )
+    served = work / "serving"
+    pulled = pull_version(root, MODEL, stage="production", output=served)
+    yield Step(
+        f"Pulled the production version ({MODEL} {pulled.version}) for serving",
+        f"{len(pulled.files)} files, each checked against its sha256 before it was written: "
+        + ", ".join(str(path) for path in pulled.files),
+        f"steward pull {MODEL} --stage production -o {served}",
     )
     yield _governance_step(root, work)
 
@@ -215,7 +278,9 @@ def _governance_step(root: Path, work: Path) -> Step:
     )
     return Step(
         "Governance: model card, audit report, impact of a data change",
-        f"model card (Hugging Face format) {card_file}\n"
+        command=f"steward card {MODEL} -o card.md && steward audit --format html -o audit.html "
+        f"&& steward impact --dataset transactions --column {FEATURES[0]}",
+        detail=f"model card (Hugging Face format) {card_file}\n"
         f"audit report (EU AI Act Annex IV headings) {audit_file}, findings first:\n"
         + "".join(f"  {f.severity}: {f.model}: {f.message}\n" for f in report.findings)
         + f"changing transactions.{FEATURES[0]} affects {holders}; "
