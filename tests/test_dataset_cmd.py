@@ -144,3 +144,18 @@ def test_list_and_show_with_the_versions_that_use_it(
     assert [a["version"] for a in shown["used_by"]["affected"]] == ["0.1.0"]
     assert run(["-C", str(repo.root), "dataset", "show", "ghost"]) == 1
     assert "no dataset 'ghost' (registered: transactions)" in capsys.readouterr().err
+
+
+def test_add_with_pr_opens_a_proposal_and_commits_nothing(
+    repo: RegistryRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = repo.head()
+    args = ["dataset", "add", "clicks", "--uri", "s3://c", "--owner", "bob", "--pr", "--as", "bob"]
+    assert run(["-C", str(repo.root), *args]) == 0
+    assert "Opened proposal #1: add dataset clicks" in capsys.readouterr().out
+    assert repo.head() == head and not (repo.root / "registry/datasets/clicks.yaml").exists()
+    shown = run_git(
+        repo.root, "show", "steward/propose/add-dataset-clicks:registry/datasets/clicks.yaml"
+    )
+    assert "owner: bob" in shown
+    assert run(["-C", str(repo.root), "gate", "1"]) == 0  # the owner may add it

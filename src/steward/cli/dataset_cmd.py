@@ -8,16 +8,26 @@ from typing import Any
 
 import click
 
+from steward.artifacts.environment import current_login
 from steward.cli.lineage_cmd import render_impact
+from steward.cli.options import AS_HELP
 from steward.cli.settings import Settings
 from steward.entries.models import DatasetEntry, dump_entry
 from steward.entries.problems import printable
 from steward.errors import EXIT_FAILURE, EXIT_OK, StewardError
+from steward.forge.choose import open_forge
+from steward.gate.change_proposal import propose_files
 from steward.gitio.gitcmd import find_repo_root
 from steward.governance.impact import Question
 from steward.governance.impact import impact as impact_of
 from steward.reading.contents import RegistryContents, read_contents
-from steward.reading.datasets import ColumnSpec, add_dataset, columns_from_file, merge_columns
+from steward.reading.datasets import (
+    ColumnSpec,
+    add_dataset,
+    columns_from_file,
+    dataset_file,
+    merge_columns,
+)
 from steward.reading.registry import open_snapshot
 
 _REV_HELP = "Read the registry at this git revision instead of the working tree."
@@ -55,6 +65,14 @@ def dataset() -> None:
 )
 @click.option("--description", help="What the data is.")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option(
+    "--pr",
+    "pull_request",
+    is_flag=True,
+    help="Open a proposal (a pull request on GitHub) instead of committing: for registries "
+    "whose policy lets only the dataset's owner or registrars change datasets directly.",
+)
+@click.option("--as", "login", metavar="LOGIN", help=AS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the entry written as JSON.")
 @click.pass_obj
 def add(
@@ -67,6 +85,8 @@ def add(
     classifications: tuple[str, ...],
     description: str | None,
     tags: tuple[str, ...],
+    pull_request: bool,
+    login: str | None,
     as_json: bool,
 ) -> int:
     """Register dataset ID: write registry/datasets/ID.yaml and commit it.
@@ -86,7 +106,16 @@ def add(
     }
     if description is not None:
         fields["description"] = description
-    added = add_dataset(find_repo_root(settings.start), fields)
+    root = find_repo_root(settings.start)
+    if pull_request:
+        entry, relative, content = dataset_file(root, fields)
+        forge = open_forge(root, settings.github_token)
+        opened, branch = propose_files(
+            root, forge, login or current_login(), f"Add dataset {entry.name}", {relative: content}
+        )
+        click.echo(f"Opened proposal #{opened.number}: add dataset {dataset_id} (branch {branch})")
+        return EXIT_OK
+    added = add_dataset(root, fields)
     if as_json:
         click.echo(
             json.dumps(

@@ -82,7 +82,6 @@ def propose_edits(
             f"nothing to propose: no uncommitted changes{where} (edit files, or name a branch "
             "with --branch)"
         )
-    base_branch = current_branch(root)
     base = head_commit(root)
     files: dict[str, bytes | None] = {}
     executable = set()
@@ -97,11 +96,7 @@ def propose_edits(
         else:
             files[path] = None
     title = title or f"Change {', '.join(paths[:3])}" + (" ..." if len(paths) > 3 else "")
-    branch = free_branch(root, f"steward/propose/{_slug(title)}")
-    message = f"{title}\n\n{proposer_trailer(author)}\n"
-    commit = commit_blobs(root, base, files, message, branch, executable=frozenset(executable))
-    body = "Changes:\n\n" + "".join(f"- {code(path)}\n" for path in paths)
-    proposal = _open(root, forge, branch, base_branch, title, body, author, commit)
+    proposal, branch = propose_files(root, forge, author, title, files, frozenset(executable))
     tracked = [p for p in paths if _tracked(root, base, p)]
     if tracked:
         run_git(root, "restore", "--source", base, "--staged", "--worktree", "--", *tracked)
@@ -109,6 +104,25 @@ def propose_edits(
         (root / path).unlink(missing_ok=True)
         run_git(root, "rm", "--cached", "--quiet", "--ignore-unmatch", "--", path)
     return ProposedChange(proposal, branch, tuple(paths))
+
+
+def propose_files(
+    root: Path,
+    forge: Forge,
+    author: str,
+    title: str,
+    files: dict[str, bytes | None],
+    executable: frozenset[str] = frozenset(),
+) -> tuple[Proposal, str]:
+    """Commit `files` on a new branch off HEAD (nothing in the working tree moves) and open a
+    proposal for it into the branch checked out here; the proposal and its branch."""
+    base_branch = current_branch(root)
+    base = head_commit(root)
+    branch = free_branch(root, f"steward/propose/{_slug(title)}")
+    message = f"{title}\n\n{proposer_trailer(author)}\n"
+    commit = commit_blobs(root, base, files, message, branch, executable=executable)
+    body = "Changes:\n\n" + "".join(f"- {code(path)}\n" for path in files)
+    return _open(root, forge, branch, base_branch, title, body, author, commit), branch
 
 
 def propose_branch(

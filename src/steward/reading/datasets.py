@@ -124,13 +124,13 @@ def merge_columns(from_file: list[dict[str, Any]], specs: list[ColumnSpec]) -> l
     return columns
 
 
-def add_dataset(root: Path, fields: dict[str, Any]) -> AddedDataset:
-    """Validate `fields` as a dataset entry, write `registry/datasets/<name>.yaml` and commit it."""
+def dataset_file(root: Path, fields: dict[str, Any]) -> tuple[DatasetEntry, str, bytes]:
+    """`fields` validated as a new dataset entry: the entry, its path and its file's content."""
+    require_registry(root)
     try:
         entry = DatasetEntry.model_validate(fields)
     except ValidationError as exc:
         raise UsageError(summarize_validation(exc)) from None
-    require_registry(root)
     relative = layout.dataset_path(entry.name)
     with CatFile(root) as cat:
         committed = cat.read_optional(f"HEAD:{relative}") is not None
@@ -139,6 +139,11 @@ def add_dataset(root: Path, fields: dict[str, Any]) -> AddedDataset:
             f"dataset '{entry.name}' already exists ({relative}); edit it and propose the change "
             "(`steward propose`)"
         )
-    text = render_entry(Kind.DATASET, relative, entry)
-    commit = commit_and_land(root, {relative: text.encode("utf-8")}, f"Add dataset {entry.name}")
+    return entry, relative, render_entry(Kind.DATASET, relative, entry).encode("utf-8")
+
+
+def add_dataset(root: Path, fields: dict[str, Any]) -> AddedDataset:
+    """Validate `fields` as a dataset entry, write `registry/datasets/<name>.yaml` and commit it."""
+    entry, relative, content = dataset_file(root, fields)
+    commit = commit_and_land(root, {relative: content}, f"Add dataset {entry.name}")
     return AddedDataset(relative, commit, entry)
