@@ -67,6 +67,8 @@ def test_register_and_pull_show_progress_on_a_terminal_and_nothing_else(
     quiet = on_a_terminal(
         "-C", str(repo.root), "pull", "fraud@0.1.0", "-o", str(tmp_path / "p"), "-q"
     )
+    deep = on_a_terminal("-C", str(repo.root), "verify", "--deep")
+    assert b"verifying (downloading and hashing):" in deep and b"ok" in deep.lower()
     assert b"pulling" not in quiet
 
 

@@ -21,9 +21,9 @@ def _nothing(_: int) -> None:
 
 
 @contextmanager
-def byte_progress(total: int, what: str, enabled: bool) -> Iterator[Advance]:
-    """A bar for `total` bytes; yields the function that advances it by a number of bytes. The
-    bar is removed when done, so the command's own output follows on a clean line."""
+def byte_progress(total: int, what: str, enabled: bool, in_bytes: bool = True) -> Iterator[Advance]:
+    """A bar for `total` bytes (or, with `in_bytes` False, files); yields the function that
+    advances it. The bar is removed when done, so the command's output follows on a clean line."""
     if not enabled or total <= 0:
         yield _nothing
         return
@@ -32,8 +32,8 @@ def byte_progress(total: int, what: str, enabled: bool) -> Iterator[Advance]:
     with tqdm(
         total=total,
         desc=what,
-        unit="B",
-        unit_scale=True,
+        unit="B" if in_bytes else " files",
+        unit_scale=in_bytes,
         unit_divisor=1024,
         file=sys.stderr,
         leave=False,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from steward.artifacts.progress import byte_progress
 from steward.artifacts.store import ArtifactStore, ObjectProblem
 from steward.entries import layout
 from steward.reading.catalog import NotFound, find_version, versions
@@ -79,19 +80,26 @@ class VerifyReport:
 
 
 def verify_versions(
-    root: Path, model: str | None = None, version: str | None = None, deep: bool = False
+    root: Path,
+    model: str | None = None,
+    version: str | None = None,
+    deep: bool = False,
+    show_progress: bool = False,
 ) -> VerifyReport:
     entries = (
         [find_version(root, model, version=version)]
         if model is not None and version is not None
         else [e for e in versions(root, model) if e.stage != "retired"]  # gc removed its objects
     )
-    with ArtifactStore(root) as store:
+    # Deep: every byte is read from the remote and hashed; otherwise one check per file.
+    total = sum(e.artifact.size if deep else len(e.artifact.files) for e in entries)
+    what = "verifying (downloading and hashing)" if deep else "verifying"
+    with ArtifactStore(root) as store, byte_progress(total, what, show_progress, deep) as advance:
         report = VerifyReport(store.remote_url(), deep)
         for entry in entries:
             name = f"{entry.model}@{entry.version}"
             report.checked.append(name)
-            problems = store.missing_objects(entry, deep=deep)
+            problems = store.missing_objects(entry, deep=deep, advance=advance)
             if problems:
                 report.problems[name] = problems
     return report

@@ -314,9 +314,15 @@ class ArtifactStore:
         except Exception as exc:
             raise RemoteError(f"could not read {oid} from the remote: {exc}") from exc
 
-    def missing_objects(self, entry: VersionEntry, deep: bool = False) -> list[ObjectProblem]:
+    def missing_objects(
+        self,
+        entry: VersionEntry,
+        deep: bool = False,
+        advance: Callable[[int], object] | None = None,
+    ) -> list[ObjectProblem]:
         """What is wrong with the version's objects on the remote: each one that is missing, and
-        with `deep`, each one whose content does not hash to the entry's sha256."""
+        with `deep`, each one whose content does not hash to the entry's sha256. `advance` is
+        told the bytes hashed (deep) or the files checked."""
         remote = self.remote()
         try:
             listing_path = remote.oid_to_path(entry.artifact.md5)
@@ -346,11 +352,13 @@ class ArtifactStore:
                     problems.append(ObjectProblem(item.path, oid, "missing from the remote"))
                 elif deep:
                     with remote.fs.open(path, "rb") as stream:
-                        md5, sha256 = _hash_stream(stream)
+                        md5, sha256 = _hash_stream(stream, advance)
                     if md5 != oid or sha256 != item.sha256:
                         problems.append(
                             ObjectProblem(item.path, oid, "content does not match its hashes")
                         )
+                if not deep and advance is not None:
+                    advance(1)
             except Exception as exc:
                 raise RemoteError(f"could not read the DVC remote: {exc}") from exc
         return problems

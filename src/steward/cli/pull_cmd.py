@@ -65,8 +65,9 @@ def pull(
 @click.argument("target", required=False, metavar="[MODEL[@VERSION]]")
 @click.option("--deep", is_flag=True, help="Also download each file and check its hashes.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (none off a terminal anyway).")
 @click.pass_obj
-def verify(settings: Settings, target: str | None, deep: bool, as_json: bool) -> int:
+def verify(settings: Settings, target: str | None, deep: bool, as_json: bool, quiet: bool) -> int:
     """Check that every file object of the versions is on the DVC remote.
 
     Without TARGET, every version in the registry; MODEL for all its versions; MODEL@VERSION for
@@ -76,7 +77,13 @@ def verify(settings: Settings, target: str | None, deep: bool, as_json: bool) ->
     if target is not None:
         model, _, version_text = target.partition("@")
         version = version_text or None
-    report = verify_versions(find_repo_root(settings.start), model, version, deep=deep)
+    report = verify_versions(
+        find_repo_root(settings.start),
+        model,
+        version,
+        deep=deep,
+        show_progress=progress.wanted(quiet, as_json),
+    )
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     else:
