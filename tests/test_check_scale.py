@@ -18,10 +18,10 @@ def _stage(minor: int) -> str:
     return {9: "production", 8: "staging"}.get(minor, "development" if minor > 5 else "archived")
 
 
-def build(root: Path) -> None:
+def build(root: Path, models: int = MODELS) -> None:
     new_registry(root)
     add_dataset(root, "transactions")
-    for m in range(MODELS):
+    for m in range(models):
         model = f"model-{m:04d}"
         directory = root / "registry/models" / model
         directory.mkdir(parents=True)

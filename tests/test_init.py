@@ -61,7 +61,7 @@ def test_init_failure_leaves_nothing_behind(
 ) -> None:
     import steward.reading.scaffold as scaffold
 
-    def broken(root: Path, remote: str) -> None:
+    def broken(root: Path, remote: str, roles: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(scaffold, "_write_files", broken)
@@ -144,3 +144,26 @@ def test_init_writes_workflows_that_install_only_from_the_hash_checked_lock(
         assert "-r .github/steward/requirements.txt" in text
     assert "\n  pull_request_target:" not in gate and "\n  pull_request:" in gate
     assert ".github/workflows/apply.yml" in run_git(root, "ls-files")
+
+
+def test_init_fills_roles_and_refuses_a_bad_login_leaving_nothing(tmp_path: Path) -> None:
+    from steward.cli.main import run
+
+    assert (
+        run(
+            [
+                "init",
+                str(tmp_path / "r"),
+                "--role",
+                "ml-engineer=alice,bob",
+                "--role",
+                "auditors=@acme/audit",
+            ]
+        )
+        == 0
+    )
+    policy = (tmp_path / "r" / "policies/registry.yaml").read_text()
+    assert "  ml-engineer: [alice, bob]\n" in policy and '  auditors: ["@acme/audit"]\n' in policy
+    assert run(["-C", str(tmp_path / "r"), "check"]) == 0
+    assert run(["init", str(tmp_path / "s"), "--role", "ml-engineer=Not A Login"]) == 2
+    assert not (tmp_path / "s").exists()

@@ -88,3 +88,16 @@ def test_off_a_terminal_nothing_but_the_answer(repo: RegistryRepo, tmp_path: Pat
         check=True,
     )
     assert result.stderr == b"" and b"\x1b" not in result.stdout
+
+
+def test_a_cold_check_and_list_of_a_large_registry_count_the_files_read(tmp_path: Path) -> None:
+    from tests.test_check_scale import build
+
+    root = tmp_path / "big"
+    build(root, models=200)  # 2,000 versions (4,000 files): over the threshold
+    listed = on_a_terminal("-C", str(root), "list")
+    assert b"reading the registry:" in listed and b"2000 versions of 200 models" in listed
+    checked = on_a_terminal("-C", str(root), "check")
+    assert b"reading the registry:" in checked and b"files" in checked
+    again = on_a_terminal("-C", str(root), "check", "--json")
+    assert b"reading the registry" not in again

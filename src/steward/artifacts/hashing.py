@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from steward.artifacts.progress import Advance, byte_progress
 from steward.entries.names import check_relative_path, path_identity
 from steward.errors import StewardError
+from steward.progress import Advance, byte_progress
 
 CHUNK = 4 * 1024 * 1024
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from steward.artifacts.progress import byte_progress
 from steward.artifacts.store import ArtifactStore, ObjectProblem
 from steward.entries import layout
+from steward.progress import byte_progress
 from steward.reading.catalog import NotFound, find_version, versions
 
 

@@ -369,7 +369,7 @@ class ArtifactStore:
         """Download the version's files into `destination`, each checked against the entry's
         sha256 before any is put in place; on a mismatch nothing in `destination` changes.
         The progress bar counts each byte twice: fetched, then verified."""
-        from steward.artifacts.progress import byte_progress
+        from steward.progress import byte_progress
 
         listing = self.listing(entry)
         destination.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from steward import progress
 from steward.cli.settings import Settings
 from steward.reading.check import CheckReport
 from steward.reading.registry import check_registry
@@ -24,6 +25,7 @@ def check(settings: Settings, as_json: bool, rev: str | None) -> int:
 
     Prints each problem as `path:line: field: message` and exits 1 if there is any.
     """
+    progress.show_reading_progress(progress.wanted(as_json=as_json))
     report = check_registry(settings.start, rev)
     click.echo(render_json(report) if as_json else render_text(report))
     return 0 if report.ok else 1

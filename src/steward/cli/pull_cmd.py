@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from steward.artifacts import progress
+from steward import progress
 from steward.artifacts.retrieve import pull_version, verify_versions
 from steward.cli.options import split_version
 from steward.cli.settings import Settings

@@ -58,7 +58,10 @@ def list_versions(
     snapshot = WorktreeSnapshot(root)
     listing = cached_listing(snapshot, filters)
     if listing is None:
+        from steward import progress
         from steward.reading import queries
+
+        progress.show_reading_progress(progress.wanted(as_json=as_json))
 
         listing = queries.list_versions(root, filters, snapshot)
     click.echo(listing.to_json() if as_json else render_listing(listing))

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from steward.artifacts import progress
+from steward import progress
 from steward.artifacts.publishing import push_registrations
 from steward.artifacts.registration import DatasetCitation, RegistrationRequest, register_version
 from steward.cli.options import (

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from jsonschema import Draft202012Validator
 
+from steward import progress
 from steward.entries import classification, layout
 from steward.entries.codeowners import render_codeowners
 from steward.entries.jsonschemas import SCHEMA_MODELS, shipped_schema_text
@@ -170,8 +171,10 @@ def check_snapshot(
         files = files if files is not None else snapshot.files()
         paths = all_paths if all_paths is not None else [file.path for file in files]
         problems: list[Problem] = list(_case_collisions(paths))
-        for file in files:
-            problems.extend(_read_file(snapshot, file, registry, records, scope))
+        with progress.files_read(len(files)) as advance:
+            for file in files:
+                problems.extend(_read_file(snapshot, file, registry, records, scope))
+                advance(1)
         if scope is None or scope.every_model_file:
             problems.extend(_codeowners_rule(snapshot, registry))
         problems.extend(_team_rules(snapshot, registry))

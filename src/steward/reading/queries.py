@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from steward import progress
 from steward.entries import classification, dvcconfig, layout
 from steward.entries.card_sections import missing_sections
 from steward.entries.layout import Kind, Misplaced
@@ -120,19 +121,22 @@ def _listing(
 ) -> Listing:
     rows: list[VersionRow] = []
     problems: list[Problem] = []
-    for model, paths in grouped.items():
-        relative = layout.model_path(model)
-        model_record = reader.record(relative, Kind.MODEL)
-        problems.extend(model_record.problems_at(relative))
-        summary = model_record.summary
-        model_summary = summary if isinstance(summary, ModelSummary) else None
-        if owner is not None and not _owned_by(model_summary, owner):
-            continue  # an unreadable model.yaml is reported above, not guessed at
-        for path in paths:
-            record = reader.record(path, Kind.VERSION)
-            problems.extend(record.problems_at(path))
-            if isinstance(record.summary, VersionSummary):
-                rows.append(_version_row(path, record.summary, model_summary))
+    total = sum(len(paths) + 1 for paths in grouped.values())
+    with progress.files_read(total) as advance:
+        for model, paths in grouped.items():
+            relative = layout.model_path(model)
+            model_record = reader.record(relative, Kind.MODEL)
+            problems.extend(model_record.problems_at(relative))
+            advance(1 + len(paths))
+            summary = model_record.summary
+            model_summary = summary if isinstance(summary, ModelSummary) else None
+            if owner is not None and not _owned_by(model_summary, owner):
+                continue  # an unreadable model.yaml is reported above, not guessed at
+            for path in paths:
+                record = reader.record(path, Kind.VERSION)
+                problems.extend(record.problems_at(path))
+                if isinstance(record.summary, VersionSummary):
+                    rows.append(_version_row(path, record.summary, model_summary))
     return Listing(rows, problems)
 
 

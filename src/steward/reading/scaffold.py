@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ def policy_with_roles(text: str, roles: dict[str, list[str]]) -> str:
         except ValidationError as exc:
             detail = exc.errors()[0]["msg"]
             raise UsageError(f"--role {role}={','.join(members)}: {detail}") from None
-        line = f"  {role}: [{', '.join(members)}]"
+        # `@org/team` must be quoted: `@` cannot start a plain YAML scalar.
+        shown = [json.dumps(m) if m.startswith("@") else m for m in members]
+        line = f"  {role}: [{', '.join(shown)}]"
         for i in range(start + 1, len(lines)):
             if not lines[i].startswith(" "):
                 lines.insert(i, line)
