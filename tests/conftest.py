@@ -35,6 +35,8 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     patch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
     patch.delenv("STEWARD_TRACEBACK", raising=False)
     patch.delenv("GITHUB_ACTIONS", raising=False)
+    for name in ("STEWARD_FORGE", "STEWARD_REPOSITORY", "STEWARD_FAULT", "STEWARD_PUSH_TIMEOUT"):
+        patch.delenv(name, raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
     yield
     patch.undo()

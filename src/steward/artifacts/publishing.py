@@ -349,11 +349,8 @@ def _rebuilt_files(
         for out in pointer.get("outs", []):
             out["path"] = version
         pointer_raw = dumps(pointer).encode("utf-8")
-    lines = [line for line in ignore.splitlines() if line]
-    if f"/{version}" not in lines:
-        lines.append(f"/{version}")
     return {
         entry_path: entry_raw,
         pointer_path: pointer_raw,
-        ignore_path: ("\n".join(lines) + "\n").encode("utf-8"),
+        ignore_path: layout.model_gitignore(ignore).encode("utf-8"),
     }

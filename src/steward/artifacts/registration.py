@@ -24,6 +24,8 @@ The order of work is what makes it safe:
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -40,6 +42,11 @@ from steward.artifacts.environment import (
     current_login,
 )
 from steward.artifacts.hashing import ArtifactDigest, digest_sources
+from steward.artifacts.open_registrations import (
+    branch_entry,
+    open_registrations,
+    registration_branch,
+)
 from steward.artifacts.placement import place_data, recover_landings
 from steward.artifacts.publishing import (
     RegistrationError,
@@ -47,6 +54,7 @@ from steward.artifacts.publishing import (
     data_dir,
     identical_version,
     push_registrations,
+    push_timeout,
     versions_at,
 )
 from steward.artifacts.store import ArtifactStore
@@ -63,11 +71,11 @@ from steward.entries.policy import (
     schema_violations,
 )
 from steward.entries.problems import field_path, summarize_validation
-from steward.entries.semver import Bump, bump, highest, require_version
+from steward.entries.semver import Bump, bump, highest, precedence, require_version
 from steward.entries.validate import EntryError, read_entry
-from steward.errors import UsageError
+from steward.errors import GitCommandError, UsageError
 from steward.forge.choose import open_forge
-from steward.forge.protocol import Forge, proposer_trailer
+from steward.forge.protocol import BranchTaken, Forge, proposer_trailer
 from steward.gitio.gitcmd import (
     CatFile,
     commit_blobs,
@@ -196,6 +204,13 @@ def register_version(
         if request.push and not request.pull_request:
             return _pushed(root, found)  # a retry after a push that failed
         return found
+    if request.pull_request:
+        forge = forge or open_forge(root)
+        waiting = open_registrations(root, forge, request.model, current_branch(root))
+        for item in sorted(waiting.values(), key=lambda item: precedence(item.version)):
+            if item.md5 == digest.md5:  # a retried job: its proposal is open already
+                return attempt.proposed_already(item.version, item.branch, item.proposal)
+        attempt.taken |= set(waiting)
     attempt.choose_version()
     attempt.check_against_team(team_validator)
     with ArtifactStore(root) as store:
@@ -205,7 +220,8 @@ def register_version(
             store.push(digest, show_progress=request.show_progress)
             faults.point("register:remote-has-objects")
             if request.pull_request:
-                return attempt.propose(forge or open_forge(root))
+                assert forge is not None
+                return attempt.propose(forge)
             registration = attempt.commit()
         except BaseException:
             if not attempt.landed:
@@ -371,6 +387,7 @@ class _Attempt:
         self.version = ""
         self.base = head_commit(root)
         self.landed = False
+        self.taken: set[str] = set()  # numbers held by open registration proposals
 
     def _existing(self) -> dict[str, VersionEntry]:
         return versions_at(self.root, self.base, self.request.model)
@@ -427,15 +444,24 @@ class _Attempt:
     def choose_version(self, retrying: bool = False) -> None:
         existing = self._existing()
         if self.request.version is None:
-            self.version = bump(highest(existing), self.request.bump)
+            self.version = bump(highest([*existing, *self.taken]), self.request.bump)
             return
-        if self.request.version in existing:
+        if self.request.version in existing or self.request.version in self.taken:
             when = "meanwhile, by another registration" if retrying else "already"
+            how = "registered" if self.request.version in existing else "proposed"
             raise RegistrationError(
-                f"{self.request.model} {self.request.version} is {when} registered; versions are "
+                f"{self.request.model} {self.request.version} is {when} {how}; versions are "
                 "never reused (leave out --version to take the next free one)"
             )
         self.version = self.request.version
+
+    def proposed_already(self, version: str, branch: str, proposal: int | None) -> Registration:
+        """The same content waits in an open registration proposal: that is this version."""
+        model = self.request.model
+        entry_path = layout.version_path(model, version)
+        return Registration(
+            model, version, False, entry_path, self.digest.md5, None, False, proposal, branch
+        )
 
     def entry(self) -> VersionEntry:
         training: dict[str, Any] = {
@@ -489,20 +515,17 @@ class _Attempt:
             raise RegistrationError(f"the version would not meet its team's extension:\n{details}")
 
     def _files(self) -> dict[str, bytes | None]:
-        """The entry, the pointer and the model's `.gitignore` with the version's line, as the
-        commit on `self.base` will hold them."""
+        """The entry, the pointer and the model's `.gitignore` (ignoring every version's data
+        directory), as the commit on `self.base` will hold them."""
         model, version = self.request.model, self.version
         entry_path = layout.version_path(model, version)
         gitignore_path = f"{layout.MODELS_DIR}/{model}/.gitignore"
         with CatFile(self.root) as cat:
             old = (cat.read_optional(f"{self.base}:{gitignore_path}") or b"").decode("utf-8")
-        lines = [line for line in old.splitlines() if line]
-        if f"/{version}" not in lines:
-            lines.append(f"/{version}")
         return {
             entry_path: render_entry(Kind.VERSION, entry_path, self.entry()).encode("utf-8"),
             layout.pointer_path(model, version): _pointer_text(self.digest, version).encode(),
-            gitignore_path: ("\n".join(lines) + "\n").encode(),
+            gitignore_path: layout.model_gitignore(old).encode(),
         }
 
     def commit(self) -> Registration:
@@ -541,34 +564,82 @@ class _Attempt:
         )
 
     def propose(self, forge: Forge) -> Registration:
-        """Commit the entry, pointer and `.gitignore` line on a new branch (no work tree change),
-        publish it and open a proposal; the gate judges it like any other change."""
+        """Commit the entry, pointer and `.gitignore` line on the branch
+        `steward/register/MODEL-VERSION` (no work tree change), publish it and open a proposal;
+        the gate judges it like any other change. The branch name is the claim on the number:
+        when another run published it first, this one takes the next free number (or, for the
+        same content, answers with that run's version), retrying with backoff for a bounded
+        time."""
+        model = self.request.model
+        deadline = time.monotonic() + push_timeout()
+        attempts = 0
+        while True:
+            version = self.version
+            branch = registration_branch(model, version)
+            made = self._commit_on(branch)
+            if made is not None:
+                try:
+                    forge.publish(self.root, branch)
+                except BranchTaken:
+                    run_git(self.root, "update-ref", "-d", f"refs/heads/{branch}", made)
+                except BaseException:
+                    run_git(self.root, "update-ref", "-d", f"refs/heads/{branch}", made)
+                    raise
+                else:
+                    return self._open_proposal(forge, branch, made)
+            winner = branch_entry(self.root, branch, model, version)
+            if winner is not None and winner.artifact.md5 == self.digest.md5:
+                number = next(
+                    (p.number for p in forge.list_proposals("open") if p.head_branch == branch),
+                    None,
+                )
+                return self.proposed_already(version, branch, number)
+            self.taken.add(version)
+            attempts += 1
+            if self.request.version is not None or time.monotonic() >= deadline:
+                self.choose_version(retrying=True)  # an explicit number: says it is taken
+                raise RegistrationError(
+                    f"gave up proposing {model} after {attempts} numbers were taken by other runs"
+                )
+            self.choose_version(retrying=True)
+            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempts)))
+
+    def _commit_on(self, branch: str) -> str | None:
+        """The registration committed as the new branch `branch`; None if this clone has that
+        branch already (a number claimed before here)."""
         model, version = self.request.model, self.version
-        entry_path = layout.version_path(model, version)
         files = {path: content for path, content in self._files().items() if content is not None}
-        base_branch = current_branch(self.root)
-        branch = f"steward/register/{model}-{version}"
         proposer = self.request.created_by or current_login()
         message = (
             commit_message(model, version, self.digest.md5, self.numbering)
             + proposer_trailer(proposer)
             + "\n"
         )
-        commit = commit_blobs(self.root, self.base, files, message, branch)
         try:
-            forge.publish(self.root, branch)
+            return commit_blobs(self.root, self.base, files, message, branch)
+        except GitCommandError:
+            exists = run_git(self.root, "branch", "--list", branch).strip()
+            if exists:
+                return None
+            raise
+
+    def _open_proposal(self, forge: Forge, branch: str, commit: str) -> Registration:
+        model, version = self.request.model, self.version
+        proposer = self.request.created_by or current_login()
+        try:
             proposal = forge.create_proposal(
                 f"Register {model} {version}",
                 f"Registers **{escape_inline(f'{model} {version}')}** (artifact "
                 f"{code(self.digest.md5)}, {len(self.digest.files)} files, {self.digest.size} "
                 "bytes) at `development`.\n",
                 branch,
-                base_branch,
+                current_branch(self.root),
                 proposer,
             )
         except BaseException:
             run_git(self.root, "update-ref", "-d", f"refs/heads/{branch}", commit)
             raise
+        entry_path = layout.version_path(model, version)
         return Registration(
             model,
             version,

@@ -35,6 +35,19 @@ CODEOWNERS_PATH = ".github/CODEOWNERS"
 # Files that may sit anywhere under the checked roots without being entries.
 NEUTRAL_FILE_NAMES = frozenset({"README.md", ".gitkeep", ".gitignore"})
 
+# The one line a model's `.gitignore` needs: every subdirectory (each version's DVC-tracked data)
+# is ignored, files (entries, pointers) never. One line for all versions, so that registrations
+# proposed at the same time make the same change to it and merge one after the other.
+ALL_VERSION_DIRECTORIES = "/*/"
+
+
+def model_gitignore(current: str) -> str:
+    """A model's `.gitignore` with the line that ignores its versions' data directories."""
+    lines = [line for line in current.splitlines() if line]
+    if ALL_VERSION_DIRECTORIES not in (line.strip() for line in lines):
+        lines.append(ALL_VERSION_DIRECTORIES)
+    return "\n".join(lines) + "\n"
+
 
 class Kind(Enum):
     MODEL = "model"

@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar
 
 from steward.forge.protocol import (
     PROPOSER_TRAILER,
+    BranchTaken,
     ForgeError,
     Proposal,
     ProposalState,
@@ -411,10 +412,14 @@ class GitHubForge:
         return _GitHubTeams(self)
 
     def publish(self, root: Path, branch: str) -> None:
-        """Push the branch to `origin`, where the pull request will name it."""
-        from steward.gitio.gitcmd import run_git
+        """Push the branch to `origin`, where the pull request will name it; BranchTaken when
+        origin has that branch already with other commits."""
+        from steward.gitio.gitcmd import PushRejected, push_ref
 
-        run_git(root, "push", "--quiet", "origin", f"refs/heads/{branch}:refs/heads/{branch}")
+        try:
+            push_ref(root, "origin", f"refs/heads/{branch}")
+        except PushRejected as exc:
+            raise BranchTaken(f"origin already has a branch {branch}") from exc
 
     # --- GitHub only ----------------------------------------------------------------------
 

@@ -19,6 +19,11 @@ ProposalState = Literal["open", "merged", "closed"]
 StatusState = Literal["success", "failure", "pending", "error"]
 
 
+class BranchTaken(StewardError):
+    """Publishing a branch was refused because the forge already has that branch with other
+    commits (another run named it first)."""
+
+
 class ForgeError(StewardError):
     """The forge could not be read or written; the message says which evidence is missing."""
 

@@ -213,6 +213,22 @@ def push(root: Path, remote: str, branch: str) -> None:
     raise GitCommandError(f"git push to {remote}/{branch} failed: {output.strip()}")
 
 
+def push_ref(root: Path, remote: str, ref: str) -> None:
+    """Push `ref` to the same name on `remote`; PushRejected when the remote has it already at a
+    commit that is not an ancestor (another pusher named it first)."""
+    result = subprocess.run(
+        ["git", "-C", str(root), "push", "--porcelain", remote, f"{ref}:{ref}"],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode == 0:
+        return
+    output = (result.stdout + result.stderr).decode("utf-8", "replace")
+    if any(sign in output for sign in ("[rejected]", "non-fast-forward", "cannot lock ref")):
+        raise PushRejected(f"git push of {ref} to {remote} was rejected: it exists there")
+    raise GitCommandError(f"git push of {ref} to {remote} failed: {output.strip()}")
+
+
 def fetch(root: Path, remote: str, branch: str) -> str:
     """Fetch `branch` from `remote` and return the commit it points at."""
     run_git(root, "fetch", "--quiet", remote, f"refs/heads/{branch}")

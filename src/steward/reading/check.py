@@ -265,15 +265,18 @@ def _read_file(
 
 def _gitignore_problems(path: str, raw: bytes) -> list[Problem]:
     """A `.gitignore` in the registry may hide only what DVC keeps out of git: a model's
-    version data directories (`/1.3.0`, one line each, as registration writes them). Anything
-    else would hide entries from every checkout, so it is a problem (and the gate fails)."""
+    version data directories, all of them (`/*/`, as registration writes it) or one by one
+    (`/1.3.0`, as DVC and older registrations write them). Anything else would hide entries from
+    every checkout, so it is a problem (and the gate fails)."""
     in_model = path.count("/") == 3 and path.startswith(layout.MODELS_DIR + "/")
     problems = []
     for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        if in_model and text.startswith("/") and is_version(text[1:]):
+        if in_model and (
+            text == layout.ALL_VERSION_DIRECTORIES or (text[:1] == "/" and is_version(text[1:]))
+        ):
             continue
         allowed = "a version's data directory such as /1.3.0" if in_model else "nothing"
         problems.append(
