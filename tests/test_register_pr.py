@@ -15,6 +15,7 @@ from steward.forge.choose import open_forge
 from steward.forge.github import GitHubForge
 from steward.forge.local import LocalForge
 from steward.forge.protocol import ForgeError
+from steward.gate.judge import run_gate
 from steward.gitio.gitcmd import merge_tree
 from tests.builders import run_git
 from tests.dvc_registry import RegistryRepo, make_registry, write_model_files
@@ -169,3 +170,28 @@ def test_inside_github_actions_an_unrecognised_origin_is_an_error_not_a_local_fo
     assert isinstance(forge, GitHubForge) and forge.settings.repository == "acme/model-registry"
     monkeypatch.setenv("STEWARD_FORGE", "local")
     assert isinstance(open_forge(repo.root), LocalForge)  # said outright: allowed
+
+
+def test_the_bot_that_registers_authors_the_commit_and_the_gate_says_whom_it_judged(
+    repo: RegistryRepo, tmp_path: Path, github: FakeGitHub
+) -> None:
+    github.add_repo(REPO, default_branch="main")
+    github.set_head(REPO, "main", repo.head())
+    job = repo.clone(tmp_path / "job")
+    forge = _OriginBackedForge(github, repo.origin)
+    files = write_model_files(tmp_path / "out", b"weights")
+    request = RegistrationRequest(
+        "fraud", (files,), created_by="alice", pull_request=True
+    )  # on alice's behalf
+    result = register_version(job, request, forge=forge)
+    login = forge.identity()
+    author = run_git(job, "log", "-1", "--format=%an <%ae>", result.branch).strip()
+    assert author.startswith(f"{login} <") and author.endswith(
+        f"+{login}@users.noreply.github.com>"
+    )
+    message = run_git(job, "log", "-1", "--format=%B", result.branch)
+    assert "Steward-Proposed-By: alice" in message  # on whose behalf, as the entry's created_by
+    github.set_head(REPO, result.branch or "", run_git(job, "rev-parse", result.branch).strip())
+    verdict = run_gate(job, "", "", forge=forge, proposal_number=result.proposal).verdict
+    access = next(r for r in verdict.rules if r.rule == "may register or edit")
+    assert "judged as the proposal's author" in access.reason and login in access.reason

@@ -576,7 +576,7 @@ class _Attempt:
         while True:
             version = self.version
             branch = registration_branch(model, version)
-            made = self._commit_on(branch)
+            made = self._commit_on(branch, forge)
             if made is not None:
                 try:
                     forge.publish(self.root, branch)
@@ -604,7 +604,7 @@ class _Attempt:
             self.choose_version(retrying=True)
             time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempts)))
 
-    def _commit_on(self, branch: str) -> str | None:
+    def _commit_on(self, branch: str, forge: Forge) -> str | None:
         """The registration committed as the new branch `branch`; None if this clone has that
         branch already (a number claimed before here)."""
         model, version = self.request.model, self.version
@@ -615,8 +615,19 @@ class _Attempt:
             + proposer_trailer(proposer)
             + "\n"
         )
+        identity = forge.commit_identity()  # the bot that registers authors the commit
+        env = (
+            {
+                "GIT_AUTHOR_NAME": identity[0],
+                "GIT_AUTHOR_EMAIL": identity[1],
+                "GIT_COMMITTER_NAME": identity[0],
+                "GIT_COMMITTER_EMAIL": identity[1],
+            }
+            if identity is not None
+            else None
+        )
         try:
-            return commit_blobs(self.root, self.base, files, message, branch)
+            return commit_blobs(self.root, self.base, files, message, branch, env=env)
         except GitCommandError:
             exists = run_git(self.root, "branch", "--list", branch).strip()
             if exists:

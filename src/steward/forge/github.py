@@ -248,6 +248,16 @@ class GitHubForge:
         self._identity_known = True
         return login
 
+    def commit_identity(self) -> tuple[str, str] | None:
+        """The token's user with its GitHub noreply address (`ID+LOGIN@users.noreply.github.com`,
+        which GitHub links to the account); None when the token cannot tell who it is (an App
+        installation token: GET /user is refused)."""
+        login = self.identity()
+        if not self._identity_known:
+            return None
+        user_id = self._call(f"read the user {login}", lambda: self._github.get_user(login).id)
+        return login, f"{user_id}+{login}@users.noreply.github.com"
+
     def _is_own_comment(self, comment: Any, marker: str) -> bool:
         """Whether `comment` is one this forge wrote with `marker`: by the token's own login
         when it is known; under an App token (whose bot login GET /user does not tell), by a

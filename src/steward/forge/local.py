@@ -291,6 +291,9 @@ class LocalForge:
     def publish(self, root: Path, branch: str) -> None:
         """Branches of this repository are already where the local forge reads them."""
 
+    def commit_identity(self) -> tuple[str, str] | None:
+        return None
+
     def teams(self) -> TeamResolver | None:
         """The local forge knows no teams: `@org/team` roles cannot be resolved here."""
         return None

@@ -125,6 +125,11 @@ class Forge(Protocol):
         hosted forge; nothing for the local one)."""
         ...
 
+    def commit_identity(self) -> tuple[str, str] | None:
+        """(name, email) for commits Steward makes as this forge's user (a bot's GitHub noreply
+        address), or None when the forge has no such identity (git's own then applies)."""
+        ...
+
     def teams(self) -> TeamResolver | None:
         """Who is in an `@org/team`, or None when this forge has no teams."""
         ...

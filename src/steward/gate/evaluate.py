@@ -612,10 +612,18 @@ def _model_access(data: GateInput, policy: Policy, roles: _Roles, evidence: Evid
             holders = ", ".join([model.owner, *team_roles, *policy.register_versions])
             refused.append(f"{name}: {author or 'the author (unknown)'} is not one of {holders}")
             refused.extend(unresolved)
+    judged = (
+        " (judged as the proposal's author; a version's created_by is recorded, not judged)"
+        if changes.versions_registered
+        else ""
+    )
     if refused:
-        return RuleResult("may register or edit", "failed", "; ".join(refused), tuple(refused))
+        reason = "; ".join(refused) + judged
+        return RuleResult("may register or edit", "failed", reason, tuple(refused))
     return RuleResult(
-        "may register or edit", "passed", f"{author} may change {', '.join(sorted(subjects))}"
+        "may register or edit",
+        "passed",
+        f"{author} may change {', '.join(sorted(subjects))}{judged}",
     )
 
 

@@ -301,11 +301,12 @@ def commit_blobs(
     branch: str,
     existing: bool = False,
     executable: frozenset[str] = frozenset(),
+    env: Mapping[str, str] | None = None,
 ) -> str:
     """Commit `files` (path -> content; None deletes) on top of `parent` as the new branch
     `branch` (or, with `existing`, as the next commit of that branch, whose tip must be
     `parent`), without touching the work tree or the user's index."""
-    commit = make_commit(root, parent, dict(files), message, executable=executable)
+    commit = make_commit(root, parent, dict(files), message, env=env, executable=executable)
     old = parent if existing else "0" * len(commit)
     run_git(root, "update-ref", "-m", f"steward: {message}", f"refs/heads/{branch}", commit, old)
     return commit
