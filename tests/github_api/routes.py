@@ -50,6 +50,8 @@ def _repo(gh: FakeGitHub, call: Call) -> Repo:
     repo = gh.state.repo(f"{call.params['owner']}/{call.params['repo']}")
     if repo is None:
         raise ApiError(404, "Not Found")
+    if repo.git_dir is not None:
+        gh.sync_git(f"{repo.owner}/{repo.name}")
     return repo
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import threading
 import time
 import traceback
@@ -36,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -333,6 +335,35 @@ class FakeGitHub:
             repo.branches[default_branch] = sha
             repo.commits.add(sha)
             return repo
+
+    def back_with_git(self, full_name: str, git_dir: Path) -> None:
+        """Make the repository's branches those of the git repository `git_dir`, read afresh at
+        every request: clients push with git, as they would to GitHub, and the API sees it."""
+        with self._lock:
+            self.repo(full_name).git_dir = git_dir
+        self.sync_git(full_name)
+
+    def sync_git(self, full_name: str) -> None:
+        repo = self.repo(full_name)
+        if repo.git_dir is None:
+            return
+        out = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(repo.git_dir),
+                "for-each-ref",
+                "--format=%(refname:strip=2) %(objectname)",
+                "refs/heads/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for line in out.splitlines():
+            branch, sha = line.rsplit(" ", 1)
+            if repo.branches.get(branch) != sha:
+                self.set_head(full_name, branch, sha)
 
     def set_head(self, full_name: str, branch: str, sha: str | None = None) -> str:
         """Point `branch` at `sha` (a fresh one if None), creating it if needed: a push. Open pull

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
@@ -198,6 +199,9 @@ class Repo:
     """Which `merge_method`s the repository allows (`allow_merge_commit`, ...); GitHub's default
     for a new repository is all three."""
     merge_commit_title: str = "MERGE_MESSAGE"
+    git_dir: Path | None = None
+    """A real (bare) git repository whose branches this one mirrors: a push there is a push to
+    GitHub (see FakeGitHub.back_with_git)."""
     merge_commit_message: str = "PR_TITLE"
     """What a merge commit made in GitHub's interface says (PR_TITLE, PR_BODY or BLANK)."""
 
