@@ -137,3 +137,26 @@ def test_a_missing_file_is_refused_before_steward_runs(
         and "::error::no such file or directory: out/missing.pkl" in done.stdout
     )
     assert outputs == {}
+
+
+def test_the_pip_cache_is_keyed_on_the_lock_the_install_uses(tmp_path: Path) -> None:
+    import hashlib
+
+    step = _step("Key pip's download cache on the lock the install uses")
+    output = tmp_path / "output"
+    output.write_text("")
+    env = {
+        **os.environ,
+        "GITHUB_ACTION_PATH": str(ACTION.parent),
+        "GITHUB_OUTPUT": str(output),
+        "INSTALL_FROM": "action",
+        "REGISTRY_PATH": str(tmp_path / "nowhere"),
+    }
+    subprocess.run(["bash", "-e", "-c", str(step["run"])], env=env, check=True)
+    lock = ACTION.parents[2] / "steward" / "requirements.txt"
+    assert output.read_text() == f"hash={hashlib.sha256(lock.read_bytes()).hexdigest()}\n"
+    output.write_text("")
+    subprocess.run(
+        ["bash", "-e", "-c", str(step["run"])], env={**env, "INSTALL_FROM": "registry"}, check=True
+    )
+    assert output.read_text() == "hash=none\n"  # no registry lock there: a cache of its own
