@@ -75,6 +75,7 @@ from steward.entries.semver import Bump, bump, highest, precedence, require_vers
 from steward.entries.validate import EntryError, read_entry
 from steward.errors import GitCommandError, UsageError
 from steward.forge.choose import open_forge
+from steward.forge.local import LocalForge
 from steward.forge.protocol import BranchTaken, Forge, proposer_trailer
 from steward.gitio.gitcmd import (
     CatFile,
@@ -204,7 +205,12 @@ def register_version(
         if request.push and not request.pull_request:
             return _pushed(root, found)  # a retry after a push that failed
         return found
-    if request.pull_request:
+    if not request.pull_request:
+        # Numbers waiting in the local forge's open registration proposals are taken too (a
+        # hosted forge's are not read here: that would need its token on every registration).
+        local = LocalForge(root)
+        attempt.taken |= set(open_registrations(root, local, request.model, current_branch(root)))
+    else:
         forge = forge or open_forge(root)
         waiting = open_registrations(root, forge, request.model, current_branch(root))
         for item in sorted(waiting.values(), key=lambda item: precedence(item.version)):
@@ -593,7 +599,9 @@ class _Attempt:
                     (p.number for p in forge.list_proposals("open") if p.head_branch == branch),
                     None,
                 )
-                return self.proposed_already(version, branch, number)
+                if number is not None:  # the same content, proposed by a run a moment ago
+                    return self.proposed_already(version, branch, number)
+                # Else its proposal was closed (or never opened): the number stays spent.
             self.taken.add(version)
             attempts += 1
             if self.request.version is not None or time.monotonic() >= deadline:

@@ -113,7 +113,13 @@ def add(
         opened, branch = propose_files(
             root, forge, login or current_login(), f"Add dataset {entry.name}", {relative: content}
         )
-        click.echo(f"Opened proposal #{opened.number}: add dataset {dataset_id} (branch {branch})")
+        if as_json:
+            data = {**dump_entry(entry), "entry": relative, "proposal": opened.number}
+            click.echo(json.dumps({**data, "branch": branch}, indent=2))
+        else:
+            click.echo(
+                f"Opened proposal #{opened.number}: add dataset {dataset_id} (branch {branch})"
+            )
         return EXIT_OK
     added = add_dataset(root, fields)
     if as_json:

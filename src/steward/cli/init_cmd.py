@@ -41,7 +41,10 @@ def init(settings: Settings, directory: Path, remote: str | None, roles: tuple[s
         role, sep, logins = text.partition("=")
         if not sep or not role:
             raise UsageError(f"--role {text!r}: give ROLE=LOGIN[,LOGIN...]")
-        members[role] = [login for login in logins.split(",") if login]
+        members.setdefault(role, [])
+        members[role] += [
+            login for login in logins.split(",") if login and login not in members[role]
+        ]
     result = init_registry(settings.start / directory, remote, members)
     where = "a local directory, the default" if result.remote_is_local_default else "as given"
     click.echo(f"Initialized a Steward registry in {result.root}")

@@ -162,7 +162,11 @@ def gate(
         run = run_gate(root, base, head, author=author)
     verdict = run.verdict
     if markdown is not None:
-        (settings.start / markdown).write_text(render_markdown(verdict, proposal), encoding="utf-8")
+        try:
+            target = settings.start / markdown
+            target.write_text(render_markdown(verdict, proposal), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {markdown}: {exc.strerror or exc}") from None
     click.echo(
         json.dumps(verdict.as_dict(), indent=2) if as_json else render_text(verdict, proposal)
     )

@@ -174,7 +174,14 @@ def propose(
     if branch is not None:
         made = propose_branch(root, forge, author, title, branch)
     else:
-        made = propose_edits(root, forge, author, title, tuple(paths))
+        relative = []
+        for path in paths:  # as the user typed them: from where steward runs
+            resolved = (settings.start / path).resolve()
+            try:
+                relative.append(resolved.relative_to(root.resolve()).as_posix())
+            except ValueError:
+                raise UsageError(f"{path} is outside the registry {root}") from None
+        made = propose_edits(root, forge, author, title, tuple(relative))
     if as_json:
         data = {**_summary(made.proposal), "branch": made.branch, "paths": list(made.paths)}
         click.echo(json.dumps(data, indent=2))

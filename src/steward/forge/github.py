@@ -208,12 +208,32 @@ class GitHubForge:
         they are told apart here)."""
         wanted = "open" if state == "open" else "closed" if state in ("closed", "merged") else "all"
 
-        def read() -> list[Any]:
-            return list(self._repo.get_pulls(state=wanted, sort="created", direction="desc"))
+        def read() -> list[Proposal]:
+            pulls = self._repo.get_pulls(state=wanted, sort="created", direction="desc")
+            return [self._listed(pull) for pull in pulls]
 
-        pulls = self._call("list pull requests", read)
-        found = [self._proposal(pull) for pull in pulls]
+        found = self._call("list pull requests", read)
         return [p for p in found if state in ("all", p.state)]
+
+    def _listed(self, pull: Any) -> Proposal:
+        """A pull request from a listing, read from the listing alone (`merged_at` tells a merged
+        one; no call per pull request). Who may not approve it is not read: judging goes
+        through get_proposal, and a listed proposal says so if it is judged anyway."""
+        state: ProposalState = "merged" if pull.merged_at is not None else pull.state
+        return Proposal(
+            number=pull.number,
+            title=pull.title,
+            body=pull.body or "",
+            author=pull.user.login,
+            base_branch=pull.base.ref,
+            head_branch=pull.head.ref,
+            base_sha=pull.base.sha,
+            head_sha=pull.head.sha,
+            state=state,
+            created_at=_utc(pull.created_at),
+            merge_commit=pull.merge_commit_sha if state == "merged" else None,
+            not_reviewers_error="read from a listing: use get_proposal to judge it",
+        )
 
     def close_proposal(self, number: int) -> Proposal:
         pull = self._pull(number)

@@ -217,9 +217,27 @@ class LocalForge:
         return self._to_proposal(self._read_record(number))
 
     def list_proposals(self, state: ProposalState | Literal["all"] = "open") -> list[Proposal]:
-        """Proposals in this state (or all of them), newest first."""
-        records = [r for r in self._all_records() if state in ("all", r.state)]
-        return [self._to_proposal(record) for record in reversed(records)]
+        """Proposals in this state (or all of them), newest first. An open proposal whose head
+        branch was deleted is listed as closed, as GitHub closes such a pull request (reading it
+        alone, or judging it, still fails: there is nothing to judge)."""
+        found = [self._listed(record) for record in reversed(list(self._all_records()))]
+        return [proposal for proposal in found if state in ("all", proposal.state)]
+
+    def _listed(self, record: _ProposalRecord) -> Proposal:
+        if record.state == "open" and self._branch_sha(record.head_branch) is None:
+            return self._to_proposal(self._orphan_closed(record))
+        return self._to_proposal(record)
+
+    def _orphan_closed(self, record: _ProposalRecord) -> _ProposalRecord:
+        """An open record whose head branch is gone, as closed: it ends on the last commit a
+        review saw (else the base), and nothing of it can merge."""
+        base_sha = self._branch_sha(record.base_branch) or "0" * 40
+        closed = record.model_copy(deep=True)
+        closed.final_head_sha = record.reviews[-1].commit if record.reviews else base_sha
+        closed.final_base_sha = base_sha
+        closed.state = "closed"
+        closed.ended_at = self._now()
+        return closed
 
     def close_proposal(self, number: int) -> Proposal:
         return self.close(number)
@@ -228,10 +246,13 @@ class LocalForge:
         """Close an open proposal without merging, freeing its head branch for a new proposal."""
         with self._locked():
             record = self._read_open_record(number)
-            record.final_head_sha = self._require_branch(record.head_branch, "head")
-            record.final_base_sha = self._require_branch(record.base_branch, "base")
-            record.state = "closed"
-            record.ended_at = self._now()
+            if self._branch_sha(record.head_branch) is None:  # deleted: close what is left
+                record = self._orphan_closed(record)
+            else:
+                record.final_head_sha = self._require_branch(record.head_branch, "head")
+                record.final_base_sha = self._require_branch(record.base_branch, "base")
+                record.state = "closed"
+                record.ended_at = self._now()
             self._write_record(record)
         return self._to_proposal(record)
 

@@ -83,6 +83,10 @@ def propose_edits(
             "with --branch)"
         )
     base = head_commit(root)
+    # Added to the index and then deleted (status AD): neither in HEAD nor on disk, no change.
+    paths = [p for p in paths if (root / p).exists() or _tracked(root, base, p)]
+    if not paths:
+        raise NothingToPropose("nothing to propose: the changes cancel out (added, then deleted)")
     files: dict[str, bytes | None] = {}
     executable = set()
     for path in paths:
@@ -97,12 +101,25 @@ def propose_edits(
             files[path] = None
     title = title or f"Change {', '.join(paths[:3])}" + (" ..." if len(paths) > 3 else "")
     proposal, branch = propose_files(root, forge, author, title, files, frozenset(executable))
+    # Literal pathspecs: a name such as `x[1].txt` must not match (and revert) `x1.txt`.
     tracked = [p for p in paths if _tracked(root, base, p)]
     if tracked:
-        run_git(root, "restore", "--source", base, "--staged", "--worktree", "--", *tracked)
+        run_git(
+            root,
+            "--literal-pathspecs",
+            "restore",
+            "--source",
+            base,
+            "--staged",
+            "--worktree",
+            "--",
+            *tracked,
+        )
     for path in set(paths) - set(tracked):
         (root / path).unlink(missing_ok=True)
-        run_git(root, "rm", "--cached", "--quiet", "--ignore-unmatch", "--", path)
+        run_git(
+            root, "--literal-pathspecs", "rm", "--cached", "--quiet", "--ignore-unmatch", "--", path
+        )
     return ProposedChange(proposal, branch, tuple(paths))
 
 
@@ -158,5 +175,5 @@ def _open(
 
 
 def _tracked(root: Path, commit: str, path: str) -> bool:
-    out = run_git(root, "ls-tree", "--name-only", commit, "--", path)
+    out = run_git(root, "--literal-pathspecs", "ls-tree", "--name-only", commit, "--", path)
     return bool(out.strip())

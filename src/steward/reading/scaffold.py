@@ -11,6 +11,7 @@ from pathlib import Path
 
 from steward.entries import layout
 from steward.entries.jsonschemas import SCHEMA_MODELS, shipped_schema_text
+from steward.entries.problems import closest
 from steward.errors import StewardError, UsageError
 from steward.gitio.dvcio import import_dvc_repo
 from steward.gitio.gitcmd import commit_all, run_git
@@ -57,7 +58,19 @@ def policy_with_roles(text: str, roles: dict[str, list[str]]) -> str:
 
     lines = text.splitlines()
     start = lines.index("roles:")
+    known = []
+    for line in lines[start + 1 :]:
+        if not line.startswith(" "):
+            break
+        if not line.strip().startswith("#"):
+            known.append(line.split(":")[0].strip())
     for role, members in roles.items():
+        guess = closest(role, known) if role not in known else None
+        if guess is not None:
+            raise UsageError(
+                f"--role {role}: the default policy has no role '{role}'; did you mean "
+                f"'{guess}'? (a role of a new name is added, but none of its rules would use it)"
+            )
         try:
             TypeAdapter(Name).validate_python(role)
             for member in members:
