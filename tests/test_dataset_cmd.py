@@ -159,3 +159,13 @@ def test_add_with_pr_opens_a_proposal_and_commits_nothing(
     )
     assert "owner: bob" in shown
     assert run(["-C", str(repo.root), "gate", "1"]) == 0  # the owner may add it
+
+
+def test_classifying_a_column_the_file_lacks_is_refused_with_a_suggestion(
+    repo: RegistryRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _csv(tmp_path / "iris.csv")
+    base = ["-C", str(repo.root), "dataset", "add", "iris", "--uri", "u", "--owner", "bob"]
+    assert run([*base, "--from", str(data), "--column", "emial::pii"]) == 1
+    assert "no column 'emial'; did you mean 'email'?" in capsys.readouterr().err
+    assert run([*base, "--from", str(data), "--column", "label:string"]) == 0  # a new one, typed

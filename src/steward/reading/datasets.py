@@ -13,7 +13,7 @@ from steward.entries import layout
 from steward.entries.entryfiles import render_entry
 from steward.entries.layout import Kind
 from steward.entries.models import DatasetEntry
-from steward.entries.problems import summarize_validation
+from steward.entries.problems import closest, summarize_validation
 from steward.errors import StewardError, UsageError
 from steward.gitio.gitcmd import CatFile
 from steward.gitio.landing import commit_and_land
@@ -113,6 +113,14 @@ def merge_columns(from_file: list[dict[str, Any]], specs: list[ColumnSpec]) -> l
     by_name = {column["name"]: column for column in columns}
     for spec in specs:
         column = by_name.get(spec.name)
+        if column is None and from_file and spec.type is None:
+            # Classifying a column the file does not have is a typo, not a new column.
+            guess = closest(spec.name, list(by_name))
+            hint = f"; did you mean '{guess}'?" if guess else ""
+            raise DatasetError(
+                f"--column {spec.name}: the data file has no column '{spec.name}'{hint} (to add "
+                f"a column it lacks, give its type: --column {spec.name}:TYPE)"
+            )
         if column is None:
             column = {"name": spec.name}
             columns.append(column)
