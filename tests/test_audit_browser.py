@@ -97,3 +97,44 @@ def test_the_audit_report_renders_without_console_errors(tmp_path: Path) -> None
     assert "production_without_approval" in rendered.dom
     assert "Churn &lt;script&gt;alert(1)&lt;/script&gt;" in rendered.dom
     assert "<script" not in rendered.dom
+
+
+def test_the_audit_report_in_playwright_is_inert_and_accessible(tmp_path: Path) -> None:
+    """Hostile texts render as text: no dialog, no console message, no page error, no request
+    beyond the page itself; axe-core finds no serious or critical accessibility violation."""
+    from tests.browser import axe_violations, browser_page
+
+    pr = make_promotion_repo(tmp_path / "repo")
+    hostile = (
+        'Churn <img src=x onerror=alert(1)> "><script>alert(2)</script> https://evil.test/x.png'
+    )
+    add_model(pr.root, "churn", risk="high", description=hostile)
+    add_version(pr.root, "churn", "1.0.0", stage="production")
+    run_git(pr.root, "add", "-A")
+    run_git(pr.root, "commit", "-qm", "churn")
+    page_file = tmp_path / "audit.html"
+    page_file.write_text(render_html(audit(pr.root)), encoding="utf-8")
+    with browser_page() as (page, log):
+        page.goto(page_file.as_uri())
+        assert page.locator("h2#model-churn").inner_text() == "Model churn"
+        assert "<img src=x onerror=alert(1)>" in page.locator("body").inner_text()
+        assert page.locator("img").count() == 0 and page.locator("script").count() == 0
+        violations = axe_violations(page)
+        assert (log.console, log.errors, log.dialogs) == ([], [], [])
+        assert log.requests == [page_file.as_uri()]
+    assert violations == []
+
+
+def test_the_accessibility_check_catches_a_violation(tmp_path: Path) -> None:
+    """The negative control: a form field without a label is a critical axe violation."""
+    from tests.browser import axe_violations, browser_page
+
+    page_file = tmp_path / "bad.html"
+    page_file.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>bad</title></head><body><main>'
+        '<input type="text"></main></body></html>'
+    )
+    with browser_page() as (page, _):
+        page.goto(page_file.as_uri())
+        violations = axe_violations(page)
+    assert any(v.startswith("label:") for v in violations), violations
