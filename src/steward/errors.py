@@ -6,11 +6,20 @@ The core raises these; only the CLI's top-level handler turns them into messages
 
 from __future__ import annotations
 
+import errno
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_UNEXPECTED = 3
 EXIT_INTERRUPTED = 130
+
+# A full disk or quota, or a file-size limit: the machine's state, not a bug (exit 1, named).
+OUT_OF_SPACE = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large (a file-size limit)",
+}
 
 
 class StewardError(Exception):

@@ -15,7 +15,6 @@ DVC is imported only when an ArtifactStore is opened: it takes most of a second 
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import re
@@ -28,7 +27,7 @@ from typing import Any
 
 from steward.artifacts.hashing import ArtifactDigest
 from steward.entries.models import VersionEntry
-from steward.errors import RemoteError, StewardError
+from steward.errors import OUT_OF_SPACE, RemoteError, StewardError
 from steward.gitio.dvcio import import_dvc_repo
 
 CHUNK = 4 * 1024 * 1024
@@ -47,18 +46,23 @@ class StorageFull(StewardError):
 _DVC_TEMPORARY = re.compile(r"^\.[A-Za-z0-9_-]{22}\.tmp$")
 # A temporary older than this was left by a killed process; a live writer keeps touching its own.
 STALE_TEMPORARY_S = 15 * 60
-_FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
-_FULL[errno.EFBIG] = "file too large (a file-size limit)"
 
 
 def _storage_failure(exc: BaseException) -> OSError | None:
     """The out-of-space OSError behind `exc` (DVC and fsspec may wrap it), if that is what it is."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in _FULL:
+        if isinstance(seen, OSError) and seen.errno in OUT_OF_SPACE:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _full(error: OSError, where: str) -> StorageFull:
+    return StorageFull(
+        f"{OUT_OF_SPACE.get(error.errno or 0)}: {where}; nothing was registered and the partial "
+        "files were removed: free space and register again"
+    )
 
 
 def _temporaries_in(directory: Path, oids: list[str]) -> set[Path]:
@@ -178,10 +182,7 @@ class ArtifactStore:
                 raise
             _remove_new_temporaries(cache_dir, oids, before)
             self.remove_from_cache(new)
-            raise StorageFull(
-                f"{_FULL.get(full.errno or 0)}: {cache_dir} (the DVC cache); nothing was "
-                "registered and the partial files were removed: free space and register again"
-            ) from exc
+            raise _full(full, f"{cache_dir} (the DVC cache)") from exc
         return new
 
     def remove_from_cache(self, oids: list[str]) -> None:
@@ -230,10 +231,7 @@ class ArtifactStore:
                 ) from exc
             if local is not None:
                 _remove_new_temporaries(local, oids_all, before)
-            raise StorageFull(
-                f"{_FULL.get(full.errno or 0)}: {self.remote_url()} (the DVC remote); nothing was "
-                "registered and the partial files were removed: free space and register again"
-            ) from exc
+            raise _full(full, f"{self.remote_url()} (the DVC remote)") from exc
 
     def _require_local_remote_directory(self) -> Path | None:
         """A remote that is a local directory must exist: DVC would create it, and an unmounted
@@ -249,15 +247,6 @@ class ArtifactStore:
                 "unmounted disk?); create it, or point the remote elsewhere, and register again"
             )
         return Path(url)
-
-    def checkout(self, digest: ArtifactDigest, destination: Path) -> None:
-        """Materialize the files in `destination` from the cache: linked where the file system
-        allows (cache files are read-only, so the links are too), copied otherwise."""
-        cache = self.cache
-        for item in digest.files:
-            target = destination / item.relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(Path(cache.oid_to_path(item.md5)), target)
 
     def checkout_listing(self, listing_md5: str, destination: Path) -> None:
         """Materialize a version's files from its `.dir` listing (the cache's copy, else the

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import importlib
 import os
 import sys
@@ -20,6 +19,7 @@ from steward.errors import (
     EXIT_OK,
     EXIT_UNEXPECTED,
     EXIT_USAGE,
+    OUT_OF_SPACE,
     StewardError,
 )
 from steward.version import __version__
@@ -165,10 +165,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
     except OSError as exc:
-        if exc.errno not in _OUT_OF_SPACE:
+        if exc.errno not in OUT_OF_SPACE:
             return _unexpected(exc, show_traceback)
         where = exc.filename2 if exc.filename2 is not None else exc.filename
-        click.echo(f"error: {_OUT_OF_SPACE[exc.errno]}: {where}", err=True)
+        click.echo(f"error: {OUT_OF_SPACE[exc.errno]}: {where}", err=True)
         return EXIT_FAILURE
     except Exception as exc:
         return _unexpected(exc, show_traceback)
@@ -199,15 +199,6 @@ def _suggest(exc: click.ClickException) -> None:
         guess = closest(bad.group(1), choices) if bad else None
         if guess:
             exc.message += f" Did you mean '{guess}'?"  # type: ignore[misc]
-
-
-# A full disk or quota, or a file-size limit, is the machine's state, not a bug: exit 1, with the
-# path (commands that write large files, such as registration, clean up and say more).
-_OUT_OF_SPACE = {
-    errno.ENOSPC: "no space left on device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EFBIG: "file too large (a file-size limit)",
-}
 
 
 def _unexpected(exc: Exception, show_traceback: bool) -> int:

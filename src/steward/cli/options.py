@@ -92,10 +92,12 @@ def read_params_file(path: Path) -> dict[str, Any]:
 def split_version(target: str, version: str | None, where: str) -> tuple[str, str | None]:
     """MODEL@VERSION (the one way to name a version) or MODEL with the version given apart (the
     older spelling, still accepted); both at once must agree."""
-    model, at, named = target.partition("@")
-    if not at:
+    from steward.reading.queries import parse_target
+
+    model, named = parse_target(target)
+    if named is None:
         return target, version
-    if not model or not named:
+    if not model:
         raise UsageError(f"{where}: {target!r} is not MODEL@VERSION")
     if version is not None and version != named:
         raise UsageError(f"{where}: two versions named: {named} and {version}")

@@ -316,25 +316,14 @@ class GitHubForge:
 
     def _proposal(self, pull: Any) -> Proposal:
         def read() -> Proposal:
-            state: ProposalState = "merged" if pull.merged else pull.state
-            body = pull.body or ""
-            on_behalf = _ON_BEHALF.search(body)
+            on_behalf = _ON_BEHALF.search(pull.body or "")
             not_reviewers = tuple(
                 login for login in (on_behalf.group(1) if on_behalf else None,) if login
             )
-            return Proposal(
-                number=pull.number,
-                title=pull.title,
-                body=pull.body or "",
-                author=pull.user.login,
-                base_branch=pull.base.ref,
-                head_branch=pull.head.ref,
-                base_sha=pull.base.sha,
-                head_sha=pull.head.sha,
-                state=state,
-                created_at=_utc(pull.created_at),
-                merge_commit=pull.merge_commit_sha if pull.merged else None,
+            return replace(
+                self._listed(pull),
                 not_reviewers=(*not_reviewers, self.identity()),
+                not_reviewers_error=None,
             )
 
         proposal = self._call(f"read pull request #{pull.number}", read)

@@ -198,35 +198,31 @@ class PushRejected(GitCommandError):
     """The remote branch moved on: someone else pushed first."""
 
 
-def push(root: Path, remote: str, branch: str) -> None:
+def _push(root: Path, remote: str, refspec: str, what: str, rejected: str) -> None:
+    """`git push remote refspec`: PushRejected when the remote refuses it as not a fast-forward
+    (`rejected` says why, for the message), GitCommandError for any other failure."""
     result = subprocess.run(
-        ["git", "-C", str(root), "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],
+        ["git", "-C", str(root), "push", "--porcelain", remote, refspec],
         capture_output=True,
         check=False,
     )
     if result.returncode == 0:
         return
     output = (result.stdout + result.stderr).decode("utf-8", "replace")
-    # "[rejected]": the branch moved on; "cannot lock ref": another push is updating it right now.
+    # "[rejected]": the ref moved on; "cannot lock ref": another push is updating it right now.
     if any(sign in output for sign in ("[rejected]", "non-fast-forward", "cannot lock ref")):
-        raise PushRejected(f"git push to {remote}/{branch} was rejected: the branch moved on")
-    raise GitCommandError(f"git push to {remote}/{branch} failed: {output.strip()}")
+        raise PushRejected(f"git push {what} was rejected: {rejected}")
+    raise GitCommandError(f"git push {what} failed: {output.strip()}")
+
+
+def push(root: Path, remote: str, branch: str) -> None:
+    _push(root, remote, f"HEAD:refs/heads/{branch}", f"to {remote}/{branch}", "the branch moved on")
 
 
 def push_ref(root: Path, remote: str, ref: str) -> None:
     """Push `ref` to the same name on `remote`; PushRejected when the remote has it already at a
     commit that is not an ancestor (another pusher named it first)."""
-    result = subprocess.run(
-        ["git", "-C", str(root), "push", "--porcelain", remote, f"{ref}:{ref}"],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode == 0:
-        return
-    output = (result.stdout + result.stderr).decode("utf-8", "replace")
-    if any(sign in output for sign in ("[rejected]", "non-fast-forward", "cannot lock ref")):
-        raise PushRejected(f"git push of {ref} to {remote} was rejected: it exists there")
-    raise GitCommandError(f"git push of {ref} to {remote} failed: {output.strip()}")
+    _push(root, remote, f"{ref}:{ref}", f"of {ref} to {remote}", "it exists there")
 
 
 def fetch(root: Path, remote: str, branch: str) -> str:
