@@ -47,9 +47,10 @@ class PageLog:
 
 
 @contextmanager
-def browser_page() -> Iterator[tuple[Any, PageLog]]:
+def browser_page(bypass_csp: bool = True) -> Iterator[tuple[Any, PageLog]]:
     """A fresh page in headless Chromium and the log of what it does. The page's own
-    Content-Security-Policy is bypassed only so that the test can inject axe-core."""
+    Content-Security-Policy is bypassed (unless `bypass_csp` is false) only so that the test
+    can inject axe-core; a test of what the page does under its policy keeps it."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -59,7 +60,7 @@ def browser_page() -> Iterator[tuple[Any, PageLog]]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         try:
-            context = browser.new_context(bypass_csp=True)
+            context = browser.new_context(bypass_csp=bypass_csp)
             page = context.new_page()
             page.on(
                 "console", lambda message: log.console.append(f"{message.type}: {message.text}")

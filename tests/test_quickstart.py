@@ -19,7 +19,7 @@ def test_quickstart_tells_the_whole_story(
     assert run(["quickstart", str(target)]) == 0
     out = capsys.readouterr().out
     steps = [line for line in out.splitlines() if line[:3].strip().rstrip(".").isdigit()]
-    assert len(steps) == 13
+    assert len(steps) == 14
     assert "The gate fails: nobody has approved yet" in out
     assert "gate FAILED for proposal #1" in out and "gate PASSED for proposal #1" in out
     assert "which fraud-detector production -> 0.2.0" in out
@@ -48,6 +48,11 @@ def test_quickstart_tells_the_whole_story(
     assert card.data.datasets == ["transactions"]
     assert "<h1>" in (work / "audit.html").read_text() and "fraud-detector" in out
     assert "changing transactions.amount affects fraud-detector 0.2.0 (production)" in out
+    # It ends with the catalog site, its index page printed last.
+    index = target / "_site" / "index.html"
+    assert out.rstrip().splitlines()[-1] == f"The catalog site: {index}"
+    assert (target / "_site" / "models" / "fraud-detector.html").is_file()
+    assert "fraud-detector" in (target / "_site" / "search-index.js").read_text()
 
 
 def test_quickstart_refuses_a_directory_in_use(

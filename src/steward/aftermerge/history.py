@@ -36,7 +36,7 @@ from steward.entries.names import is_name, is_version
 from steward.entries.semver import precedence
 from steward.entries.yamlio import loads
 from steward.errors import YamlError
-from steward.gitio.changelog import Landed, first_parent_changes
+from steward.gitio.changelog import Landed, changes_by_model, first_parent_changes
 from steward.gitio.gitcmd import CatFile, resolve_commit, run_git
 from steward.gitio.trailers import steward_trailers
 from steward.reading.catalog import NotFound
@@ -148,6 +148,58 @@ def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = T
     return History(model, commit, events)
 
 
+def model_histories(
+    root: Path,
+    rev: str = "HEAD",
+    models: Iterable[str] | None = None,
+    known: dict[str, tuple[str | None, str | None]] | None = None,
+) -> dict[str, History]:
+    """`model_history` of every model (or of `models`) in one walk: a model no commit of the
+    history touches has no entry. For questions about many models at once (the catalog site):
+    one read of the history index, one `git cat-file` and one `for-each-ref` for them all.
+    `known` gives the (stage, created_by) of version blobs the caller has parsed already (by
+    blob id), which are then not read again."""
+    commit = resolve_commit(root, rev)
+    by_model = changes_by_model(root, commit)
+    wanted = sorted(by_model) if models is None else sorted(set(models) & set(by_model))
+    records = _read_records(root, None) if wanted else {}
+    histories: dict[str, History] = {}
+    with CatFile(root) as cat:
+        entries = _EntryReader(cat, known)
+        for model in wanted:
+            events: list[Event] = []
+            for landed in by_model[model]:
+                derived = list(_events_of(landed, model, entries))
+                if derived:
+                    recorded = [
+                        found for found in records.get(landed.sha, []) if found[1].model == model
+                    ]
+                    events.extend(_decide(cat, landed, derived, recorded))
+            histories[model] = History(model, commit, events)
+    return histories
+
+
+def history_signature(root: Path, rev: str = "HEAD") -> dict[str, tuple[str, ...]]:
+    """Per model, what its history is made of: the commits that touch it and the records
+    (tags, by object id) about it. Equal signatures mean equal histories, and reading them costs
+    no blob: how the catalog site tells which model pages a new commit changed."""
+    commit = resolve_commit(root, rev)
+    signature = {
+        model: tuple(landed.sha for landed in commits)
+        for model, commits in changes_by_model(root, commit).items()
+    }
+    out = run_git(root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/")
+    for line in out.decode("utf-8", "replace").splitlines():
+        oid, _, refname = line.partition(" ")
+        name = refname.removeprefix("refs/tags/")
+        for separator in ("@", "#"):
+            model, found, _ = name.partition(separator)
+            if found and model in signature:
+                signature[model] += (f"{name}={oid}",)
+                break
+    return signature
+
+
 def last_holder(root: Path, rev: str, model: str, stage: str) -> str | None:
     """The version of `model` that last entered `stage` in the first-parent history of `rev`
     (it may have left it since), or None if none ever did. Only what git shows counts."""
@@ -215,9 +267,13 @@ class _EntryReader:
     """The stage (and `created_by`) of version-file blobs, each blob parsed once: a blob is the
     new side of one commit and the old side of the next change, and blob ids never go stale."""
 
-    def __init__(self, cat: CatFile) -> None:
+    def __init__(
+        self, cat: CatFile, known: dict[str, tuple[str | None, str | None]] | None = None
+    ) -> None:
         self._cat = cat
-        self._facts: dict[str, _Facts] = {}
+        self._facts: dict[str, _Facts] = {
+            oid: _Facts(stage, created_by) for oid, (stage, created_by) in (known or {}).items()
+        }
 
     def facts(self, oid: str) -> _Facts:
         found = self._facts.get(oid)
@@ -455,17 +511,17 @@ def _timestamp(text: str, fallback: str) -> str:
 # --- the apply records --------------------------------------------------------------------------
 
 
-def _read_records(root: Path, model: str) -> dict[str, list[tuple[str, Record]]]:
-    """`apply`'s records of the model by the commit they say made the change, in one
-    `for-each-ref`. Each tag's text is preceded by a random marker, so no tag message can
-    pass itself off as another tag."""
+def _read_records(root: Path, model: str | None) -> dict[str, list[tuple[str, Record]]]:
+    """`apply`'s records of the model (of every model, when None) by the commit they say made
+    the change, in one `for-each-ref`. Each tag's text is preceded by a random marker, so no
+    tag message can pass itself off as another tag."""
     marker = f"--steward-{secrets.token_hex(16)}--"
+    patterns = ["refs/tags/"] if model is None else [f"refs/tags/{model}@*", f"refs/tags/{model}#*"]
     out = run_git(
         root,
         "for-each-ref",
         f"--format={marker}%(objecttype) %(refname)%0a%(contents)",
-        f"refs/tags/{model}@*",
-        f"refs/tags/{model}#*",
+        *patterns,
     ).decode("utf-8", "replace")
     found: dict[str, list[tuple[str, Record]]] = {}
     for chunk in out.split(marker)[1:]:
@@ -474,9 +530,13 @@ def _read_records(root: Path, model: str) -> dict[str, list[tuple[str, Record]]]
         if kind != "tag":
             continue  # a lightweight tag holds no record
         record = Record.parse(contents)
-        if record is None or not _well_formed(record, model):
+        tag = refname.removeprefix("refs/tags/")
+        if record is None or not isinstance(record.model, str):
             continue
-        found.setdefault(record.commit, []).append((refname.removeprefix("refs/tags/"), record))
+        owner = record.model if model is None else model
+        if not tag.startswith((f"{owner}@", f"{owner}#")) or not _well_formed(record, owner):
+            continue  # a record only counts under its own model's tag names
+        found.setdefault(record.commit, []).append((tag, record))
     return found
 
 

@@ -63,12 +63,12 @@ def setup(
 ) -> int:
     """Protect the default branch for the gate: required check from GitHub Actions, code-owner
     reviews, stale approvals dismissed, last push approved, no admin bypass."""
-    from steward.forge.choose import _origin_url
+    from steward.forge.choose import origin_url
     from steward.forge.github import repository_from_remote
     from steward.forge.github_setup import setup_branch
 
     root = find_repo_root(settings.start)
-    repo = repository or repository_from_remote(_origin_url(root))
+    repo = repository or repository_from_remote(origin_url(root))
     forge = GitHubForge(GitHubSettings.from_environment(repo, settings.github_token))
     branch, planned = setup_branch(forge, branch, check_name, approvals, dry_run)
     for setting in planned:

@@ -60,6 +60,7 @@ LAZY_COMMANDS = {
     "lineage": "steward.cli.lineage_cmd:lineage_command",
     "impact": "steward.cli.lineage_cmd:impact",
     "export": "steward.cli.lineage_cmd:export",
+    "site": "steward.cli.site_cmd:site",
 }
 
 

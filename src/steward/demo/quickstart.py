@@ -70,6 +70,7 @@ class Step:
     title: str
     detail: str = ""
     command: str = ""  # what a user would type for this step
+    opens: Path | None = None  # a page the step wrote for the user to open (the site's index)
 
 
 def _folded(text: str, only_changed: set[str] | None = None) -> str:
@@ -253,6 +254,24 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
         f"steward pull {MODEL} --stage production -o {served}",
     )
     yield _governance_step(root, work)
+    yield _site_step(root)
+
+
+def _site_step(root: Path) -> Step:
+    """The catalog site, built where `steward site` writes it by default (`_site/`, which the
+    registry's `.gitignore` leaves out)."""
+    from steward.forge.local import LocalForge
+    from steward.site.build import build_site
+
+    built = build_site(root, root / "_site", forge=LocalForge(root), forge_label="the local forge")
+    return Step(
+        "Built the catalog site: models, stage timeline, lineage, cards, audit findings",
+        f"{built.models} model(s), {built.datasets} dataset(s), open proposals; static pages that "
+        f"open from the disk or GitHub Pages\n"
+        f"open {built.index}",
+        "steward site",
+        opens=built.index,
+    )
 
 
 def _governance_step(root: Path, work: Path) -> Step:

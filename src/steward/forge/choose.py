@@ -11,7 +11,7 @@ from pathlib import Path
 from steward.forge.protocol import Forge, ForgeError
 
 
-def _origin_url(root: Path) -> str:
+def origin_url(root: Path) -> str:
     result = subprocess.run(
         ["git", "-C", str(root), "remote", "get-url", "origin"],
         capture_output=True,
@@ -39,7 +39,7 @@ def open_forge(root: Path, github_token: str | None = None) -> Forge:
         raise ForgeError(f"STEWARD_FORGE={choice!r}: expected 'local' or 'github'")
     if choice != "local":
         server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
-        origin = _origin_url(root)
+        origin = origin_url(root)
         explicit = os.environ.get("STEWARD_REPOSITORY", "").strip() or None
         repository = explicit or repository_from_remote(origin, server)
         if choice == "github" or repository:

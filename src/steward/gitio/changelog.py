@@ -36,14 +36,17 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from steward.entries import layout
 from steward.errors import GitCommandError
 from steward.gitio.gitcmd import run_git
 
 SCHEMA = 1
+_T = TypeVar("_T")
 INDEX_FILE = "history.sqlite3"
 _MODELS_PREFIX = f"{layout.MODELS_DIR}/"
 # Pinned against user configuration: the root commit's additions are listed (`--root`), renames
@@ -98,6 +101,32 @@ def first_parent_changes(
         if found is not None:
             return _restricted(found, pathspec)
     return parse_log(run_git(root, *_LOG_OPTIONS, commit, "--", pathspec))
+
+
+def changes_by_model(root: Path, commit: str, use_index: bool = True) -> dict[str, list[Landed]]:
+    """Every model's commits of `commit`'s first-parent chain, as `first_parent_changes` gives
+    them for one model (newest first, the changes restricted to the model's directory), for
+    all models in one walk: what a question about every model (the catalog site) reads."""
+    if use_index:
+        found = _ask_index(root, lambda index: index.landed_by_model(commit, None))
+        if found is not None:
+            return found
+    grouped: dict[str, list[Landed]] = {}
+    for landed in parse_log(run_git(root, *_LOG_OPTIONS, commit, "--", _MODELS_PREFIX)):
+        for model, changes in _split_by_model(landed.changes).items():
+            grouped.setdefault(model, []).append(
+                Landed(landed.sha, landed.time, landed.parents, changes)
+            )
+    return grouped
+
+
+def _split_by_model(changes: list[Change]) -> dict[str, list[Change]]:
+    split: dict[str, list[Change]] = {}
+    for change in changes:
+        model = _model_holding(change.path)
+        if model is not None:
+            split.setdefault(model, []).append(change)
+    return split
 
 
 def parse_log(out: bytes) -> list[Landed]:
@@ -158,12 +187,17 @@ def _restricted(commits: list[Landed], pathspec: str) -> list[Landed]:
 def _from_index(root: Path, commit: str, model: str) -> list[Landed] | None:
     """The model's commits from the index (brought up to `commit` first), or None when the
     index cannot answer: git is then asked directly."""
+    return _ask_index(root, lambda index: index.landed(commit, model))
+
+
+def _ask_index(root: Path, question: Callable[[_HistoryIndex], _T | None]) -> _T | None:
+    """The index's answer, or None when it cannot answer (git is then asked directly)."""
     path = _index_path(root)
     if path is None:
         return None
     try:
         with contextlib.closing(_HistoryIndex(root, path)) as index:
-            return index.landed(commit, model)
+            return question(index)
     except sqlite3.DatabaseError as exc:
         if not isinstance(exc, sqlite3.OperationalError):
             # Not SQLite any more (a torn copy, a disk error): start again next time.
@@ -223,6 +257,12 @@ class _HistoryIndex:
         self._db.close()
 
     def landed(self, commit: str, model: str) -> list[Landed] | None:
+        found = self.landed_by_model(commit, model)
+        return None if found is None else found.get(model, [])
+
+    def landed_by_model(self, commit: str, model: str | None) -> dict[str, list[Landed]] | None:
+        """The commits of `commit`'s chain that change each model (only `model`, unless None),
+        newest first; None when the chain has a hole (git is then asked)."""
         links: dict[str, str] = {
             sha.decode(): parent.decode()
             for sha, parent in self._db.execute("SELECT sha, parent FROM chain")
@@ -237,29 +277,40 @@ class _HistoryIndex:
             if parent is None:
                 return None  # a hole in a chain: not written by this module; ask git
             sha = parent
-        found: dict[str, Landed] = {}
-        rows = self._db.execute(
-            "SELECT change.sha, time, parents, path, modes FROM change "
-            "JOIN landed ON landed.sha = change.sha WHERE model = ?",
-            (model.encode("utf-8", "surrogateescape"),),
+        query = (
+            "SELECT model, change.sha, time, parents, path, modes FROM change "
+            "JOIN landed ON landed.sha = change.sha"
         )
-        for raw_sha, time, parents, path, modes in rows:
+        rows = (
+            self._db.execute(query)
+            if model is None
+            else self._db.execute(
+                query + " WHERE model = ?", (model.encode("utf-8", "surrogateescape"),)
+            )
+        )
+        found: dict[tuple[str, str], Landed] = {}
+        for raw_model, raw_sha, time, parents, path, modes in rows:
             sha = raw_sha.decode()
             if sha not in position:
                 continue  # another branch's commit, or one since rewritten away
-            landed = found.get(sha)
+            name = raw_model.decode("utf-8", "surrogateescape")
+            landed = found.get((name, sha))
             if landed is None:
-                landed = found[sha] = Landed(sha, time, parents.decode().split())
+                landed = found[(name, sha)] = Landed(sha, time, parents.decode().split())
             old_mode, new_mode, old, new, status = modes.decode().split()
             landed.changes.append(
                 Change(
                     path.decode("utf-8", "surrogateescape"), old_mode, new_mode, old, new, status
                 )
             )
-        for landed in found.values():
+        grouped: dict[str, list[Landed]] = {}
+        for (name, _), landed in found.items():
             # git lists a commit's changes in the byte order of their paths
             landed.changes.sort(key=lambda change: change.path.encode("utf-8", "surrogateescape"))
-        return sorted(found.values(), key=lambda landed: position[landed.sha])
+            grouped.setdefault(name, []).append(landed)
+        for commits in grouped.values():
+            commits.sort(key=lambda landed: position[landed.sha])
+        return grouped
 
     def _extend(self, commit: str, links: dict[str, str]) -> None:
         """Index the commits of `commit`'s chain newer than the newest one already indexed.

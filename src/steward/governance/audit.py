@@ -238,7 +238,7 @@ def audit(root: Path, model: str | None = None, rev: str = "HEAD") -> AuditRepor
         uses = {v.version: dataset_uses(v, state.datasets) for v in versions}
         models.append(ModelAudit(entry, versions, uses, events, state.policy))
     committed_at = run_git(root, "show", "-s", "--format=%cI", state.commit).decode().strip()
-    findings = _problem_findings(state, model) + [f for m in models for f in _findings(m)]
+    findings = _problem_findings(state, model) + [f for m in models for f in model_findings(m)]
     findings += _unregistered_datasets(models, state.dataset_paths)
     order = {"error": 0, "warning": 1}
     findings.sort(key=lambda f: (order[f.severity], f.model or "", f.code, f.version or ""))
@@ -313,7 +313,7 @@ def _problem_findings(state: RegistryState, model: str | None) -> list[Finding]:
     ]
 
 
-def _findings(audited: ModelAudit) -> list[Finding]:
+def model_findings(audited: ModelAudit) -> list[Finding]:
     found = _card_findings(audited)
     found += _production_findings(audited)
     found += _classification_findings(audited)

@@ -1,0 +1,263 @@
+"""The pages that list things: the models index (filled in by the search script from the
+search index), the plain list of models (for readers without script), the datasets with the
+versions using each column, and the open proposals.
+
+The per-model facts these need are small rows (`ModelRow`, `DatasetUse`) that the build keeps
+from one run to the next, so a page listing every model is rewritten from rows, never by
+reading every model again."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from steward.entries import layout
+from steward.entries.models import DatasetEntry
+from steward.entries.semver import precedence
+from steward.forge.protocol import Proposal, Status
+from steward.governance.impact import STAGE_ORDER
+from steward.site.html import badge, code, fields, joined, link, table, text
+from steward.site.model_page import EntryLink, model_page
+
+SEARCH_INDEX = "search-index.js"
+SCRIPT = "assets/site.js"
+FILTERS = (
+    ("stage", "Stage"),
+    ("team", "Team"),
+    ("tag", "Tag"),
+    ("classification", "Classification"),
+    ("risk", "Risk"),
+)
+
+
+@dataclass(frozen=True)
+class DatasetUse:
+    """One version's use of a dataset: what the dataset's page lists."""
+
+    model: str
+    version: str
+    stage: str
+    dataset: str
+    dataset_version: str | None
+    columns: tuple[str, ...] | None  # None: every column
+    owner: str | None
+
+    def as_list(self) -> list[Any]:
+        return [
+            self.model,
+            self.version,
+            self.stage,
+            self.dataset,
+            self.dataset_version,
+            None if self.columns is None else list(self.columns),
+            self.owner,
+        ]
+
+    @classmethod
+    def from_list(cls, row: list[Any]) -> DatasetUse:
+        model, version, stage, dataset, dataset_version, columns, owner = row
+        return cls(
+            model,
+            version,
+            stage,
+            dataset,
+            dataset_version,
+            None if columns is None else tuple(columns),
+            owner,
+        )
+
+
+def sorted_uses(uses: list[DatasetUse]) -> list[DatasetUse]:
+    by_version = sorted(uses, key=lambda u: precedence(u.version), reverse=True)
+    return sorted(by_version, key=lambda u: (_rank(u.stage), u.model))
+
+
+def _rank(stage: str) -> int:
+    return STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER)
+
+
+# --- the models index ---------------------------------------------------------------------------
+
+
+def index_body(model_count: int, rev: str, commit: str) -> str:
+    """The index page: a search box and filters over a table the script fills from the search
+    index; without script, a link to the plain list."""
+    selects = "".join(
+        f'<label for="filter-{key}">{text(label)}</label>'
+        f'<select id="filter-{key}" data-filter="{key}"><option value="">any</option></select>'
+        for key, label in FILTERS
+    )
+    headers = "".join(
+        f'<th scope="col">{text(h)}</th>'
+        for h in (
+            "Model",
+            "Owner",
+            "Team",
+            "Risk",
+            "Classification",
+            "Stages",
+            "Latest",
+            "Last change",
+        )
+    )
+    return (
+        "<h1>Models</h1>\n"
+        f'<p id="summary">{model_count} models in the registry at {code(rev)} '
+        f"(commit {code(commit[:12])}). "
+        '<a href="models/index.html">All models as a plain list</a>.</p>\n'
+        "<noscript><p>Search and filters need JavaScript; the "
+        '<a href="models/index.html">plain list</a> has every model.</p></noscript>\n'
+        '<form id="search" class="filters" role="search" aria-label="Models">'
+        '<label for="q">Search</label>'
+        '<input id="q" type="search" autocomplete="off" '
+        'placeholder="name, owner, team, tag, description">'
+        f"{selects}</form>\n"
+        '<p id="count" role="status" aria-live="polite"></p>\n'
+        f'<table id="models"><thead><tr>{headers}</tr></thead><tbody></tbody></table>'
+    )
+
+
+def search_index_script(rows: list[dict[str, Any]]) -> str:
+    """The search index: JSON (a list of rows, see `ModelRow` in `build`) assigned to a global,
+    as a script file so that it loads from `file://` too (where a page cannot fetch a file)."""
+    data = json.dumps(rows, ensure_ascii=True, separators=(",", ":"), sort_keys=True)
+    # ASCII only, and '<' escaped: the JSON stays inert whatever a description holds.
+    data = data.replace("<", "\\u003c")
+    return f"self.stewardIndex = {data};\n"
+
+
+def models_list_body(rows: list[dict[str, Any]]) -> str:
+    items = "".join(
+        f"<li>{link(str(row['name']) + '.html', str(row['name']))}"
+        + (f": {text(row['description'])}" if row.get("description") else "")
+        + "</li>"
+        for row in rows
+    )
+    return f'<h1>All models</h1><ul class="plain">{items}</ul>'
+
+
+# --- datasets -----------------------------------------------------------------------------------
+
+
+def datasets_list_body(datasets: list[dict[str, Any]]) -> str:
+    if not datasets:
+        return '<h1>Datasets</h1><p class="none">No dataset is registered.</p>'
+    rows = [
+        [
+            link(f"{row['name']}.html", row["name"]),
+            text(row.get("owner") or "-"),
+            joined(row.get("classification") or []),
+            text(row.get("users", 0)),
+            text(row.get("description") or ""),
+        ]
+        for row in datasets
+    ]
+    return "<h1>Datasets</h1>" + table(
+        ["Dataset", "Owner", "Classification", "Versions using it", "Description"], rows
+    )
+
+
+def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: EntryLink) -> str:
+    uses = sorted_uses(uses)
+    path = layout.dataset_path(dataset.name)
+    url = entry_link(path)
+    summary = fields(
+        [
+            ("Owner", text(dataset.owner)),
+            ("URI", code(dataset.uri)),
+            ("Classification", joined(dataset.classification)),
+            ("Tags", joined(dataset.tags)),
+            ("Entry", link(url, path) if url else code(path)),
+        ]
+    )
+    column_rows = []
+    for column in dataset.columns:
+        users = [u for u in uses if u.columns is None or column.name in u.columns]
+        column_rows.append(
+            [
+                code(column.name),
+                text(column.type or "-"),
+                joined(column.classification),
+                _versions_cell(users),
+            ]
+        )
+    columns = (
+        table(["Column", "Type", "Classification", "Used by (production first)"], column_rows)
+        if column_rows
+        else '<p class="none">No column is described.</p>'
+    )
+    use_rows = [
+        [
+            link(f"../{model_page(u.model)}#v-{u.version}", f"{u.model} {u.version}"),
+            badge(u.stage),
+            text(u.dataset_version or "any"),
+            joined(u.columns) if u.columns is not None else "all columns",
+            text(u.owner or "-"),
+        ]
+        for u in uses
+    ]
+    versions = (
+        table(["Version", "Stage", "Dataset version", "Columns used", "Owner"], use_rows)
+        if use_rows
+        else '<p class="none">No registered version cites this dataset.</p>'
+    )
+    description = (
+        f'<p class="description">{text(dataset.description)}</p>' if dataset.description else ""
+    )
+    return (
+        f"<h1>Dataset {code(dataset.name)}</h1>{description}{summary}"
+        f'<section aria-labelledby="columns-h"><h2 id="columns-h">Columns</h2>{columns}</section>'
+        f'<section aria-labelledby="impact-h"><h2 id="impact-h">Versions trained on it</h2>'
+        f"{versions}</section>"
+    )
+
+
+def _versions_cell(uses: list[DatasetUse]) -> str:
+    if not uses:
+        return "-"
+    return ", ".join(
+        link(f"../{model_page(u.model)}#v-{u.version}", f"{u.model} {u.version}")
+        + f" {badge(u.stage)}"
+        for u in uses
+    )
+
+
+# --- proposals ----------------------------------------------------------------------------------
+
+
+def proposals_body(
+    proposals: list[tuple[Proposal, Status | None]], error: str | None, where: str
+) -> str:
+    intro = f"<h1>Open proposals</h1><p>Asked of {text(where)} when the site was built.</p>"
+    if error is not None:
+        return intro + f'<p class="warning">The forge could not be read: {text(error)}</p>'
+    if not proposals:
+        return intro + '<p class="none">No proposal is open.</p>'
+    rows = [
+        [
+            text(f"#{p.number}"),
+            text(p.title),
+            text(p.author),
+            code(p.head_branch),
+            text(p.created_at.strftime("%Y-%m-%d %H:%M UTC")),
+            _verdict(status),
+        ]
+        for p, status in proposals
+    ]
+    return intro + table(["Proposal", "Title", "Author", "Branch", "Opened", "Gate verdict"], rows)
+
+
+def _verdict(status: Status | None) -> str:
+    if status is None:
+        return '<span class="badge verdict-none">not judged yet</span>'
+    css = (
+        "pass"
+        if status.state == "success"
+        else "fail"
+        if status.state in ("failure", "error")
+        else "pending"
+    )
+    return (
+        f'<span class="badge verdict-{css}">{text(status.state)}</span> {text(status.description)}'
+    )
