@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from steward.cli.main import run
 from steward.errors import StewardError
@@ -134,16 +137,80 @@ def test_init_writes_workflows_that_install_only_from_the_hash_checked_lock(
 ) -> None:
     root = init_registry(tmp_path / "reg").root
     gate = (root / ".github/workflows/gate.yml").read_text()
-    for name in ("gate.yml", "apply.yml"):
+    hash_checked = (
+        "          python -m pip install --disable-pip-version-check --quiet --require-hashes"
+        " --no-deps \\"
+    )
+    for name, jobs in (("gate.yml", 1), ("apply.yml", 2)):  # apply.yml: apply, site
         text = (root / ".github/workflows" / name).read_text()
         installs = [line for line in text.splitlines() if "pip install" in line]
-        assert installs == [
-            "          python -m pip install --disable-pip-version-check --quiet --require-hashes"
-            " --no-deps \\"
-        ], installs
-        assert "-r .github/steward/requirements.txt" in text
+        assert installs == [hash_checked] * jobs, installs
+        assert text.count("-r .github/steward/requirements.txt") == jobs
     assert "\n  pull_request_target:" not in gate and "\n  pull_request:" in gate
     assert ".github/workflows/apply.yml" in run_git(root, "ls-files")
+
+
+_PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+_UPLOAD_PAGES = "actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9"
+_DEPLOY_PAGES = "actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128"
+
+
+@pytest.mark.parametrize("which", ["written by init", "this repository's own"])
+def test_the_apply_workflow_publishes_the_site_only_where_the_repository_opts_in(
+    which: str, tmp_path: Path
+) -> None:
+    """The optional `site` job: after a successful apply, only with STEWARD_SITE=true, with the
+    Pages permissions and nothing more, installing Steward exactly as that file's apply job."""
+    if which == "written by init":
+        path = init_registry(tmp_path / "reg").root / ".github/workflows/apply.yml"
+    else:
+        path = Path(__file__).resolve().parents[1] / ".github/workflows/apply.yml"
+    text = path.read_text()
+    workflow = yaml.safe_load(text)
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"apply", "site"}
+    apply, site = jobs["apply"], jobs["site"]
+    assert apply["permissions"] == {"contents": "write"}
+    assert site["needs"] == "apply"
+    assert site["if"] == "vars.STEWARD_SITE == 'true'"  # no status function: apply succeeded
+    assert "STEWARD_SITE to `true`" in text.split("\n  site:\n", 1)[1].split("name: site", 1)[0]
+    assert site["permissions"] == {
+        "contents": "read",
+        "pull-requests": "read",
+        "statuses": "read",
+        "pages": "write",
+        "id-token": "write",
+    }
+    assert site["environment"] == {
+        "name": "github-pages",
+        "url": "${{ steps.deployment.outputs.page_url }}",
+    }
+    assert site["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+    assert isinstance(site["timeout-minutes"], int)
+
+    def uses(job: dict[str, Any]) -> list[str]:
+        return [step["uses"] for step in job["steps"] if "uses" in step]
+
+    assert uses(site) == [*uses(apply), _UPLOAD_PAGES, _DEPLOY_PAGES]
+    assert all(_PINNED.match(action) for action in uses(site))
+    checkout = site["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0 and checkout["with"]["persist-credentials"] is False
+    installs = [
+        s["run"] for job in (apply, site) for s in job["steps"] if "pip install" in s.get("run", "")
+    ]
+    assert len(installs) == 2 and installs[0] == installs[1]
+    (build,) = [s for s in site["steps"] if "steward site" in s.get("run", "")]
+    assert build["run"].strip() == 'steward site -o _site --rev "$AFTER"'
+    assert build["env"] == {
+        "AFTER": "${{ github.event.after }}",
+        "GITHUB_TOKEN": "${{ github.token }}",
+    }
+    upload, deploy = site["steps"][-2:]
+    assert upload["with"] == {"path": "_site"} and deploy["id"] == "deployment"
+    for job in jobs.values():  # expressions reach the shell only through env:
+        assert all("${{" not in step.get("run", "") for step in job["steps"])
 
 
 def test_init_fills_roles_and_refuses_a_bad_login_leaving_nothing(tmp_path: Path) -> None:

@@ -258,8 +258,8 @@ def run_quickstart(directory: Path | None = None) -> Iterator[Step]:
 
 
 def _site_step(root: Path) -> Step:
-    """The catalog site, built where `steward site` writes it by default (`_site/`, which the
-    registry's `.gitignore` leaves out)."""
+    """The catalog site, built where `steward site` writes it by default (`_site/`, a directory
+    that git ignores: it holds a `.gitignore` of its own)."""
     from steward.forge.local import LocalForge
     from steward.site.build import build_site
 

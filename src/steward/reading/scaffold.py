@@ -165,8 +165,6 @@ def _write_files(root: Path, remote_url: str, roles: dict[str, list[str]]) -> No
     for directory in (layout.MODELS_DIR, layout.DATASETS_DIR):
         (root / directory).mkdir(parents=True, exist_ok=True)
         (root / directory / ".gitkeep").write_text("", encoding="utf-8")
-    # `steward site` writes the catalog site into `_site/` by default: built, never committed.
-    (root / ".gitignore").write_text("/_site/\n", encoding="utf-8")
     readme = template("README.md").format(name=root.name, remote=remote_url)
     (root / "README.md").write_text(readme, encoding="utf-8")
     write_schema_copies(root)

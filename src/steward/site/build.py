@@ -254,6 +254,9 @@ def build_site(
             written.append(path)
         else:
             kept += 1
+    # Built, never committed: the directory ignores itself (a site inside the registry's work
+    # tree, as `_site/` is by default, leaves `git status` clean).
+    _write_if_changed(out, ".gitignore", "*\n")
     _save_manifest(out, settings, models_state, datasets_state)
     return SiteResult(
         out,

@@ -1,0 +1,312 @@
+"""`steward site`: the catalog website, read as files (the browser tests open it in Chromium).
+
+Every page of a registry full of hostile texts is parsed: only the site's own markup, no event
+handler, no inline script or style, every link leading to a page and anchor that exist. The
+incremental build is held to its promise: a change rewrites only the pages it changes."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from steward.aftermerge.history import model_histories, model_history
+from steward.cli.main import run
+from steward.site.build import MANIFEST, build_site
+from tests.builders import add_dataset, add_model, add_version, run_git, small_registry
+from tests.site_registry import HOSTILE, HOSTILE_FILE, ODD_METRIC, SiteRegistry, site_registry
+
+SITE_TAGS = {
+    "html", "head", "meta", "title", "link", "body", "a", "header", "nav", "main", "footer",
+    "p", "h1", "h2", "h3", "section", "ul", "li", "dl", "dt", "dd", "table", "caption", "thead",
+    "tbody", "tr", "th", "td", "code", "span", "strong", "div", "figure", "figcaption", "svg",
+    "line", "text", "polyline", "circle", "path", "g", "rect", "form", "label", "input",
+    "select", "option", "noscript", "script",
+}  # fmt: skip
+SCRIPTS = {"search-index.js", "assets/site.js"}
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.tags.append((tag, found))
+        if found.get("id"):
+            self.ids.add(str(found["id"]))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[SiteRegistry, Path]:
+    registry = site_registry(tmp_path_factory.mktemp("site") / "repo")
+    out = registry.root.parent / "site"
+    build_site(registry.root, out, forge=registry.forge)
+    return registry, out
+
+
+def pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+def test_every_page_is_only_the_sites_own_markup(built: tuple[SiteRegistry, Path]) -> None:
+    """Hostile descriptions, card texts, column names, parameters and file names stay text: no
+    element, attribute, handler or script comes from the registry."""
+    _, out = built
+    assert len(pages(out)) == 8  # index, 2 lists, 2 models, 2 datasets, proposals
+    for path in pages(out):
+        page = parse(path)
+        depth = len(path.relative_to(out).parts) - 1
+        for tag, attrs in page.tags:
+            assert tag in SITE_TAGS, (path, tag)
+            assert not any(name.startswith("on") or name == "style" for name in attrs), (path, tag)
+            for name in ("href", "src"):
+                value = attrs.get(name) or ""
+                assert not value.lower().startswith(("javascript:", "data:", "//")), (path, value)
+            if tag == "script":
+                assert attrs["src"] in {"../" * depth + s for s in SCRIPTS}, (path, attrs)
+            if tag == "link" and attrs.get("rel") == "stylesheet":
+                assert attrs["href"] == "../" * depth + "assets/site.css"
+        csp = [
+            a["content"] for t, a in page.tags if a.get("http-equiv") == "Content-Security-Policy"
+        ]
+        assert csp and "default-src 'none'" in str(csp[0]) and "script-src 'self'" in str(csp[0])
+    churn = parse(out / "models/churn.html")
+    text = "".join(churn.text)
+    assert text.count(HOSTILE) >= 5  # description, two cards, two versions' descriptions
+    assert HOSTILE_FILE in text and ODD_METRIC in text
+    assert HOSTILE in "".join(parse(out / "datasets/profiles.html").text)
+
+
+def test_every_link_leads_to_a_page_and_anchor_that_exist(built: tuple[SiteRegistry, Path]) -> None:
+    _, out = built
+    checked = 0
+    for path in pages(out):
+        for tag, attrs in parse(path).tags:
+            href = attrs.get("href") if tag in ("a", "link") else None
+            if not href or (tag == "link" and attrs.get("rel") == "canonical"):
+                continue
+            parts = urlsplit(href)
+            assert not parts.scheme, (path, href)  # no origin on GitHub here: all links internal
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            assert target.is_file() and target.is_relative_to(out.resolve()), (path, href)
+            if parts.fragment and target.suffix == ".html":
+                assert unquote(parts.fragment) in parse(target).ids, (path, href)
+            checked += 1
+    assert checked > 100
+
+
+def test_a_model_page_shows_versions_timeline_charts_lineage_card_and_findings(
+    built: tuple[SiteRegistry, Path],
+) -> None:
+    _, out = built
+    page = parse(out / "models/fraud.html")
+    text = "".join(page.text)
+    # versions table and sections per version
+    assert {"v-0.1.0", "v-0.2.0", "versions", "timeline", "metrics", "lineage", "card"} <= page.ids
+    # the stage timeline: who proposed, approved (with role) and merged each promotion
+    assert "entered production" in text and "entered staging" in text
+    assert "carol (ml-engineer)" in text and "erin (governance)" in text
+    # one chart per metric, a point per version that has it
+    charts = [a for t, a in page.tags if t == "svg" and "chart" in (a.get("class") or "")]
+    assert [c["data-metric"] for c in charts] == ["auc"]
+    points = [a["data-version"] for t, a in page.tags if t == "circle"]
+    assert points == ["0.1.0", "0.2.0"]
+    # the lineage graph's nodes
+    nodes = {a["data-node-id"] for t, a in page.tags if t == "g" and a.get("data-node-id")}
+    assert nodes == {"version:fraud@0.1.0", "version:fraud@0.2.0"} | {
+        n for n in nodes if n.startswith("dataset:")
+    }
+    churn = parse(out / "models/churn.html")
+    churn_nodes = {a["data-node-id"] for t, a in churn.tags if t == "g" and a.get("data-node-id")}
+    assert churn_nodes == {
+        "dataset:profiles@2026-10-01",
+        "dataset:transactions@2026-10-31",
+        "version:churn@1.0.0",
+        "version:churn@1.1.0",
+        "consumer:crm",
+    }
+    churn_text = "".join(churn.text)
+    # audit findings for the model: high risk in production without the governance approval
+    assert "high_risk_without_required_approval" in churn_text
+    assert "production_without_approval" in churn_text
+    assert "Missing card sections" in churn_text
+
+
+def test_a_dataset_page_lists_each_columns_users_production_first(
+    built: tuple[SiteRegistry, Path],
+) -> None:
+    _, out = built
+    page = parse(out / "datasets/profiles.html")
+    rows: list[list[str]] = []
+    cells: list[str] = []
+    html = (out / "datasets/profiles.html").read_text()
+    assert html.index("churn 1.0.0") < html.index("churn 1.1.0")  # production first
+    text = "".join(page.text)
+    assert "email" in text and "pii" in text
+    del rows, cells
+    index = json.loads(
+        (out / "search-index.js").read_text().removeprefix("self.stewardIndex = ").rstrip(";\n")
+    )
+    assert [row["name"] for row in index] == ["churn", "fraud"]
+    churn = index[0]
+    assert churn["team"] == "growth" and churn["risk"] == "high"
+    assert churn["stages"] == {"production": ["1.0.0"], "development": ["1.1.0"]}
+    assert churn["inherited"] == ["internal", "pii"]
+
+
+def test_the_proposals_page_shows_open_proposals_and_their_verdicts(
+    built: tuple[SiteRegistry, Path],
+) -> None:
+    registry, out = built
+    text = "".join(parse(out / "proposals.html").text)
+    assert f"#{registry.open_proposal}" in text
+    assert "failure" in text and "needs 1 approval" in text
+    assert "#1" not in text.replace(f"#{registry.open_proposal}", "")  # merged ones are not open
+
+
+def test_all_model_history_equals_each_model_history(built: tuple[SiteRegistry, Path]) -> None:
+    registry, _ = built
+    together = model_histories(registry.root)
+    assert set(together) == {"fraud", "churn"}
+    for model, history in together.items():
+        assert history == model_history(registry.root, model)
+    assert model_histories(registry.root, models=["churn"]) == {"churn": together["churn"]}
+
+
+# --- building again -----------------------------------------------------------------------------
+
+
+def _registry(root: Path) -> Path:
+    small_registry(root)
+    add_dataset(root, "profiles")
+    add_model(root, "churn", team="growth")
+    add_version(root, "churn", "1.0.0", training={"datasets": [{"id": "profiles"}]})
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-qm", "churn")
+    return root
+
+
+def _build(root: Path, out: Path) -> set[str]:
+    result = build_site(root, out)
+    return set(result.written)
+
+
+LISTINGS = {"index.html", "search-index.js", "models/index.html", "datasets/index.html"}
+
+
+def test_a_rebuild_rewrites_only_what_changed(tmp_path: Path) -> None:
+    root = _registry(tmp_path / "repo")
+    out = tmp_path / "site"
+    first = _build(root, out)
+    assert {"models/fraud.html", "models/churn.html", "datasets/profiles.html"} <= first
+    assert _build(root, out) == set()  # nothing changed: nothing written
+
+    # A new version of churn: its page, the dataset it cites, the listings.
+    add_version(root, "churn", "1.1.0", training={"datasets": [{"id": "profiles"}]})
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-qm", "churn 1.1.0")
+    # (the datasets list counts the versions using each; the plain model list is unchanged)
+    assert _build(root, out) == {"models/churn.html", "datasets/profiles.html"} | LISTINGS - {
+        "models/index.html"
+    }
+
+    # A dataset's file: its page and the pages of the models citing it, not the others.
+    add_dataset(root, "profiles", description="now described")
+    run_git(root, "commit", "-qam", "describe profiles")
+    assert _build(root, out) == {"models/churn.html", "datasets/profiles.html", "index.html",
+                                 "datasets/index.html"}  # fmt: skip
+
+    # A record `apply` wrote (a tag) changes the model's history: that page only.
+    run_git(root, "tag", "-a", "fraud@0.1.0", "-m", "not a record, but a tag of fraud's")
+    assert _build(root, out) == {"models/fraud.html"}
+
+    # The policy decides audit findings: every model page.
+    policy = root / "policies/registry.yaml"
+    policy.write_text(policy.read_text() + "\n# a comment changes the blob\n")
+    run_git(root, "commit", "-qam", "policy")
+    assert {"models/fraud.html", "models/churn.html"} <= _build(root, out)
+
+    # A model removed: its page goes.
+    run_git(root, "rm", "-rq", "registry/models/churn")
+    run_git(root, "commit", "-qm", "churn gone")
+    result = build_site(root, out)
+    assert result.removed == ["models/churn.html"]
+    assert not (out / "models/churn.html").exists()
+
+
+def test_a_deleted_page_or_a_broken_manifest_is_rebuilt(tmp_path: Path) -> None:
+    root = _registry(tmp_path / "repo")
+    out = tmp_path / "site"
+    _build(root, out)
+    (out / "models/fraud.html").unlink()
+    assert _build(root, out) == {"models/fraud.html"}
+    (out / MANIFEST).write_text("{not json")
+    rebuilt = _build(root, out)
+    assert {"models/fraud.html", "models/churn.html", "datasets/profiles.html"} <= rebuilt
+    assert _build(root, out) == set()
+
+
+def test_entry_links_point_at_github_when_origin_is_there(tmp_path: Path) -> None:
+    root = _registry(tmp_path / "repo")
+    run_git(root, "remote", "add", "origin", "https://github.com/acme/registry.git")
+    out = tmp_path / "site"
+    build_site(root, out)
+    html = (out / "models/fraud.html").read_text()
+    assert (
+        'href="https://github.com/acme/registry/blob/main/registry/models/fraud/model.yaml"' in html
+    )
+
+
+def test_the_site_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _registry(tmp_path / "repo")
+    assert (
+        run(["-C", str(root), "site", "--json", "--base-url", "https://acme.github.io/reg/"]) == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["index"] == str(root / "_site" / "index.html")
+    assert result["models"] == 2 and result["datasets"] == 2 and result["proposals"] is True
+    html = (root / "_site/models/fraud.html").read_text()
+    assert '<link rel="canonical" href="https://acme.github.io/reg/models/fraud.html">' in html
+    assert run_git(root, "status", "--porcelain") == ""  # _site/ is ignored by the registry
+    assert run(["-C", str(root), "site", "-o", "out"]) == 0
+    assert capsys.readouterr().out.strip() == str(root / "out" / "index.html")
+    assert run(["-C", str(root), "site", "--base-url", "javascript:alert(1)"]) == 2
+    assert run(["-C", str(root), "site", "-o", ".."]) == 2
+    assert "cannot be written over the repository" in capsys.readouterr().err
+
+
+def test_the_lineage_graph_is_the_same_with_and_without_graphviz(
+    built: tuple[SiteRegistry, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from steward.gitio.tree import GitSnapshot
+    from steward.governance.lineage import model_lineage
+    from steward.reading.contents import read_contents
+    from steward.site.lineage_svg import lineage_svg
+
+    registry, _ = built
+    graph = model_lineage(read_contents(GitSnapshot(registry.root, "HEAD")), "churn")
+    without = lineage_svg(graph, {}, use_dot=False)
+    assert without.count("data-node-id=") == 5 and without.count("<path ") == 6
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz is not installed")
+    with_dot = lineage_svg(graph, {}, use_dot=True)
+    assert with_dot.count("data-node-id=") == 5 and with_dot.count("<path ") == 6
+    assert with_dot != without  # graphviz placed it
