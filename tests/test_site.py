@@ -256,10 +256,12 @@ def test_a_deleted_page_or_a_broken_manifest_is_rebuilt(tmp_path: Path) -> None:
     _build(root, out)
     (out / "models/fraud.html").unlink()
     assert _build(root, out) == {"models/fraud.html"}
-    (out / MANIFEST).write_text("{not json")
-    rebuilt = _build(root, out)
-    assert {"models/fraud.html", "models/churn.html", "datasets/profiles.html"} <= rebuilt
-    assert _build(root, out) == set()
+    manifest = json.loads((out / MANIFEST).read_text())
+    for broken in ("{not json", "[]", json.dumps({**manifest, "models": {"fraud": {}}})):
+        (out / MANIFEST).write_text(broken)
+        rebuilt = _build(root, out)
+        assert {"models/fraud.html", "models/churn.html", "datasets/profiles.html"} <= rebuilt
+        assert _build(root, out) == set()
 
 
 def test_entry_links_point_at_github_when_origin_is_there(tmp_path: Path) -> None:
@@ -299,14 +301,55 @@ def test_the_lineage_graph_is_the_same_with_and_without_graphviz(
     from steward.gitio.tree import GitSnapshot
     from steward.governance.lineage import model_lineage
     from steward.reading.contents import read_contents
-    from steward.site.lineage_svg import lineage_svg
+    from steward.site.lineage_svg import dot_layouts, lineage_svg
 
     registry, _ = built
     graph = model_lineage(read_contents(GitSnapshot(registry.root, "HEAD")), "churn")
-    without = lineage_svg(graph, {}, use_dot=False)
+    without = lineage_svg(graph, {})
     assert without.count("data-node-id=") == 5 and without.count("<path ") == 6
     if shutil.which("dot") is None:
         pytest.skip("graphviz is not installed")
-    with_dot = lineage_svg(graph, {}, use_dot=True)
+    [layout] = dot_layouts([graph])
+    assert layout is not None
+    with_dot = lineage_svg(graph, {}, layout)
     assert with_dot.count("data-node-id=") == 5 and with_dot.count("<path ") == 6
     assert with_dot != without  # graphviz placed it
+
+
+def _set_stage(root: Path, model: str, version: str, stage: str, message: str) -> None:
+    path = root / f"registry/models/{model}/{version}.yaml"
+    text = path.read_text()
+    path.write_text("\n".join(
+        f"stage: {stage}" if line.startswith("stage:") else line for line in text.splitlines()
+    ) + "\n")  # fmt: skip
+    run_git(root, "commit", "-qam", message)
+
+
+def test_a_build_of_another_branch_is_brought_up_to_date(tmp_path: Path) -> None:
+    """The last build's commit is not on this branch's chain: the history index decides."""
+    root = _registry(tmp_path / "repo")
+    out = tmp_path / "site"
+    _build(root, out)
+    run_git(root, "checkout", "-qb", "other")
+    _set_stage(root, "churn", "1.0.0", "staging", "churn to staging on another branch")
+    build_site(root, out, rev="other")
+    assert "entered staging" in (out / "models/churn.html").read_text()
+    assert build_site(root, out, rev="main").written[0] == "models/churn.html"
+    assert "entered staging" not in (out / "models/churn.html").read_text()
+
+
+def test_history_that_only_a_merged_branch_saw_is_not_kept(tmp_path: Path) -> None:
+    """The last build was of a branch later merged: its commits are ancestors of the merge, but
+    not on main's first-parent chain, and the merge changed nothing of churn (the branch
+    staged it and took that back). main's history of churn has neither event."""
+    root = _registry(tmp_path / "repo")
+    run_git(root, "checkout", "-qb", "feature")
+    _set_stage(root, "churn", "1.0.0", "staging", "stage churn")
+    _set_stage(root, "churn", "1.0.0", "development", "take it back")
+    out = tmp_path / "site"
+    build_site(root, out, rev="feature")
+    assert "entered staging" in (out / "models/churn.html").read_text()
+    run_git(root, "checkout", "-q", "main")
+    run_git(root, "merge", "-q", "--no-ff", "-m", "merge feature", "feature")
+    build_site(root, out, rev="main")
+    assert "entered staging" not in (out / "models/churn.html").read_text()

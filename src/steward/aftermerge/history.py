@@ -179,27 +179,6 @@ def model_histories(
     return histories
 
 
-def history_signature(root: Path, rev: str = "HEAD") -> dict[str, tuple[str, ...]]:
-    """Per model, what its history is made of: the commits that touch it and the records
-    (tags, by object id) about it. Equal signatures mean equal histories, and reading them costs
-    no blob: how the catalog site tells which model pages a new commit changed."""
-    commit = resolve_commit(root, rev)
-    signature = {
-        model: tuple(landed.sha for landed in commits)
-        for model, commits in changes_by_model(root, commit).items()
-    }
-    out = run_git(root, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags/")
-    for line in out.decode("utf-8", "replace").splitlines():
-        oid, _, refname = line.partition(" ")
-        name = refname.removeprefix("refs/tags/")
-        for separator in ("@", "#"):
-            model, found, _ = name.partition(separator)
-            if found and model in signature:
-                signature[model] += (f"{name}={oid}",)
-                break
-    return signature
-
-
 def last_holder(root: Path, rev: str, model: str, stage: str) -> str | None:
     """The version of `model` that last entered `stage` in the first-parent history of `rev`
     (it may have left it since), or None if none ever did. Only what git shows counts."""

@@ -120,6 +120,12 @@ def changes_by_model(root: Path, commit: str, use_index: bool = True) -> dict[st
     return grouped
 
 
+def changes_between(root: Path, older: str, newer: str, pathspec: str) -> list[Landed]:
+    """The commits of `newer`'s first-parent chain since `older` that change `pathspec`, newest
+    first, with their changes there (what a build since the last one has to look at)."""
+    return parse_log(run_git(root, *_LOG_OPTIONS, newer, f"^{older}", "--", pathspec))
+
+
 def _split_by_model(changes: list[Change]) -> dict[str, list[Change]]:
     split: dict[str, list[Change]] = {}
     for change in changes:

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steward.entries import layout
-from steward.entries.models import DatasetEntry
 from steward.entries.semver import precedence
-from steward.forge.protocol import Proposal, Status
-from steward.governance.impact import STAGE_ORDER
-from steward.site.html import badge, code, fields, joined, link, table, text
-from steward.site.model_page import EntryLink, model_page
+from steward.site.html import EntryLink, badge, code, fields, joined, link, model_page, table, text
+
+if TYPE_CHECKING:  # the listing pages are written on every build: they import no entry model
+    from steward.entries.models import DatasetEntry
+    from steward.forge.protocol import Proposal, Status
+
+# Production first, as `steward impact` orders them (`governance.impact.STAGE_ORDER`, which
+# imports the entry models; a test holds the two equal).
+STAGE_ORDER = ("production", "staging", "development", "archived")
 
 SEARCH_INDEX = "search-index.js"
 SCRIPT = "assets/site.js"
@@ -158,6 +162,18 @@ def datasets_list_body(datasets: list[dict[str, Any]]) -> str:
     )
 
 
+# A dataset cited by thousands of versions: those serving (production, staging) are all
+# listed, the others up to this many, with a count and the command that lists them all.
+SHOWN_OTHERS = 100
+_SERVING = ("production", "staging")
+
+
+def _shown(uses: list[DatasetUse]) -> tuple[list[DatasetUse], int]:
+    serving = [u for u in uses if u.stage in _SERVING]
+    others = [u for u in uses if u.stage not in _SERVING]
+    return serving + others[:SHOWN_OTHERS], max(len(others) - SHOWN_OTHERS, 0)
+
+
 def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: EntryLink) -> str:
     uses = sorted_uses(uses)
     path = layout.dataset_path(dataset.name)
@@ -173,13 +189,13 @@ def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: Entr
     )
     column_rows = []
     for column in dataset.columns:
-        users = [u for u in uses if u.columns is None or column.name in u.columns]
+        users, more = _shown([u for u in uses if u.columns is None or column.name in u.columns])
         column_rows.append(
             [
                 code(column.name),
                 text(column.type or "-"),
                 joined(column.classification),
-                _versions_cell(users),
+                _versions_cell(users) + (f" and {more} more" if more else ""),
             ]
         )
     columns = (
@@ -187,6 +203,7 @@ def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: Entr
         if column_rows
         else '<p class="none">No column is described.</p>'
     )
+    shown, more = _shown(uses)
     use_rows = [
         [
             link(f"../{model_page(u.model)}#v-{u.version}", f"{u.model} {u.version}"),
@@ -195,13 +212,18 @@ def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: Entr
             joined(u.columns) if u.columns is not None else "all columns",
             text(u.owner or "-"),
         ]
-        for u in uses
+        for u in shown
     ]
     versions = (
         table(["Version", "Stage", "Dataset version", "Columns used", "Owner"], use_rows)
         if use_rows
         else '<p class="none">No registered version cites this dataset.</p>'
     )
+    if more:
+        versions += (
+            f"<p>And {more} more versions in development or archived: "
+            f"<code>steward impact --dataset {text(dataset.name)}</code> lists them all.</p>"
+        )
     description = (
         f'<p class="description">{text(dataset.description)}</p>' if dataset.description else ""
     )

@@ -9,7 +9,7 @@ policy in each page says so to the browser, so even a missed escape could not ru
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 # No inline script or style, nothing from anywhere else; `'self'` serves file:// too.
@@ -18,6 +18,19 @@ CSP = (
     "base-uri 'none'; form-action 'none'"
 )
 STAGE_CLASSES = ("development", "staging", "production", "archived", "retired")
+
+# Where an entry file can be read: a URL on the forge, or None (then its path is shown).
+EntryLink = Callable[[str], str | None]
+
+
+def model_page(model: str) -> str:
+    """The site path of a model's page."""
+    return f"models/{model}.html"
+
+
+def dataset_page(dataset: str) -> str:
+    """The site path of a dataset's page."""
+    return f"datasets/{dataset}.html"
 
 
 def text(value: object) -> str:

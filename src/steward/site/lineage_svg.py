@@ -42,11 +42,14 @@ class Layout:
     curves: dict[tuple[str, str], str]  # an edge's SVG path, when the layout drew it
 
 
-def lineage_svg(graph: LineageGraph, dataset_href: dict[str, str], use_dot: bool = True) -> str:
-    """The SVG of `graph`; `dataset_href` maps a dataset id to its page (relative link)."""
+def lineage_svg(
+    graph: LineageGraph, dataset_href: dict[str, str], layout: Layout | None = None
+) -> str:
+    """The SVG of `graph`; `dataset_href` maps a dataset id to its page (relative link);
+    `layout` from `dot_layouts`, else the columns."""
     if not graph.nodes:
         return '<p class="none">No lineage: no version cites a dataset and nothing consumes it.</p>'
-    layout = (_dot_layout(graph) if use_dot else None) or _column_layout(graph)
+    layout = layout or _column_layout(graph)
     parts = [
         f'<svg class="lineage" role="group" aria-label="Lineage of {attr(graph.model)}" '
         f'viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" width="{layout.width:.0f}" '
@@ -128,13 +131,37 @@ def _curve(source: Box, target: Box) -> str:
     )
 
 
-def _dot_layout(graph: LineageGraph) -> Layout | None:
-    """Coordinates from graphviz (`dot -Tplain`), or None when it is absent or fails."""
+def dot_layouts(graphs: list[LineageGraph]) -> list[Layout | None]:
+    """Coordinates from graphviz for each graph (None where it is absent or fails), all in one
+    `dot -Tplain` run: dot lays out every graph of its input in turn, and a process per model
+    would cost more than the layouts."""
     dot = shutil.which("dot")
-    if dot is None:
-        return None
-    names = {node.id: f"n{i}" for i, node in enumerate(graph.nodes)}
-    ids = {name: node_id for node_id, name in names.items()}
+    if dot is None or not graphs:
+        return [None] * len(graphs)
+    names = [{node.id: f"n{i}" for i, node in enumerate(g.nodes)} for g in graphs]
+    source = "\n".join(_dot_source(g, n) for g, n in zip(graphs, names, strict=True))
+    try:
+        result = subprocess.run(
+            [dot, "-Tplain"],
+            input=source.encode(),
+            capture_output=True,
+            timeout=DOT_TIMEOUT_S + len(graphs) // 10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return [None] * len(graphs)
+    if result.returncode != 0:
+        return [None] * len(graphs)
+    outputs = result.stdout.decode("utf-8", "replace").split("\nstop\n")
+    if len(outputs) < len(graphs):
+        return [None] * len(graphs)
+    return [
+        _parse_plain(out, {name: node_id for node_id, name in n.items()})
+        for out, n in zip(outputs, names, strict=False)
+    ]
+
+
+def _dot_source(graph: LineageGraph, names: dict[str, str]) -> str:
     lines = [
         "digraph lineage {",
         "rankdir=LR; nodesep=0.2; ranksep=1.0;",
@@ -147,19 +174,7 @@ def _dot_layout(graph: LineageGraph) -> Layout | None:
         if edge.source in names and edge.target in names
     ]
     lines.append("}")
-    try:
-        result = subprocess.run(
-            [dot, "-Tplain"],
-            input="\n".join(lines).encode(),
-            capture_output=True,
-            timeout=DOT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if result.returncode != 0:
-        return None
-    return _parse_plain(result.stdout.decode("utf-8", "replace"), ids)
+    return "\n".join(lines)
 
 
 def _parse_plain(out: str, ids: dict[str, str]) -> Layout | None:

@@ -6,7 +6,6 @@ and the model's history, so the page changes only when one of those does (see `b
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from steward.aftermerge.history import Event
@@ -15,15 +14,22 @@ from steward.entries.card_sections import filled_sections
 from steward.entries.models import CARD_SECTIONS, ModelEntry, VersionEntry, format_timestamp
 from steward.entries.problems import Problem
 from steward.governance.audit import Finding, ModelAudit, model_findings
-from steward.governance.lineage import model_lineage
+from steward.governance.lineage import LineageGraph, model_lineage
 from steward.governance.modelcard import dataset_uses, default_version
 from steward.reading.contents import RegistryContents
 from steward.site.charts import Point, metric_chart
-from steward.site.html import badge, code, fields, joined, link, table, text
-from steward.site.lineage_svg import lineage_svg
-
-# Where an entry file can be read: a URL on the forge, or None (then its path is shown).
-EntryLink = Callable[[str], str | None]
+from steward.site.html import (
+    EntryLink,
+    badge,
+    code,
+    dataset_page,
+    fields,
+    joined,
+    link,
+    table,
+    text,
+)
+from steward.site.lineage_svg import Layout, lineage_svg
 
 SECTION_TITLES = {
     "intended_use": "Intended use",
@@ -42,7 +48,8 @@ class ModelInputs:
     contents: RegistryContents  # holds this model's entries, the datasets they cite, the policy
     events: list[Event]  # newest first
     entry_link: EntryLink
-    use_dot: bool = True
+    graph: LineageGraph | None = None  # the model's lineage, when computed already
+    layout: Layout | None = None  # the lineage graph's, from graphviz; None: in columns
 
     @property
     def model(self) -> ModelEntry | None:
@@ -62,15 +69,6 @@ class ModelInputs:
         uses = {v.version: dataset_uses(v, self.contents.datasets) for v in self.versions}
         audited = ModelAudit(self.model, self.versions, uses, self.events, self.contents.policy)
         return model_findings(audited)
-
-
-def dataset_page(dataset: str) -> str:
-    """The site path of a dataset's page."""
-    return f"datasets/{dataset}.html"
-
-
-def model_page(model: str) -> str:
-    return f"models/{model}.html"
 
 
 def render_model(inputs: ModelInputs) -> str:
@@ -225,13 +223,13 @@ def _charts(inputs: ModelInputs) -> str:
 
 
 def _lineage(inputs: ModelInputs) -> str:
-    graph = model_lineage(inputs.contents, inputs.name)
+    graph = inputs.graph or model_lineage(inputs.contents, inputs.name)
     hrefs = {name: f"../{dataset_page(name)}" for name in inputs.contents.datasets}
     note = (
         '<p class="legend">Datasets (left) train versions (middle), which serve consumers '
         "(right); a dashed edge is a version that could serve but does not hold production.</p>"
     )
-    return note + lineage_svg(graph, hrefs, inputs.use_dot)
+    return note + lineage_svg(graph, hrefs, inputs.layout)
 
 
 def _card(inputs: ModelInputs) -> str:
