@@ -7,6 +7,7 @@ incremental build is held to its promise: a change rewrites only the pages it ch
 from __future__ import annotations
 
 import json
+import os
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -308,6 +309,8 @@ def test_the_lineage_graph_is_the_same_with_and_without_graphviz(
     without = lineage_svg(graph, {})
     assert without.count("data-node-id=") == 5 and without.count("<path ") == 6
     if shutil.which("dot") is None:
+        if os.environ.get("STEWARD_REQUIRE_GRAPHVIZ"):
+            pytest.fail("STEWARD_REQUIRE_GRAPHVIZ is set but Graphviz `dot` is not on PATH")
         pytest.skip("graphviz is not installed")
     [layout] = dot_layouts([graph])
     assert layout is not None

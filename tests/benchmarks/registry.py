@@ -76,6 +76,7 @@ from tests.benchmarks.synthetic import (
     model_name,
     target_model,
     version_name,
+    version_path,
 )
 
 STEWARD = [sys.executable, "-m", "steward"]
@@ -204,6 +205,7 @@ class Figures:
     peak_mb: dict[str, float] = field(default_factory=dict)
     runs: dict[str, int] = field(default_factory=dict)  # how many runs a median is of
     failures: list[str] = field(default_factory=list)
+    site_kb: dict[str, float] = field(default_factory=dict)  # the index page and search index
     notes: dict[str, str] = field(default_factory=dict)  # a baseline's "skipped", ">60s"
     generated: float = 0.0
     history_generated: float = 0.0
@@ -225,6 +227,12 @@ ROWS = [
     ("gate", "`steward gate` (promotion, 2 files, no cache)", "<= 1.5x at 1,000"),
     ("history-cold", "`steward history MODEL` (K commits; first: builds its index)", ""),
     ("history", "`steward history MODEL` (K commits; again)", "< 2 s"),
+    ("site", "`steward site` (first: no site, cache or history index)", "<= 2x `list` first"),
+    (
+        "site-again",
+        "`steward site` (again, after a commit changing one version)",
+        "<= 2x `list` again",
+    ),
 ]
 
 # The baselines on the same data: GTO on a clone with the tags `steward apply` writes, MLflow's
@@ -338,6 +346,7 @@ def measure(registries: Registries, shape: Shape, runs: int, repeat_under: float
         if wanted("gate"):
             forget_caches(repo)
             sample("gate", [*STEWARD, *GATE], repo)
+        measure_site(repo, shape, sample, wanted, figures)
         if history_repo is not None:
             history = [*STEWARD, "history", target_model(shape)]
             if wanted("history-cold"):
@@ -349,6 +358,45 @@ def measure(registries: Registries, shape: Shape, runs: int, repeat_under: float
         figures.peak_mb[key] = max(r.peak_mb for r in results)
         figures.runs[key] = len(results)
     return figures
+
+
+def measure_site(
+    repo: Path,
+    shape: Shape,
+    sample: Callable[[str, list[str], Path], None],
+    wanted: Callable[[str], bool],
+    figures: Figures,
+) -> None:
+    """`steward site` from nothing (as in a fresh clone: no site, no cache, no history index),
+    then after a commit that changes one version's stage: the build brings the site up to
+    date. The commit is taken back afterwards (the other rows read the registry as generated)."""
+    site = repo.parent / f".{repo.name}.site"
+    command = [*STEWARD, "site", "-o", str(site), "--no-proposals"]
+    if wanted("site"):
+        forget_caches(repo)
+        forget_history_index(repo)
+        shutil.rmtree(site, ignore_errors=True)
+        sample("site", command, repo)
+        figures.site_kb = {
+            name: (site / name).stat().st_size / 1024 for name in ("index.html", "search-index.js")
+        }
+    else:
+        run_process(command, repo)  # the site as of the generated registry, not the last change
+    base = _git(repo, "rev-parse", "HEAD")
+    model = target_model(shape)
+    path = repo / version_path(model, shape.versions // 2)  # a development version
+    path.write_text(path.read_text().replace("stage: development", "stage: archived"))
+    _git(repo, "commit", "-qam", f"archive one version of {model}")
+    try:
+        sample("site-again", command, repo)
+    finally:
+        _git(repo, "reset", "-q", "--hard", base)
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 # --- baselines ----------------------------------------------------------------------------------
@@ -592,6 +640,16 @@ def report(all_figures: list[Figures], runs: int) -> str:
             "",
         ]
     )
+    rows.append(
+        [
+            "the site's index page (HTML) / its search index, KB",
+            *(
+                f"{f.site_kb.get('index.html', 0):.1f} / {f.site_kb.get('search-index.js', 0):.0f}"
+                for f in all_figures
+            ),
+            "page < 200 KB",
+        ]
+    )
     lines += ["", table(["seconds", *sizes, "target at 100,000"], rows)]
     ratio_rows = [
         [
@@ -605,6 +663,17 @@ def report(all_figures: list[Figures], runs: int) -> str:
         [
             "`check` (again) / read + parse floor",
             *(_ratio(f.seconds.get("check-again"), f.seconds["parse"]) for f in all_figures),
+        ],
+        [
+            "`site` (first) / `list --json` (first)",
+            *(_ratio(f.seconds.get("site"), f.seconds.get("list")) for f in all_figures),
+        ],
+        [
+            "`site` (one version changed) / `list --json` (again)",
+            *(
+                _ratio(f.seconds.get("site-again"), f.seconds.get("list-again"))
+                for f in all_figures
+            ),
         ],
         [
             f"`which` / `which` at {sizes[0]}",
