@@ -202,13 +202,13 @@ def test_the_apply_workflow_publishes_the_site_only_where_the_repository_opts_in
     ]
     assert len(installs) == 2 and installs[0] == installs[1]
     (build,) = [s for s in site["steps"] if "steward site" in s.get("run", "")]
-    assert build["run"].strip() == 'steward site -o _site --rev "$AFTER"'
+    assert build["run"].strip() == 'steward site -o "$RUNNER_TEMP/site" --rev "$AFTER"'
     assert build["env"] == {
         "AFTER": "${{ github.event.after }}",
         "GITHUB_TOKEN": "${{ github.token }}",
     }
     upload, deploy = site["steps"][-2:]
-    assert upload["with"] == {"path": "_site"} and deploy["id"] == "deployment"
+    assert upload["with"] == {"path": "${{ runner.temp }}/site"} and deploy["id"] == "deployment"
     for job in jobs.values():  # expressions reach the shell only through env:
         assert all("${{" not in step.get("run", "") for step in job["steps"])
 

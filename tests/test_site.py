@@ -17,7 +17,7 @@ import pytest
 from steward.aftermerge.history import model_histories, model_history
 from steward.cli.main import run
 from steward.site.build import MANIFEST, build_site
-from tests.builders import add_dataset, add_model, add_version, run_git, small_registry
+from tests.builders import add_dataset, add_model, add_version, run_git, small_registry, write
 from tests.site_registry import HOSTILE, HOSTILE_FILE, ODD_METRIC, SiteRegistry, site_registry
 
 SITE_TAGS = {
@@ -208,7 +208,7 @@ def _build(root: Path, out: Path) -> set[str]:
     return set(result.written)
 
 
-LISTINGS = {"index.html", "search-index.js", "models/index.html", "datasets/index.html"}
+LISTINGS = {"index.html", "search-index.js", "all-models.html", "datasets.html"}
 
 
 def test_a_rebuild_rewrites_only_what_changed(tmp_path: Path) -> None:
@@ -224,14 +224,14 @@ def test_a_rebuild_rewrites_only_what_changed(tmp_path: Path) -> None:
     run_git(root, "commit", "-qm", "churn 1.1.0")
     # (the datasets list counts the versions using each; the plain model list is unchanged)
     assert _build(root, out) == {"models/churn.html", "datasets/profiles.html"} | LISTINGS - {
-        "models/index.html"
+        "all-models.html"
     }
 
     # A dataset's file: its page and the pages of the models citing it, not the others.
     add_dataset(root, "profiles", description="now described")
     run_git(root, "commit", "-qam", "describe profiles")
     assert _build(root, out) == {"models/churn.html", "datasets/profiles.html", "index.html",
-                                 "datasets/index.html"}  # fmt: skip
+                                 "datasets.html"}  # fmt: skip
 
     # A record `apply` wrote (a tag) changes the model's history: that page only.
     run_git(root, "tag", "-a", "fraud@0.1.0", "-m", "not a record, but a tag of fraud's")
@@ -356,3 +356,76 @@ def test_history_that_only_a_merged_branch_saw_is_not_kept(tmp_path: Path) -> No
     run_git(root, "merge", "-q", "--no-ff", "-m", "merge feature", "feature")
     build_site(root, out, rev="main")
     assert "entered staging" not in (out / "models/churn.html").read_text()
+
+
+def test_a_model_or_dataset_named_index_has_its_page(tmp_path: Path) -> None:
+    root = _registry(tmp_path / "repo")
+    add_dataset(root, "index")
+    add_model(root, "index")
+    add_version(root, "index", "1.0.0", training={"datasets": [{"id": "index"}]})
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-qm", "index")
+    out = tmp_path / "site"
+    build_site(root, out)
+    assert "<h1>Model <code>index</code></h1>" in (out / "models/index.html").read_text()
+    assert "<h1>Dataset <code>index</code></h1>" in (out / "datasets/index.html").read_text()
+    assert "<h1>All models</h1>" in (out / "all-models.html").read_text()
+
+
+def test_a_build_cut_off_is_finished_by_the_next(tmp_path: Path) -> None:
+    """Pages are written before the manifest: a build cut off in between must not leave the old
+    manifest vouching for a page already replaced (with another revision's content)."""
+    root = _registry(tmp_path / "repo")
+    out = tmp_path / "site"
+    build_site(root, out)
+    run_git(root, "checkout", "-qb", "other")
+    add_model(root, "churn", team="growth", description="only on the other branch")
+    run_git(root, "commit", "-qam", "describe churn")
+
+    def cut_off(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    import steward.site.build as build
+
+    original = build._datasets
+    build._datasets = cut_off  # type: ignore[assignment]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build_site(root, out, rev="other")
+    finally:
+        build._datasets = original
+    assert "only on the other branch" in (out / "models/churn.html").read_text()
+    result = build_site(root, out, rev="main")
+    assert "models/churn.html" in result.written
+    assert "only on the other branch" not in (out / "models/churn.html").read_text()
+
+
+def test_a_manifest_naming_paths_outside_the_site_removes_nothing(tmp_path: Path) -> None:
+    root = _registry(tmp_path / "repo")
+    out = tmp_path / "site"
+    build_site(root, out)
+    victim = tmp_path / "victim.html"
+    victim.write_text("keep me")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["models"]["../../victim"] = manifest["models"]["fraud"]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    build_site(root, out)
+    assert victim.read_text() == "keep me"
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["models"]["fraud"]["row"]["tags"] = 5  # valid JSON, not what a build writes
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    assert "models/fraud.html" in build_site(root, out).written
+    (out / MANIFEST).write_text(json.dumps({"format": 3, "models": 5, "datasets": []}))
+    assert {"models/fraud.html", "models/churn.html"} <= set(build_site(root, out).written)
+
+
+def test_an_output_directory_with_committed_files_is_refused(tmp_path: Path) -> None:
+    """Committed files under the output directory would be published, and a committed manifest
+    would vouch for committed pages."""
+    root = _registry(tmp_path / "repo")
+    write(root, "_site/evil.html", "<script>alert(1)</script>")
+    run_git(root, "add", "-f", "_site/evil.html")
+    run_git(root, "commit", "-qm", "a page smuggled into the site directory")
+    with pytest.raises(Exception, match="committed to the repository"):
+        build_site(root, root / "_site")
+    assert run(["-C", str(root), "site"]) == 1

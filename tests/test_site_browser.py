@@ -151,10 +151,10 @@ def test_search_and_filters_narrow_the_index(hostile_site: tuple[SiteRegistry, P
 
 PAGES = (
     "index.html",
-    "models/index.html",
+    "all-models.html",
     "models/churn.html",
     "models/fraud.html",
-    "datasets/index.html",
+    "datasets.html",
     "datasets/profiles.html",
     "proposals.html",
 )

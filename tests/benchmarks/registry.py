@@ -642,6 +642,13 @@ def report(all_figures: list[Figures], runs: int) -> str:
     )
     rows.append(
         [
+            "peak memory of `steward site` (first), MB",
+            *(f"{f.peak_mb.get('site', 0):.0f}" for f in all_figures),
+            "",
+        ]
+    )
+    rows.append(
+        [
             "the site's index page (HTML) / its search index, KB",
             *(
                 f"{f.site_kb.get('index.html', 0):.1f} / {f.site_kb.get('search-index.js', 0):.0f}"

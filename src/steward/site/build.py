@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from steward.errors import GitCommandError
+from steward.entries.names import is_name
+from steward.errors import GitCommandError, StewardError
 from steward.gitio.gitcmd import resolve_commit, run_git
 from steward.reading.cache import code_key
 from steward.site import catalog_pages as catalog
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 
 FORMAT = 3
 MANIFEST = ".steward-site/manifest.json"
+# Written before the first page and removed with the new manifest: the models being rewritten.
+# A build cut off in between leaves pages the old manifest would vouch for; the next build
+# reads this and writes those pages (and every dataset page) again.
+IN_PROGRESS = ".steward-site/in-progress.json"
 ASSETS = ("site.css", "site.js")
 GATE_CONTEXT = "steward/gate"
 
@@ -89,6 +94,7 @@ def build_site(
     the open proposals are asked for and listed (a forge that fails is reported on that page,
     not raised: the catalog is still worth publishing)."""
     commit = resolve_commit(root, rev)
+    _refuse_committed_files(root, out)
     tree = registry_tree(root, commit)
     entry_link = _entry_links(root, rev, commit)
     dot = bool(use_dot and shutil.which("dot"))
@@ -105,6 +111,7 @@ def build_site(
     }
     kept = len(models_state)
     reader: Reader | None = None
+    _write(out, IN_PROGRESS, json.dumps({"models": plan.stale}))
     try:
         if plan.stale:
             from steward.site.model_build import Reader, render_models
@@ -140,7 +147,8 @@ def build_site(
             reader.close()
 
     removed = _remove_gone(out, old, set(models_state), set(datasets_state))
-    rows = [models_state[name]["row"] for name in sorted(models_state)]
+    # Names come from the tree (checked names), never from a row the manifest kept.
+    rows = [{**models_state[name]["row"], "name": name} for name in sorted(models_state)]
     listing_pages = {
         catalog.SEARCH_INDEX: catalog.search_index_script(rows),
         "index.html": page(
@@ -150,15 +158,15 @@ def build_site(
             body=catalog.index_body(len(rows), rev, commit),
             scripts=[catalog.SEARCH_INDEX, catalog.SCRIPT],
         ),
-        "models/index.html": page(
-            shell, path="models/index.html", title="All models", body=catalog.models_list_body(rows)
+        catalog.ALL_MODELS: page(
+            shell, path=catalog.ALL_MODELS, title="All models", body=catalog.models_list_body(rows)
         ),
-        "datasets/index.html": page(
+        catalog.DATASETS: page(
             shell,
-            path="datasets/index.html",
+            path=catalog.DATASETS,
             title="Datasets",
             body=catalog.datasets_list_body(
-                [datasets_state[name]["row"] for name in sorted(datasets_state)]
+                [{**datasets_state[name]["row"], "name": name} for name in sorted(datasets_state)]
             ),
         ),
     }
@@ -194,6 +202,7 @@ def build_site(
         "datasets": datasets_state,
     }
     _write(out, MANIFEST, json.dumps(manifest, sort_keys=True, separators=(",", ":")))
+    (out / IN_PROGRESS).unlink()
     return SiteResult(
         out,
         commit,
@@ -205,6 +214,26 @@ def build_site(
         forge is not None,
         problems,
     )
+
+
+class SiteError(StewardError):
+    """The site cannot be built where it was asked to be."""
+
+
+def _refuse_committed_files(root: Path, out: Path) -> None:
+    """A site is built, never committed: an output directory holding files the repository
+    tracks would publish them, and a committed manifest would vouch for committed pages."""
+    try:
+        relative = out.resolve().relative_to(root.resolve())
+    except ValueError:
+        return
+    tracked = run_git(root, "--literal-pathspecs", "ls-files", "-z", "--", relative.as_posix())
+    if tracked:
+        first = tracked.split(b"\0")[0].decode("utf-8", "replace")
+        raise SiteError(
+            f"{out} holds files committed to the repository ({first}): a site is built, not "
+            "committed; remove them from git or choose another --output"
+        )
 
 
 def _datasets(
@@ -314,31 +343,84 @@ def _load_manifest(out: Path, settings: str) -> dict[str, Any]:
         # Another Steward, title, base URL or link target: every page is to be written again,
         # but the pages it listed are still removed when gone.
         return {**empty, "previous": data}
-    return data
-
-
-_MODEL_KEYS = ("tree", "newest", "tags", "cited", "row", "uses", "uses_keys")
+    try:
+        unfinished = json.loads((out / IN_PROGRESS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return data
+    except (OSError, ValueError):
+        unfinished = None
+    if not isinstance(unfinished, dict) or not isinstance(unfinished.get("models"), list):
+        return {**empty, "previous": data}
+    interrupted = set(unfinished["models"])
+    models = {name: state for name, state in data["models"].items() if name not in interrupted}
+    return {**data, "models": models, "datasets": {}, "previous": data}
 
 
 def _well_formed(data: dict[str, Any]) -> bool:
     """The manifest is a shortcut only: one that is not as this build writes it (edited, or
-    from a bug) counts as none, and every page is written again."""
+    from a bug) counts as none, and every page is written again. Its names must be names (a
+    page's path is made from them) and every value a later build reads must have its type."""
     models, datasets = data.get("models"), data.get("datasets")
+    if not isinstance(models, dict) or not isinstance(datasets, dict):
+        return False
+    if not isinstance(data.get("commit"), str):
+        return False
+    for name, state in models.items():
+        if not (is_name(name) and isinstance(state, dict) and _model_state_ok(name, state)):
+            return False
+    return all(
+        is_name(name)
+        and isinstance(state, dict)
+        and isinstance(state.get("key"), str)
+        and _row_ok(state.get("row"), _DATASET_ROW)
+        for name, state in datasets.items()
+    )
+
+
+# The types of the rows' fields: what the listing pages and the search script read.
+_TEXT = (str, type(None))
+_TEXTS = "texts"
+_MODEL_ROW: dict[str, Any] = {
+    "description": _TEXT, "owner": _TEXT, "team": _TEXT, "risk": _TEXT, "latest": _TEXT,
+    "changed": _TEXT, "classification": _TEXTS, "inherited": _TEXTS, "tags": _TEXTS,
+    "stages": dict,
+}  # fmt: skip
+_DATASET_ROW: dict[str, Any] = {
+    "description": _TEXT, "owner": _TEXT, "classification": _TEXTS, "users": int,
+}  # fmt: skip
+
+
+def _row_ok(row: object, types: dict[str, Any]) -> bool:
+    if not isinstance(row, dict):
+        return False
+    for key, kind in types.items():
+        value = row.get(key)
+        if kind == _TEXTS:
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                return False
+        elif not isinstance(value, kind):
+            return False
+    stages = row.get("stages", {})
+    return all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in stages.values())
+
+
+def _model_state_ok(name: str, state: dict[str, Any]) -> bool:
+    uses = state.get("uses")
     return (
-        isinstance(models, dict)
-        and isinstance(datasets, dict)
+        all(isinstance(state.get(key), _TEXT) for key in ("tree", "newest", "tags"))
+        and isinstance(state.get("cited"), dict)
+        and isinstance(state.get("uses_keys"), dict)
+        and _row_ok(state.get("row"), _MODEL_ROW)
+        and isinstance(uses, list)
         and all(
-            isinstance(state, dict)
-            and all(key in state for key in _MODEL_KEYS)
-            and isinstance(state["cited"], dict)
-            and isinstance(state["uses"], list)
-            and isinstance(state["uses_keys"], dict)
-            and isinstance(state["row"], dict)
-            for state in models.values()
-        )
-        and all(
-            isinstance(state, dict) and "key" in state and "row" in state
-            for state in datasets.values()
+            isinstance(use, list)
+            and len(use) == 7
+            and use[0] == name
+            and all(isinstance(field, str) for field in use[1:4])
+            and isinstance(use[4], _TEXT)
+            and (use[5] is None or isinstance(use[5], list))
+            and isinstance(use[6], _TEXT)
+            for use in uses
         )
     )
 
@@ -346,11 +428,19 @@ def _well_formed(data: dict[str, Any]) -> bool:
 def _remove_gone(out: Path, old: dict[str, Any], models: set[str], datasets: set[str]) -> list[str]:
     """Remove the pages of models and datasets the last build listed that are gone now."""
     removed = []
-    for source in (old, old.get("previous") or {}):
-        for name in set(source.get("models") or {}) - models:
-            removed += _remove(out, model_page(name))
-        for name in set(source.get("datasets") or {}) - datasets:
-            removed += _remove(out, dataset_page(name))
+    for source in (old, old.get("previous")):
+        if not isinstance(source, dict):
+            continue
+        for kind, page_of, present in (
+            ("models", model_page, models),
+            ("datasets", dataset_page, datasets),
+        ):
+            listed = source.get(kind)
+            names = listed if isinstance(listed, dict) else {}
+            for name in names:
+                # Only a name can be a page: a manifest naming `../x` removes nothing.
+                if isinstance(name, str) and is_name(name) and name not in present:
+                    removed += _remove(out, page_of(name))
     return sorted(set(removed))
 
 

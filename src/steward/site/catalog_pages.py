@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from steward.entries import layout
 from steward.entries.semver import precedence
-from steward.site.html import EntryLink, badge, code, fields, joined, link, model_page, table, text
+from steward.site.html import (
+    EntryLink,
+    badge,
+    code,
+    dataset_page,
+    fields,
+    joined,
+    link,
+    model_page,
+    table,
+    text,
+)
 
 if TYPE_CHECKING:  # the listing pages are written on every build: they import no entry model
     from steward.entries.models import DatasetEntry
@@ -25,6 +36,10 @@ if TYPE_CHECKING:  # the listing pages are written on every build: they import n
 STAGE_ORDER = ("production", "staging", "development", "archived")
 
 SEARCH_INDEX = "search-index.js"
+# The listing pages sit beside the index, never in `models/` or `datasets/`, where a model or
+# dataset named `index` has its page.
+ALL_MODELS = "all-models.html"
+DATASETS = "datasets.html"
 SCRIPT = "assets/site.js"
 FILTERS = (
     ("stage", "Stage"),
@@ -109,9 +124,9 @@ def index_body(model_count: int, rev: str, commit: str) -> str:
         "<h1>Models</h1>\n"
         f'<p id="summary">{model_count} models in the registry at {code(rev)} '
         f"(commit {code(commit[:12])}). "
-        '<a href="models/index.html">All models as a plain list</a>.</p>\n'
+        f'<a href="{ALL_MODELS}">All models as a plain list</a>.</p>\n'
         "<noscript><p>Search and filters need JavaScript; the "
-        '<a href="models/index.html">plain list</a> has every model.</p></noscript>\n'
+        f'<a href="{ALL_MODELS}">plain list</a> has every model.</p></noscript>\n'
         '<form id="search" class="filters" role="search" aria-label="Models">'
         '<label for="q">Search</label>'
         '<input id="q" type="search" autocomplete="off" '
@@ -133,7 +148,7 @@ def search_index_script(rows: list[dict[str, Any]]) -> str:
 
 def models_list_body(rows: list[dict[str, Any]]) -> str:
     items = "".join(
-        f"<li>{link(str(row['name']) + '.html', str(row['name']))}"
+        f"<li>{link(model_page(str(row['name'])), str(row['name']))}"
         + (f": {text(row['description'])}" if row.get("description") else "")
         + "</li>"
         for row in rows
@@ -149,7 +164,7 @@ def datasets_list_body(datasets: list[dict[str, Any]]) -> str:
         return '<h1>Datasets</h1><p class="none">No dataset is registered.</p>'
     rows = [
         [
-            link(f"{row['name']}.html", row["name"]),
+            link(dataset_page(str(row["name"])), str(row["name"])),
             text(row.get("owner") or "-"),
             joined(row.get("classification") or []),
             text(row.get("users", 0)),

@@ -67,7 +67,7 @@ def page(
     )
     nav = [
         f'<a href="{up}index.html">Models</a>',
-        f'<a href="{up}datasets/index.html">Datasets</a>',
+        f'<a href="{up}datasets.html">Datasets</a>',
     ]
     if shell.proposals:
         nav.append(f'<a href="{up}proposals.html">Proposals</a>')

@@ -23,7 +23,7 @@ from steward.governance.lineage import model_lineage
 from steward.reading.catalog import NotFound
 from steward.reading.contents import RegistryContents
 from steward.site import catalog_pages as catalog
-from steward.site.html import EntryLink, code, model_page, text
+from steward.site.html import EntryLink, code, text
 from steward.site.lineage_svg import dot_layouts
 from steward.site.model_page import ModelInputs, render_model
 from steward.site.plan import Blob, RegistryTree
@@ -98,7 +98,12 @@ class Reader:
                 if place.kind not in (Kind.MODEL, Kind.VERSION):
                     continue
                 entry = self._parse(blob, place.kind)
-                if isinstance(entry, ModelEntry):
+                if not _agrees(entry, name, place.version):
+                    # `steward check` says so too; the page does not show it as this model's.
+                    self.problems.append(
+                        Problem(blob.path, None, "", "names another model or version than its path")
+                    )
+                elif isinstance(entry, ModelEntry):
                     entries[name] = entry
                 elif isinstance(entry, VersionEntry):
                     versions.setdefault(name, []).append(entry)
@@ -126,6 +131,14 @@ class Reader:
             policy,
         )
         return contents, known
+
+
+def _agrees(entry: object, model: str, version: str | None) -> bool:
+    if isinstance(entry, ModelEntry):
+        return entry.name == model
+    if isinstance(entry, VersionEntry):
+        return entry.model == model and entry.version == version
+    return True
 
 
 def render_models(
@@ -230,7 +243,6 @@ def _model_row(inputs: ModelInputs) -> dict[str, Any]:
     inherited = labels(inherited_by_live_versions(versions, inputs.contents.datasets))
     return {
         "name": inputs.name,
-        "href": model_page(inputs.name),
         "description": model.description if model else None,
         "owner": model.owner if model else None,
         "team": model.team if model else None,

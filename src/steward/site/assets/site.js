@@ -84,7 +84,7 @@
       shown += 1;
       var tr = document.createElement("tr");
       var a = document.createElement("a");
-      a.href = row.href;
+      a.href = "models/" + encodeURIComponent(row.name) + ".html";
       a.textContent = row.name;
       cell(tr, a);
       cell(tr, row.owner || "-");
