@@ -429,3 +429,49 @@ def test_an_output_directory_with_committed_files_is_refused(tmp_path: Path) -> 
     with pytest.raises(Exception, match="committed to the repository"):
         build_site(root, root / "_site")
     assert run(["-C", str(root), "site"]) == 1
+
+
+def test_pages_are_the_same_whatever_the_chunks_and_history_reading(
+    built: tuple[SiteRegistry, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many stale models are rendered a chunk at a time with every history read at once; a
+    few, one history at a time: the pages must not depend on which."""
+    import steward.site.model_build as model_build
+
+    registry, out = built
+    monkeypatch.setattr(model_build, "CHUNK", 1)
+    monkeypatch.setattr(model_build, "ONE_BY_ONE", 0)
+    other = tmp_path / "other"
+    build_site(registry.root, other, forge=registry.forge)
+    for path in pages(out):
+        assert (other / path.relative_to(out)).read_text() == path.read_text(), path
+
+
+def test_a_dataset_cited_by_many_versions_lists_the_first_and_counts_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from steward.site import catalog_pages
+
+    monkeypatch.setattr(catalog_pages, "SHOWN_SERVING", 1)
+    monkeypatch.setattr(catalog_pages, "SHOWN_OTHERS", 1)
+    monkeypatch.setattr(catalog_pages, "SHOWN_PER_COLUMN", 2)
+    root = _registry(tmp_path / "repo")
+    for version, stage in (("1.1.0", "production"), ("1.2.0", "staging"), ("1.3.0", "development")):
+        add_version(
+            root, "churn", version, stage=stage, training={"datasets": [{"id": "profiles"}]}
+        )
+    add_version(
+        root, "churn", "1.4.0", training={"datasets": [{"id": "profiles", "columns": ["hour"]}]}
+    )
+    run_git(root, "add", "-A")
+    run_git(root, "commit", "-qm", "more churn")
+    out = tmp_path / "site"
+    build_site(root, out)
+    page = (out / "datasets/profiles.html").read_text()
+    # production first; one serving shown, one more counted; the newest other shown, two counted
+    assert page.index("churn 1.1.0") < page.index("churn 1.4.0")
+    assert "And 1 more in production or staging, 2 more in development or archived" in page
+    assert "<dd>5</dd>" in page  # versions trained on it (1.0.0 to 1.4.0), all counted
+    amount, hour = page.split("<code>amount</code>")[1], page.split("<code>hour</code>")[1]
+    assert "and 2 more" in amount.split("</tr>")[0]  # 4 use every column, 2 shown
+    assert "and 3 more" in hour.split("</tr>")[0]  # and 1.4.0 uses hour: 5, 2 shown

@@ -153,14 +153,16 @@ def model_histories(
     rev: str = "HEAD",
     models: Iterable[str] | None = None,
     known: dict[str, tuple[str | None, str | None]] | None = None,
+    changes: dict[str, list[Landed]] | None = None,
 ) -> dict[str, History]:
     """`model_history` of every model (or of `models`) in one walk: a model no commit of the
     history touches has no entry. For questions about many models at once (the catalog site):
     one read of the history index, one `git cat-file` and one `for-each-ref` for them all.
     `known` gives the (stage, created_by) of version blobs the caller has parsed already (by
-    blob id), which are then not read again."""
+    blob id), which are then not read again; `changes`, `changes_by_model` of `rev` when the
+    caller asks about its models in parts."""
     commit = resolve_commit(root, rev)
-    by_model = changes_by_model(root, commit)
+    by_model = changes_by_model(root, commit) if changes is None else changes
     wanted = sorted(by_model) if models is None else sorted(set(models) & set(by_model))
     records = _read_records(root, None) if wanted else {}
     histories: dict[str, History] = {}

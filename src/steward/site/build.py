@@ -103,6 +103,43 @@ def build_site(
         FORMAT, code_key(), shell.title, base_url, shell.proposals, dot, entry_link("")
     )
     old = _load_manifest(out, settings)
+    context = _Build(
+        root, out, rev, commit, tree, entry_link, dot, shell, settings, forge, forge_label
+    )
+    try:
+        return _build(context, old)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        if not old["models"] and not old["datasets"]:
+            raise  # not the manifest's doing: a bug, shown as one
+        # The manifest is a shortcut only, checked for its names and shape but not value by
+        # value (100,000 uses would cost more than they save): one that a build could not use
+        # is dropped, and every page written again.
+        return _build(context, {"models": {}, "datasets": {}, "previous": old})
+
+
+@dataclass(frozen=True)
+class _Build:
+    root: Path
+    out: Path
+    rev: str
+    commit: str
+    tree: RegistryTree
+    entry_link: EntryLink
+    dot: bool
+    shell: Shell
+    settings: str
+    forge: Forge | None
+    forge_label: str
+
+
+def _build(context: _Build, old: dict[str, Any]) -> SiteResult:
+    root, out, rev, commit, tree = (
+        context.root, context.out, context.rev, context.commit, context.tree
+    )  # fmt: skip
+    entry_link, dot, shell, settings = (
+        context.entry_link, context.dot, context.shell, context.settings
+    )  # fmt: skip
+    forge, forge_label = context.forge, context.forge_label
     plan = plan_models(root, out, commit, tree, old)
     written: list[str] = []
     problems: list[Problem] = []
@@ -114,13 +151,14 @@ def build_site(
     _write(out, IN_PROGRESS, json.dumps({"models": plan.stale}))
     try:
         if plan.stale:
+            from steward.entries.problems import sorted_problems
             from steward.site.model_build import Reader, render_models
 
             reader = Reader(root, tree)
             files = model_files(root, commit, plan.stale)
-            rendered = render_models(root, commit, reader, files, entry_link, dot)
-            problems = rendered.problems
-            for name, result in rendered.models.items():
+            for name, result in render_models(
+                root, commit, reader, files, entry_link, dot, plan.changes
+            ):
                 path = model_page(name)
                 _write(out, path, page(shell, path=path, title=f"Model {name}", body=result.body))
                 written.append(path)
@@ -135,6 +173,7 @@ def build_site(
                     # dataset's page key is made of, without reading every use again.
                     "uses_keys": _uses_keys(result.uses),
                 }
+            problems = sorted_problems(reader.problems)
         datasets_state, dataset_pages, reader = _datasets(
             root, out, settings, tree, old, models_state, entry_link, reader
         )
@@ -261,19 +300,14 @@ def _datasets(
         if previous and previous.get("key") == key and (out / path).exists():
             states[name] = previous
             continue
-        uses = [
-            use
-            for model, _ in citing.get(name, [])
-            for row in models_state[model]["uses"]
-            if (use := catalog.DatasetUse.from_list(row)).dataset == name
-        ]
+        per_model = (models_state[model]["uses"] for model, _ in citing.get(name, []))
         if reader is None:
             from steward.site.model_build import Reader
 
             reader = Reader(root, tree)
         from steward.site.model_build import render_dataset
 
-        body, row = render_dataset(reader, name, uses, entry_link)
+        body, row = render_dataset(reader, name, per_model, entry_link)
         pages.append((path, body, f"Dataset {name}"))
         states[name] = {"key": key, "row": row}
     return states, pages, reader
@@ -366,7 +400,7 @@ def _well_formed(data: dict[str, Any]) -> bool:
     if not isinstance(data.get("commit"), str):
         return False
     for name, state in models.items():
-        if not (is_name(name) and isinstance(state, dict) and _model_state_ok(name, state)):
+        if not (is_name(name) and isinstance(state, dict) and _model_state_ok(state)):
             return False
     return all(
         is_name(name)
@@ -404,7 +438,7 @@ def _row_ok(row: object, types: dict[str, Any]) -> bool:
     return all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in stages.values())
 
 
-def _model_state_ok(name: str, state: dict[str, Any]) -> bool:
+def _model_state_ok(state: dict[str, Any]) -> bool:
     uses = state.get("uses")
     return (
         all(isinstance(state.get(key), _TEXT) for key in ("tree", "newest", "tags"))
@@ -412,16 +446,6 @@ def _model_state_ok(name: str, state: dict[str, Any]) -> bool:
         and isinstance(state.get("uses_keys"), dict)
         and _row_ok(state.get("row"), _MODEL_ROW)
         and isinstance(uses, list)
-        and all(
-            isinstance(use, list)
-            and len(use) == 7
-            and use[0] == name
-            and all(isinstance(field, str) for field in use[1:4])
-            and isinstance(use[4], _TEXT)
-            and (use[5] is None or isinstance(use[5], list))
-            and isinstance(use[6], _TEXT)
-            for use in uses
-        )
     )
 
 

@@ -9,11 +9,11 @@ reading every model again."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from steward.entries import layout
-from steward.entries.semver import precedence
 from steward.site.html import (
     EntryLink,
     badge,
@@ -75,7 +75,14 @@ class DatasetUse:
 
     @classmethod
     def from_list(cls, row: list[Any]) -> DatasetUse:
+        """A use as the manifest keeps it; ValueError when it is not one (the build then
+        drops the manifest)."""
         model, version, stage, dataset, dataset_version, columns, owner = row
+        if not all(isinstance(v, str) for v in (model, version, stage, dataset)) or not (
+            columns is None
+            or (isinstance(columns, list) and all(isinstance(c, str) for c in columns))
+        ):
+            raise ValueError(f"not a use of a dataset: {row!r}")
         return cls(
             model,
             version,
@@ -85,11 +92,6 @@ class DatasetUse:
             None if columns is None else tuple(columns),
             owner,
         )
-
-
-def sorted_uses(uses: list[DatasetUse]) -> list[DatasetUse]:
-    by_version = sorted(uses, key=lambda u: precedence(u.version), reverse=True)
-    return sorted(by_version, key=lambda u: (_rank(u.stage), u.model))
 
 
 def _rank(stage: str) -> int:
@@ -177,20 +179,80 @@ def datasets_list_body(datasets: list[dict[str, Any]]) -> str:
     )
 
 
-# A dataset cited by thousands of versions: those serving (production, staging) are all
-# listed, the others up to this many, with a count and the command that lists them all.
-SHOWN_OTHERS = 100
-_SERVING = ("production", "staging")
+# A dataset may be cited by 100,000 versions: its page lists the first of them in order
+# (production first) and says how many more there are, and which command lists them all.
+SHOWN_SERVING = 500  # production and staging
+SHOWN_OTHERS = 100  # development and archived
+SHOWN_PER_COLUMN = 20
+_SERVING_RANKS = 2  # production and staging are the first two of STAGE_ORDER
 
 
-def _shown(uses: list[DatasetUse]) -> tuple[list[DatasetUse], int]:
-    serving = [u for u in uses if u.stage in _SERVING]
-    others = [u for u in uses if u.stage not in _SERVING]
-    return serving + others[:SHOWN_OTHERS], max(len(others) - SHOWN_OTHERS, 0)
+@dataclass
+class UsesView:
+    """What a dataset's page shows of the versions citing it, read in one pass."""
+
+    total: int
+    serving: list[DatasetUse]
+    more_serving: int
+    others: list[DatasetUse]
+    more_others: int
+    columns: dict[str, tuple[list[DatasetUse], int]]  # column -> its first users, how many more
 
 
-def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: EntryLink) -> str:
-    uses = sorted_uses(uses)
+def view_of_uses(per_model: Iterable[list[Any]], dataset: str, columns: list[str]) -> UsesView:
+    """`per_model`: each citing model's uses as the manifest keeps them (lists, in version
+    order), models by name. Only the uses shown are built; the rest are counted."""
+    ranks = len(STAGE_ORDER) + 1
+    shown: list[list[DatasetUse]] = [[] for _ in range(ranks)]
+    counts = [0] * ranks
+    wanted = set(columns)
+    # Per column, the first users in each rank as (rank, order, use); users of every column apart.
+    every: list[tuple[int, int, DatasetUse]] = []
+    every_count = 0
+    by_column: dict[str, list[tuple[int, int, DatasetUse]]] = {}
+    column_counts: dict[str, int] = {}
+    order = 0
+    for rows in per_model:
+        for row in reversed(rows):  # newest version first
+            if row[3] != dataset:
+                continue
+            order += 1
+            rank = _rank(row[2])
+            counts[rank] += 1
+            cap = SHOWN_SERVING if rank < _SERVING_RANKS else SHOWN_OTHERS
+            use: DatasetUse | None = None
+            if len(shown[rank]) < cap:
+                use = DatasetUse.from_list(row)
+                shown[rank].append(use)
+            cited = row[5]
+            if cited is None:
+                every_count += 1
+                if sum(1 for r, _, _ in every if r == rank) < SHOWN_PER_COLUMN:
+                    every.append((rank, order, use or DatasetUse.from_list(row)))
+                continue
+            for column in set(cited) & wanted:
+                column_counts[column] = column_counts.get(column, 0) + 1
+                users = by_column.setdefault(column, [])
+                if sum(1 for r, _, _ in users if r == rank) < SHOWN_PER_COLUMN:
+                    users.append((rank, order, use or DatasetUse.from_list(row)))
+    serving = [u for r in range(_SERVING_RANKS) for u in shown[r]][:SHOWN_SERVING]
+    others = [u for r in range(_SERVING_RANKS, ranks) for u in shown[r]][:SHOWN_OTHERS]
+    per_column = {}
+    for column in columns:
+        merged = sorted([*every, *by_column.get(column, [])], key=lambda item: item[:2])
+        first = [use for _, _, use in merged[:SHOWN_PER_COLUMN]]
+        per_column[column] = (first, every_count + column_counts.get(column, 0) - len(first))
+    return UsesView(
+        sum(counts),
+        serving,
+        sum(counts[:_SERVING_RANKS]) - len(serving),
+        others,
+        sum(counts[_SERVING_RANKS:]) - len(others),
+        per_column,
+    )
+
+
+def dataset_body(dataset: DatasetEntry, uses: UsesView, entry_link: EntryLink) -> str:
     path = layout.dataset_path(dataset.name)
     url = entry_link(path)
     summary = fields(
@@ -200,11 +262,12 @@ def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: Entr
             ("Classification", joined(dataset.classification)),
             ("Tags", joined(dataset.tags)),
             ("Entry", link(url, path) if url else code(path)),
+            ("Versions trained on it", text(uses.total)),
         ]
     )
     column_rows = []
     for column in dataset.columns:
-        users, more = _shown([u for u in uses if u.columns is None or column.name in u.columns])
+        users, more = uses.columns.get(column.name, ([], 0))
         column_rows.append(
             [
                 code(column.name),
@@ -218,7 +281,6 @@ def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: Entr
         if column_rows
         else '<p class="none">No column is described.</p>'
     )
-    shown, more = _shown(uses)
     use_rows = [
         [
             link(f"../{model_page(u.model)}#v-{u.version}", f"{u.model} {u.version}"),
@@ -227,16 +289,24 @@ def dataset_body(dataset: DatasetEntry, uses: list[DatasetUse], entry_link: Entr
             joined(u.columns) if u.columns is not None else "all columns",
             text(u.owner or "-"),
         ]
-        for u in shown
+        for u in [*uses.serving, *uses.others]
     ]
     versions = (
         table(["Version", "Stage", "Dataset version", "Columns used", "Owner"], use_rows)
         if use_rows
         else '<p class="none">No registered version cites this dataset.</p>'
     )
-    if more:
+    not_shown = [
+        f"{count} more in {where}"
+        for count, where in (
+            (uses.more_serving, "production or staging"),
+            (uses.more_others, "development or archived"),
+        )
+        if count
+    ]
+    if not_shown:
         versions += (
-            f"<p>And {more} more versions in development or archived: "
+            f"<p>And {text(', '.join(not_shown))}: "
             f"<code>steward impact --dataset {text(dataset.name)}</code> lists them all.</p>"
         )
     description = (

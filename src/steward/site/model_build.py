@@ -5,7 +5,8 @@ up-to-date site is checked without loading the entry models."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from steward.entries.policy import Policy
 from steward.entries.problems import Problem, sorted_problems
 from steward.entries.semver import precedence
 from steward.entries.validate import parse_file
+from steward.gitio.changelog import Landed, changes_by_model
 from steward.gitio.gitcmd import CatFile
 from steward.governance.lineage import model_lineage
 from steward.reading.catalog import NotFound
@@ -31,6 +33,8 @@ from steward.site.plan import Blob, RegistryTree
 # Fewer stale models than this read their histories one by one (an indexed question each);
 # more read every model's at once (one pass over the whole index).
 ONE_BY_ONE = 20
+# Models rendered together: their entries, histories and graphs are held at once.
+CHUNK = 500
 _REGULAR = ("100644", "100755")
 
 
@@ -40,12 +44,6 @@ class RenderedModel:
     row: dict[str, Any]
     uses: list[catalog.DatasetUse]
     cited: dict[str, str | None]
-
-
-@dataclass
-class Rendered:
-    models: dict[str, RenderedModel] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
 
 
 class Reader:
@@ -148,49 +146,65 @@ def render_models(
     files: dict[str, list[Blob]],
     entry_link: EntryLink,
     dot: bool,
-) -> Rendered:
-    """The `<main>` of each model's page in `files`, with the rows the listings need."""
-    contents, known = reader.contents(files)
+    changes: dict[str, list[Landed]] | None = None,
+) -> Iterator[tuple[str, RenderedModel]]:
+    """The `<main>` of each model's page in `files`, with the rows the listings need, a chunk
+    of models at a time: what is held at once stays bounded whatever the registry's size.
+    `changes`: every model's history changes (`changes_by_model`), when read already."""
     stale = sorted(files)
-    histories = _histories(root, commit, stale, known)
-    graphs = {name: model_lineage(contents, name) for name in stale}
-    layouts = dot_layouts([graphs[name] for name in stale]) if dot else [None] * len(stale)
-    rendered = Rendered(problems=list(contents.problems))
-    for name, layout_found in zip(stale, layouts, strict=True):
-        inputs = ModelInputs(
-            name, contents, histories.get(name, []), entry_link, graphs[name], layout_found
-        )
-        rendered.models[name] = RenderedModel(
-            render_model(inputs),
-            _model_row(inputs),
-            _uses(contents, name),
-            {
-                ref.id: reader.dataset_oid(ref.id)
-                for v in contents.versions_of(name)
-                for ref in v.training.datasets
-            },
-        )
-    return rendered
+    if changes is None and len(stale) > ONE_BY_ONE:
+        changes = changes_by_model(root, commit)
+    for start in range(0, len(stale), CHUNK):
+        chunk = stale[start : start + CHUNK]
+        contents, known = reader.contents({name: files[name] for name in chunk})
+        histories = _histories(root, commit, chunk, known, changes)
+        graphs = {name: model_lineage(contents, name) for name in chunk}
+        layouts = dot_layouts([graphs[name] for name in chunk]) if dot else [None] * len(chunk)
+        for name, layout_found in zip(chunk, layouts, strict=True):
+            inputs = ModelInputs(
+                name, contents, histories.get(name, []), entry_link, graphs[name], layout_found
+            )
+            yield (
+                name,
+                RenderedModel(
+                    render_model(inputs),
+                    _model_row(inputs),
+                    _uses(contents, name),
+                    {
+                        ref.id: reader.dataset_oid(ref.id)
+                        for v in contents.versions_of(name)
+                        for ref in v.training.datasets
+                    },
+                ),
+            )
 
 
 def _histories(
-    root: Path, commit: str, models: list[str], known: dict[str, tuple[str | None, str | None]]
+    root: Path,
+    commit: str,
+    models: list[str],
+    known: dict[str, tuple[str | None, str | None]],
+    changes: dict[str, list[Landed]] | None,
 ) -> dict[str, list[Event]]:
-    if len(models) > ONE_BY_ONE:
-        return {m: h.events for m, h in model_histories(root, commit, models, known).items()}
-    found = {}
+    if changes is not None:
+        found = model_histories(root, commit, models, known, changes)
+        return {model: history.events for model, history in found.items()}
+    events = {}
     for model in models:
         try:
-            found[model] = model_history(root, model, commit).events
+            events[model] = model_history(root, model, commit).events
         except NotFound:
-            found[model] = []
-    return found
+            events[model] = []
+    return events
 
 
 def render_dataset(
-    reader: Reader, name: str, uses: list[catalog.DatasetUse], entry_link: EntryLink
+    reader: Reader, name: str, per_model: Iterable[list[Any]], entry_link: EntryLink
 ) -> tuple[str, dict[str, Any]]:
+    """A dataset's page from the uses of the models citing it (see `catalog.view_of_uses`)."""
     dataset, problems = reader.dataset(name)
+    columns = [column.name for column in dataset.columns] if dataset is not None else []
+    uses = catalog.view_of_uses(per_model, name, columns)
     if dataset is None:
         items = "".join(f"<li>{text(p.render())}</li>" for p in problems) or "<li>unreadable</li>"
         body = (
@@ -204,7 +218,7 @@ def render_dataset(
         "owner": dataset.owner if dataset else None,
         "description": dataset.description if dataset else None,
         "classification": list(dataset.classification) if dataset else [],
-        "users": len(uses),
+        "users": uses.total,
     }
     return body, row
 

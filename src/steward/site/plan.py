@@ -22,7 +22,7 @@ from typing import Any
 
 from steward.entries import layout
 from steward.entries.names import is_name
-from steward.gitio.changelog import changes_between, changes_by_model
+from steward.gitio.changelog import Landed, changes_between, changes_by_model
 from steward.gitio.gitcmd import run_git
 
 _MODELS = f"{layout.MODELS_DIR}/"
@@ -81,10 +81,11 @@ def registry_tree(root: Path, commit: str) -> RegistryTree:
 
 def newest_changes(
     root: Path, commit: str, previous_commit: str | None, previous: dict[str, str]
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[str, list[Landed]] | None]:
     """For each model, the newest commit of `commit`'s first-parent chain touching its
     directory. `previous` holds the answer at `previous_commit` (the last build's): when that
-    commit is an ancestor, only the commits added since are read."""
+    commit is an ancestor, only the commits added since are read. Otherwise every model's
+    changes are read, and returned too (the histories are made of them)."""
     if previous_commit and _on_first_parent_chain(root, previous_commit, commit):
         newest = dict(previous)
         seen: set[str] = set()
@@ -94,8 +95,9 @@ def newest_changes(
                 if model not in seen:
                     seen.add(model)
                     newest[model] = landed.sha
-        return newest
-    return {model: commits[0].sha for model, commits in changes_by_model(root, commit).items()}
+        return newest, None
+    changes = changes_by_model(root, commit)
+    return {model: commits[0].sha for model, commits in changes.items()}, changes
 
 
 def _on_first_parent_chain(root: Path, older: str, newer: str) -> bool:
@@ -137,6 +139,7 @@ class Plan:
     stale: list[str]  # the model pages to write
     newest: dict[str, str]
     tags: dict[str, str]
+    changes: dict[str, list[Landed]] | None  # every model's history changes, when read
 
 
 def plan_models(
@@ -146,7 +149,7 @@ def plan_models(
     history or tags changed, every one when the policy or the settings did, and any whose page
     file is missing."""
     previous = old.get("models", {})
-    newest = newest_changes(
+    newest, changes = newest_changes(
         root,
         commit,
         old.get("commit"),
@@ -168,7 +171,7 @@ def plan_models(
             or not (out / "models" / f"{name}.html").exists()
         ):
             stale.append(name)
-    return Plan(stale, newest, tags)
+    return Plan(stale, newest, tags, changes)
 
 
 def _oid(tree: RegistryTree, dataset: str) -> str | None:
