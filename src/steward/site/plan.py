@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,25 +48,9 @@ class RegistryTree:
 
 def registry_tree(root: Path, commit: str) -> RegistryTree:
     """One `git ls-tree` of the model and dataset directories (not into them) and the policy."""
-    out = run_git(
-        root,
-        "--literal-pathspecs",
-        "ls-tree",
-        "-z",
-        "--full-tree",
-        commit,
-        "--",
-        _MODELS,
-        _DATASETS,
-        layout.POLICY_FILE,
-    )
     tree = RegistryTree()
-    for record in out.split(b"\0"):
-        if not record:
-            continue
-        meta, _, raw_path = record.partition(b"\t")
-        mode, kind, oid = meta.decode().split()
-        path = raw_path.decode("utf-8", "surrogateescape")
+    paths = (_MODELS, _DATASETS, layout.POLICY_FILE)
+    for mode, kind, oid, path in _ls_tree(root, commit, paths, recursive=False):
         if path.startswith(_MODELS) and kind == "tree":
             name = path[len(_MODELS) :]
             if is_name(name):
@@ -186,17 +171,24 @@ def model_files(root: Path, commit: str, models: list[str]) -> dict[str, list[Bl
         return {}
     wanted = set(models)
     paths = [f"{_MODELS}{name}/" for name in models] if len(models) <= 200 else [_MODELS]
-    out = run_git(
-        root, "--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths
-    )
     found: dict[str, list[Blob]] = {name: [] for name in models}
-    for record in out.split(b"\0"):
-        if not record:
-            continue
-        meta, _, raw_path = record.partition(b"\t")
-        mode, _kind, oid = meta.decode().split()
-        path = raw_path.decode("utf-8", "surrogateescape")
+    for mode, _kind, oid, path in _ls_tree(root, commit, paths, recursive=True):
         model = path[len(_MODELS) :].partition("/")[0]
         if model in wanted:
             found[model].append(Blob(path, mode, oid))
     return found
+
+
+def _ls_tree(
+    root: Path, commit: str, paths: Iterable[str], recursive: bool
+) -> Iterator[tuple[str, str, str, str]]:
+    """`git ls-tree` of `paths` at `commit`: (mode, type, object id, path) per entry."""
+    recurse = ["-r"] if recursive else []
+    out = run_git(
+        root, "--literal-pathspecs", "ls-tree", *recurse, "-z", "--full-tree", commit, "--", *paths
+    )
+    for record in out.split(b"\0"):
+        if record:
+            meta, _, raw_path = record.partition(b"\t")
+            mode, kind, oid = meta.decode().split()
+            yield mode, kind, oid, raw_path.decode("utf-8", "surrogateescape")
