@@ -18,6 +18,7 @@ from steward.aftermerge.history import model_histories, model_history
 from steward.cli.main import run
 from steward.site.build import MANIFEST, build_site
 from tests.builders import add_dataset, add_model, add_version, run_git, small_registry, write
+from tests.github_api import FakeGitHub
 from tests.site_registry import HOSTILE, HOSTILE_FILE, ODD_METRIC, SiteRegistry, site_registry
 
 SITE_TAGS = {
@@ -475,3 +476,28 @@ def test_a_dataset_cited_by_many_versions_lists_the_first_and_counts_the_rest(
     amount, hour = page.split("<code>amount</code>")[1], page.split("<code>hour</code>")[1]
     assert "and 2 more" in amount.split("</tr>")[0]  # 4 use every column, 2 shown
     assert "and 3 more" in hour.split("</tr>")[0]  # and 1.4.0 uses hour: 5, 2 shown
+
+
+def test_the_proposals_page_from_github(tmp_path: Path, github: FakeGitHub) -> None:
+    """The open pull requests and their gate statuses, read through PyGithub from the fake
+    GitHub (its responses checked against GitHub's OpenAPI description); a title a role-less
+    contributor wrote stays text. A forge that refuses is said so on the page."""
+    from steward.gate.promotion import propose_promotion
+    from tests.promotion_setup import make_promotion_repo
+    from tests.test_github_forge import Waits, forge_for, mirror
+
+    pr = make_promotion_repo(tmp_path / "repo")
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "staging", "dave")
+    number = mirror(pr, github, promotion.branch, "dave", f"Promote fraud {HOSTILE}")
+    forge = forge_for(github, Waits())
+    forge.set_status(promotion.commit, "steward/gate", "failure", "1 rules failed")
+    out = tmp_path / "site"
+    build_site(pr.root, out, forge=forge, forge_label="GitHub")
+    page = parse(out / "proposals.html")
+    text = "".join(page.text)
+    assert f"#{number}" in text and f"Promote fraud {HOSTILE}" in text
+    assert "failure" in text and "1 rules failed" in text
+    assert not any(tag == "script" for tag, _ in page.tags)
+    refused = forge_for(github, Waits(), token="not-a-token")
+    build_site(pr.root, out, forge=refused, forge_label="GitHub")
+    assert "The forge could not be read" in (out / "proposals.html").read_text()
