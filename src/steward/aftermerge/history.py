@@ -138,14 +138,8 @@ def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = T
             f"history touches {directory}"
         )
     records = _read_records(root, model)
-    events: list[Event] = []
     with CatFile(root) as cat:
-        entries = _EntryReader(cat)
-        for landed in commits:
-            derived = list(_events_of(landed, model, entries))
-            if derived:
-                events.extend(_decide(cat, landed, derived, records.get(landed.sha, [])))
-    return History(model, commit, events)
+        return _history(cat, _EntryReader(cat), model, commit, commits, records)
 
 
 def model_histories(
@@ -169,16 +163,27 @@ def model_histories(
     with CatFile(root) as cat:
         entries = _EntryReader(cat, known)
         for model in wanted:
-            events: list[Event] = []
-            for landed in by_model[model]:
-                derived = list(_events_of(landed, model, entries))
-                if derived:
-                    recorded = [
-                        found for found in records.get(landed.sha, []) if found[1].model == model
-                    ]
-                    events.extend(_decide(cat, landed, derived, recorded))
-            histories[model] = History(model, commit, events)
+            histories[model] = _history(cat, entries, model, commit, by_model[model], records)
     return histories
+
+
+def _history(
+    cat: CatFile,
+    entries: _EntryReader,
+    model: str,
+    commit: str,
+    commits: list[Landed],
+    records: dict[str, list[tuple[str, Record]]],
+) -> History:
+    """The model's events from the commits that touch it and the records by commit (of this
+    model, or of every model: another model's record is never one of this model's)."""
+    events: list[Event] = []
+    for landed in commits:
+        derived = list(_events_of(landed, model, entries))
+        if derived:
+            recorded = [found for found in records.get(landed.sha, []) if found[1].model == model]
+            events.extend(_decide(cat, landed, derived, recorded))
+    return History(model, commit, events)
 
 
 def last_holder(root: Path, rev: str, model: str, stage: str) -> str | None:

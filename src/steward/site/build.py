@@ -134,11 +134,18 @@ class _Build:
 
 def _build(context: _Build, old: dict[str, Any]) -> SiteResult:
     root, out, rev, commit, tree = (
-        context.root, context.out, context.rev, context.commit, context.tree
-    )  # fmt: skip
+        context.root,
+        context.out,
+        context.rev,
+        context.commit,
+        context.tree,
+    )
     entry_link, dot, shell, settings = (
-        context.entry_link, context.dot, context.shell, context.settings
-    )  # fmt: skip
+        context.entry_link,
+        context.dot,
+        context.shell,
+        context.settings,
+    )
     forge, forge_label = context.forge, context.forge_label
     plan = plan_models(root, out, commit, tree, old)
     written: list[str] = []
