@@ -6,6 +6,7 @@ registry/models/<model>/<version>.yaml    VersionEntry
 registry/models/<model>/<version>.dvc     DVC pointer to <version>/ (gitignored data)
 registry/datasets/<dataset>.yaml          DatasetEntry
 policies/registry.yaml                    Policy
+policies/central.yaml                     Policy (a vendored copy of the pinned central policy)
 policies/teams/<team>.yaml                TeamExtension
 .steward/schemas/<kind>.schema.json       JSON Schemas for editors (written by Steward)
 ```
@@ -24,6 +25,7 @@ MODELS_DIR = "registry/models"
 DATASETS_DIR = "registry/datasets"
 POLICIES_DIR = "policies"
 POLICY_FILE = "policies/registry.yaml"
+CENTRAL_COPY_FILE = "policies/central.yaml"
 TEAMS_DIR = "policies/teams"
 STEWARD_DIR = ".steward"
 SCHEMAS_DIR = ".steward/schemas"
@@ -55,6 +57,7 @@ class Kind(Enum):
     POINTER = "pointer"
     DATASET = "dataset"
     POLICY = "policy"
+    CENTRAL = "central"
     TEAM = "team"
     SCHEMA = "schema"
     NEUTRAL = "neutral"
@@ -110,6 +113,8 @@ def classify(path: str) -> Place:
         return Place(Kind.NEUTRAL)
     if path == POLICY_FILE:
         return Place(Kind.POLICY)
+    if path == CENTRAL_COPY_FILE:
+        return Place(Kind.CENTRAL)
     if len(parts) == 3 and path.startswith(TEAMS_DIR + "/") and parts[2].endswith(".yaml"):
         team = parts[2].removesuffix(".yaml")
         _require(is_name(team), f"'{team}' is not a valid team name")
@@ -159,5 +164,6 @@ def _where_things_go(path: str) -> str:
         return "unexpected file: Steward reads '.yaml' files, not '.yml'"
     return (
         "unexpected file: registry/ holds models/<model>/{model.yaml,<version>.yaml,<version>.dvc} "
-        "and datasets/<dataset>.yaml; policies/ holds registry.yaml and teams/<team>.yaml"
+        "and datasets/<dataset>.yaml; policies/ holds registry.yaml, central.yaml (a copy of the "
+        "pinned central policy) and teams/<team>.yaml"
     )

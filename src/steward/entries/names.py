@@ -25,6 +25,7 @@ METRIC_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.:/@-]{0,127}"
 MD5_PATTERN = r"[0-9a-f]{32}(?:\.dir)?"
 SHA256_PATTERN = r"[0-9a-f]{64}"
 COMMIT_PATTERN = r"[0-9a-f]{7,64}"
+OBJECT_ID_PATTERN = r"[0-9a-f]{40}(?:[0-9a-f]{24})?"
 
 _MAX_VERSION_LENGTH = 64
 
@@ -153,6 +154,19 @@ CommitId = Annotated[
         )
     ),
     WithJsonSchema({"type": "string", "pattern": f"^{COMMIT_PATTERN}$"}),
+]
+
+ObjectId = Annotated[
+    str,
+    AfterValidator(
+        _checker(
+            OBJECT_ID_PATTERN,
+            "object_id",
+            "'{value}' is not a full git object id: 40 (or 64) lowercase hex digits, never "
+            "abbreviated, so that it names one object",
+        )
+    ),
+    WithJsonSchema({"type": "string", "pattern": f"^{OBJECT_ID_PATTERN}$"}),
 ]
 
 _MAX_PATH = 1024

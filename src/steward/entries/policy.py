@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import Field, JsonValue
+from pydantic import Field, JsonValue, field_validator
 
 from steward.entries.models import CardSection, RiskClass, Stage, StrictModel, Text
-from steward.entries.names import MetricName, Name, Principal
+from steward.entries.names import MetricName, Name, ObjectId, Principal
 from steward.entries.yamlio import Loc
 
 DEFAULT_PROTECTED_PATHS = ["policies/", ".github/", ".dvc/", "src/"]
@@ -142,9 +142,39 @@ class RollbackRule(StrictModel):
     approvals: list[Approval] = Field(min_length=1)
 
 
+CENTRAL_DEFAULT_PATH = "policies/central.yaml"
+
+
+class CentralPin(StrictModel):
+    """The central policy this registry's policy builds on, pinned to one commit of the central
+    governance repository. The effective policy is the central one plus this file, which may
+    add to it and never weaken it; the gate reads the central file at exactly this commit."""
+
+    repo: Text = Field(description="what `git fetch` reaches the central repository by")
+    commit: ObjectId
+    path: Text = CENTRAL_DEFAULT_PATH
+    blob: ObjectId | None = Field(
+        default=None,
+        description="the file's blob id at that commit: the copy vendored at "
+        "policies/central.yaml serves offline when its blob id is this one",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        parts = value.split("/")
+        if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"'{value}' is not a relative path inside the central repository")
+        return value
+
+    def describe(self) -> str:
+        return f"{self.repo}@{self.commit[:12]}:{self.path}"
+
+
 class Policy(StrictModel):
     """`policies/registry.yaml`."""
 
+    central: CentralPin | None = None
     roles: dict[Name, list[Principal]]
     create_models: list[Name] = []
     register_versions: list[Name] = []
@@ -323,12 +353,14 @@ def _ungoverned_problems(policy: Policy) -> Iterator[tuple[Loc, str]]:
                 break
 
 
-def policy_problems(policy: Policy) -> list[tuple[Loc, str]]:
-    """Rules across fields of the central policy."""
+def policy_problems(policy: Policy, roles: Container[str] | None = None) -> list[tuple[Loc, str]]:
+    """Rules across fields of `policies/registry.yaml`. `roles`: every role defined, when the
+    file builds on a central policy that defines some."""
+    defined = policy.roles if roles is None else roles
     problems = [
         (loc, f"role '{role}' is not defined under roles")
         for loc, role in _role_uses(policy)
-        if role not in policy.roles
+        if role not in defined
     ]
     problems.extend(_transition_problems(policy.transitions))
     problems.extend(_ungoverned_problems(policy))

@@ -21,6 +21,7 @@ MODEL_OF_KIND: dict[Kind, type[BaseModel]] = {
     Kind.VERSION: VersionEntry,
     Kind.DATASET: DatasetEntry,
     Kind.POLICY: Policy,
+    Kind.CENTRAL: Policy,
     Kind.TEAM: TeamExtension,
     Kind.POINTER: DvcPointer,
 }

@@ -95,6 +95,9 @@ class GateInput:
     rollbacks: set[tuple[str, str]] = field(default_factory=set)
     alerts: list[str] = field(default_factory=list)  # monitoring breaches of the touched models
     base_tip: str = ""  # the base branch's commit: the judge's side
+    # The central policy the base pins (its own roles), and how the change moves that pin.
+    central: Policy | None = None
+    central_change: str | None = None
     head: str = ""  # the proposal's head commit (the change set ends at the tree that lands)
 
 
@@ -326,6 +329,10 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
     rule, needed = _governance(changes, policy, evidence, tally)
     rules.append(rule)
     missing.extend(needed)
+    if data.central_change is not None:
+        rule, needed = _central_pin(data, evidence, tally)
+        rules.append(rule)
+        missing.extend(needed)
     unique = tuple(dict.fromkeys(counted))
     return Verdict(
         tuple(rules),
@@ -751,6 +758,30 @@ def _transition_approvals(
     if failures:
         return RuleResult(name, "failed", "; ".join(failures), tuple(failures + satisfied)), missing
     return RuleResult(name, "passed", "; ".join(satisfied), tuple(satisfied)), []
+
+
+def _central_pin(
+    data: GateInput, evidence: Evidence, tally: _Tally
+) -> tuple[RuleResult, list[MissingApproval]]:
+    """Moving or removing the central pin is the central governance's decision: its approvals,
+    with roles as the central file alone fills them (a team cannot approve its own way out)."""
+    name = "central policy"
+    central = data.central
+    why = data.central_change or ""
+    if central is None:
+        return RuleResult(name, "failed", f"{why}; the central policy could not be read"), []
+    if evidence.reviews is None or evidence.head_sha is None:
+        return RuleResult(
+            name, "failed", f"{why}; reviews could not be read: {evidence.reviews_error}"
+        ), []
+    central_tally = _Tally(_Roles(central, evidence.teams), tally.reviews, evidence, tally.counted)
+    satisfied, failures, missing = central_tally.count(name, central.governance.approvals)
+    tally.blockers |= central_tally.blockers
+    if failures:
+        return RuleResult(
+            name, "failed", f"{why}, judged by the central policy: " + "; ".join(failures)
+        ), missing
+    return RuleResult(name, "passed", f"{why}; " + "; ".join(satisfied), tuple(satisfied)), []
 
 
 def _governance(

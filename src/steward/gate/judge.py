@@ -19,7 +19,7 @@ from steward.entries.card_sections import filled_sections
 from steward.entries.layout import Kind
 from steward.entries.models import RISK_CLASSES, DatasetEntry, ModelEntry, VersionEntry
 from steward.entries.policy import Policy, TeamExtension, transition_rules
-from steward.entries.problems import Problem
+from steward.entries.problems import Problem, field_path
 from steward.entries.semver import precedence
 from steward.entries.validate import parse_file
 from steward.errors import StewardError
@@ -36,6 +36,12 @@ from steward.gate.evaluate import (
 from steward.gate.scoped_problems import new_problems
 from steward.gitio.changes import ChangeSet, change_set, malformed_name, merge_base, resolve
 from steward.gitio.gitcmd import CatFile, is_ancestor, list_names, merge_tree, tree_of
+from steward.reading.central_policy import (
+    CentralUnavailable,
+    apply_floor,
+    central_label,
+    vendored_at,
+)
 
 STATUS_CONTEXT = "steward/gate"
 
@@ -73,13 +79,43 @@ class _Reader:
         return sorted(found, key=lambda e: precedence(e.version))
 
 
-def _base_policy(base: _Reader) -> tuple[Policy | None, str | None, dict[str, TeamExtension]]:
+@dataclass(frozen=True)
+class _BasePolicy:
+    policy: Policy | None  # the effective policy: the registry's, on its central floor
+    error: str | None
+    teams: dict[str, TeamExtension]
+    central: Policy | None = None  # the central policy the base pins, as the central file says
+    local: Policy | None = None  # the base's policies/registry.yaml as written
+
+
+def _base_policy(base: _Reader) -> _BasePolicy:
+    """The policy the base judges by. A pinned central policy that cannot be read, or that the
+    base's own file weakens, leaves no policy to judge by: the gate fails closed, saying why."""
     raw = base.cat.read_optional(f"{base.rev}:{layout.POLICY_FILE}")
     if raw is None:
-        return None, f"{layout.POLICY_FILE} does not exist at the base", {}
+        return _BasePolicy(None, f"{layout.POLICY_FILE} does not exist at the base", {})
     parsed = parse_file(Kind.POLICY, raw, layout.POLICY_FILE)
     if parsed.entry is None:
-        return None, "; ".join(p.render() for p in parsed.problems), {}
+        return _BasePolicy(None, "; ".join(p.render() for p in parsed.problems), {})
+    local: Policy = parsed.entry
+    try:
+        floored = apply_floor(
+            base.root, local, vendored_at(lambda path: base.cat.read_optional(f"{base.rev}:{path}"))
+        )
+    except CentralUnavailable as exc:
+        return _BasePolicy(None, str(exc), {}, local=local)
+    if floored.weakenings:
+        shown = "; ".join(f"{field_path(loc)}: {message}" for loc, message in floored.weakenings)
+        why = f"{layout.POLICY_FILE} weakens {central_label(local.central)}: {shown}"  # type: ignore[arg-type]
+        return _BasePolicy(None, why, {}, local=local)
+    central = floored.central.policy if floored.central is not None else None
+    teams, error = _base_teams(base)
+    if error is not None:
+        return _BasePolicy(None, error, {}, central, local)
+    return _BasePolicy(floored.policy, None, teams, central, local)
+
+
+def _base_teams(base: _Reader) -> tuple[dict[str, TeamExtension], str | None]:
     teams: dict[str, TeamExtension] = {}
     for name in list_names(base.root, base.rev, layout.TEAMS_DIR):
         path = f"{layout.TEAMS_DIR}/{name}"
@@ -91,9 +127,29 @@ def _base_policy(base: _Reader) -> tuple[Policy | None, str | None, dict[str, Te
         team_raw = base.cat.read_optional(f"{base.rev}:{path}")
         team = parse_file(Kind.TEAM, team_raw or b"", path)
         if team.entry is None:
-            return None, "; ".join(p.render() for p in team.problems), {}
+            return {}, "; ".join(p.render() for p in team.problems)
         teams[team.entry.team] = team.entry
-    return parsed.entry, None, teams
+    return teams, None
+
+
+def _central_change(judged: _BasePolicy, head: _Reader) -> str | None:
+    """How the change moves the central pin the base has (None: it does not). Removing it, or
+    a head policy that cannot be read, counts as moving it."""
+    if judged.local is None or judged.local.central is None:
+        return None
+    pin = judged.local.central
+    raw = head.cat.read_optional(f"{head.rev}:{layout.POLICY_FILE}")
+    if raw is None:
+        return f"removes {layout.POLICY_FILE}, and with it the pin of {pin.describe()}"
+    parsed = parse_file(Kind.POLICY, raw, layout.POLICY_FILE)
+    after: Policy | None = parsed.entry
+    if after is None:
+        return f"{layout.POLICY_FILE} cannot be read at the head, so its central pin may move"
+    if after.central is None:
+        return f"removes the central policy {pin.describe()}"
+    if after.central != pin:
+        return f"moves the central policy from {pin.describe()} to {after.central.describe()}"
+    return None
 
 
 def _touched_models(changes: ChangeSet) -> set[str]:
@@ -176,7 +232,9 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
     with CatFile(root) as cat:
         base = _Reader(root, base_tip, cat)
         head_reader = _Reader(root, after, cat)
-        policy, policy_error, teams = _base_policy(base)
+        judged = _base_policy(base)
+        policy, policy_error, teams = judged.policy, judged.error, judged.teams
+        central_change = _central_change(judged, head_reader)
         models = {}
         for name in _touched_models(changes):
             facts = _model_facts(name, base, head_reader)
@@ -237,6 +295,8 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         policy=policy,
         policy_error=policy_error,
         teams=teams,
+        central=judged.central,
+        central_change=central_change,
         models=models,
         versions=versions,
         holders=holders,

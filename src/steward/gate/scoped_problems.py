@@ -32,7 +32,7 @@ from steward.reading.cache import RecordStore, cache_dir
 from steward.reading.check import Scope, check_snapshot
 
 # Changing one of these can change a problem in any file: check both whole trees.
-_GLOBAL_KINDS = (Kind.POLICY, Kind.TEAM, Kind.DATASET)
+_GLOBAL_KINDS = (Kind.POLICY, Kind.CENTRAL, Kind.TEAM, Kind.DATASET)
 
 
 def new_problems(root: Path, before: str, after: str) -> list[Problem]:

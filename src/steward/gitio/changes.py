@@ -159,6 +159,9 @@ def change_set(root: Path, base: str, head: str) -> ChangeSet:
     return changes
 
 
+_NOT_ENTRIES = (Kind.NEUTRAL, Kind.POINTER, Kind.SCHEMA, Kind.POLICY, Kind.CENTRAL, Kind.TEAM)
+
+
 def _parsed(cat: CatFile, kind: Kind, oid: str | None, path: str) -> Any:
     if oid is None:
         return None
@@ -179,7 +182,7 @@ def _classify_change(changes: ChangeSet, file: FileChange, cat: CatFile) -> None
     except Misplaced:
         changes.unparsed.append(file.path)
         return
-    if place.kind in (Kind.NEUTRAL, Kind.POINTER, Kind.SCHEMA, Kind.POLICY, Kind.TEAM):
+    if place.kind in _NOT_ENTRIES:
         return  # pointers are checked with their versions; policy files are governance's
     new = _parsed(cat, place.kind, file.new_oid, file.path)
     old: Any = _parsed(cat, place.kind, file.old_oid, file.path) if file.status != "added" else None

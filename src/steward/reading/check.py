@@ -10,6 +10,7 @@ parsed again. A `Scope` limits a check to what a change can affect (the gate).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -34,6 +35,12 @@ from steward.entries.validate import Parsed, parse_file
 from steward.entries.yamlio import MAX_FILE_BYTES, Loc, too_large
 from steward.gitio.tree import FileType, Snapshot, TreeFile
 from steward.reading.cache import RecordStore, cache_dir, load_tree_answer, store_tree_answer
+from steward.reading.central_policy import (
+    CentralUnavailable,
+    Vendored,
+    apply_floor,
+    central_label,
+)
 from steward.reading.summaries import (
     SUMMARIZED_KINDS,
     DatasetSummary,
@@ -51,6 +58,9 @@ class CheckReport:
     source: str
     problems: list[Problem]
     counts: dict[str, int]
+    # False when an answer depended on something outside the tree that may change (a central
+    # policy that could not be fetched): such a report is not kept for the tree.
+    lasting: bool = True
 
     @property
     def ok(self) -> bool:
@@ -95,6 +105,9 @@ class _Registry:
     datasets: dict[str, Read] = field(default_factory=dict)
     teams: dict[str, tuple[TreeFile, Parsed]] = field(default_factory=dict)
     policy: Parsed | None = None
+    central_copy: tuple[TreeFile, Parsed] | None = None
+    # The policy rules are judged by: the registry's own, with its pinned central floor applied.
+    effective: Policy | None = None
     model_dirs: set[str] = field(default_factory=set)
 
     def add(self, place: Place, read: Read) -> None:
@@ -124,7 +137,7 @@ class Scope:
     every_model_file: bool  # model.yaml of every model too: the CODEOWNERS rule needs them all
 
     def includes(self, path: str, place: Place) -> bool:
-        if path in self.paths or place.kind in (Kind.POLICY, Kind.TEAM, Kind.DATASET):
+        if path in self.paths or place.kind in (Kind.POLICY, Kind.CENTRAL, Kind.TEAM, Kind.DATASET):
             return True
         if place.model is not None:
             return place.model in self.models or (
@@ -151,7 +164,7 @@ def check_cached(snapshot: Snapshot) -> CheckReport:
     records.preload(file.oid for file in files)
     report = check_snapshot(snapshot, records, files=files)
     records.save()
-    if snapshot.unchanged_since(key):
+    if report.lasting and snapshot.unchanged_since(key):
         store_tree_answer(directory, "check", key, report)
     return report
 
@@ -175,6 +188,8 @@ def check_snapshot(
             for file in files:
                 problems.extend(_read_file(snapshot, file, registry, records, scope))
                 advance(1)
+        floor_problems, lasting = _central_floor(snapshot, registry)
+        problems.extend(floor_problems)
         if scope is None or scope.every_model_file:
             problems.extend(_codeowners_rule(snapshot, registry))
         problems.extend(_team_rules(snapshot, registry))
@@ -192,7 +207,7 @@ def check_snapshot(
         "datasets": len(registry.datasets),
         "teams": len(registry.teams),
     }
-    return CheckReport(snapshot.label, sorted_problems(problems), counts)
+    return CheckReport(snapshot.label, sorted_problems(problems), counts, lasting)
 
 
 def _case_collisions(paths: list[str]) -> list[Problem]:
@@ -257,6 +272,8 @@ def _read_file(
     parsed = parse_file(place.kind, raw, file.path)
     if place.kind is Kind.POLICY:
         registry.policy = parsed
+    elif place.kind is Kind.CENTRAL:
+        registry.central_copy = (file, parsed)
     elif place.kind is Kind.TEAM:
         assert place.name is not None
         registry.teams[place.name] = (file, parsed)
@@ -304,6 +321,49 @@ def _schema_copy_problems(path: str, place: Place, raw: bytes) -> list[Problem]:
             )
         ]
     return []
+
+
+def _central_floor(snapshot: Snapshot, registry: _Registry) -> tuple[list[Problem], bool]:
+    """Apply the central policy the registry's policy pins (if it pins one): each weakening is a
+    problem of `policies/registry.yaml` at its field, and a central policy that cannot be read
+    is one too. Sets `registry.effective`; returns the problems and whether they may be kept
+    for this tree (an unreachable central may be reachable later)."""
+    parsed = registry.policy
+    local: Policy | None = _valid(parsed)
+    registry.effective = local
+    if parsed is None or local is None or local.central is None:
+        return [], True
+    vendored = None
+    if registry.central_copy is not None:
+        copy_file, _copy = registry.central_copy
+        vendored = Vendored(snapshot.read(copy_file))
+    try:
+        floored = apply_floor(snapshot.root, local, vendored)
+    except CentralUnavailable as exc:
+        registry.effective = None
+        problem = problem_at(parsed.path, parsed.loaded, ("central",), str(exc))
+        return [problem], False
+    registry.effective = floored.policy
+    label = central_label(local.central)
+    problems = [
+        problem_at(parsed.path, parsed.loaded, loc, f"{message} ({label})")
+        for loc, message in floored.weakenings
+    ]
+    central = floored.central
+    if vendored is not None and central is not None:
+        blob = vendored.blob_id(central.blob)
+        if blob != central.blob:
+            problems.append(
+                Problem(
+                    layout.CENTRAL_COPY_FILE,
+                    None,
+                    "",
+                    f"is not the pinned central file (its blob is {blob[:12]}, the file at "
+                    f"{local.central.commit[:12]} is {central.blob[:12]}): copy it again, or "
+                    "remove it and let the gate fetch the central repository",
+                )
+            )
+    return problems, True
 
 
 def _valid(parsed: Parsed | None) -> Any:
@@ -460,7 +520,7 @@ def _lineage_rules(registry: _Registry) -> list[Problem]:
 def _classification_rule(registry: _Registry) -> list[Problem]:
     """A model's declared classification covers what every version still holding an artifact
     (all but `retired`) inherits from its data. One problem per model and missing label."""
-    policy: Policy | None = _valid(registry.policy)
+    policy: Policy | None = registry.effective
     levels = policy.classification_levels if policy is not None else []
     datasets: dict[str, DatasetSummary] = {
         name: read.summary for name, read in registry.datasets.items() if read.summary is not None
@@ -501,6 +561,11 @@ def _classification_rule(registry: _Registry) -> list[Problem]:
     return problems
 
 
+class _AnyRole:
+    def __contains__(self, role: object) -> bool:
+        return True
+
+
 def _policy_rules(registry: _Registry) -> list[Problem]:
     parsed = registry.policy
     if parsed is None:
@@ -515,11 +580,19 @@ def _policy_rules(registry: _Registry) -> list[Problem]:
     policy: Policy | None = _valid(parsed)
     if policy is None:
         return []
+    # Roles the pinned central policy defines count as defined; when it could not be read (that
+    # is reported), no role is called undefined for it.
+    roles: Container[str] | None = None
+    if registry.effective is not None:
+        roles = registry.effective.roles
+    elif policy.central is not None:
+        roles = _AnyRole()
     problems = [
         problem_at(parsed.path, parsed.loaded, loc, message)
-        for loc, message in policy_problems(policy)
+        for loc, message in policy_problems(policy, roles)
     ]
-    problems.extend(_single_stage_rule(registry, policy))
+    if registry.effective is not None:
+        problems.extend(_single_stage_rule(registry, registry.effective))
     return problems
 
 
@@ -569,7 +642,7 @@ def _codeowners_rule(snapshot: Snapshot, registry: _Registry) -> list[Problem]:
 
 
 def _team_rules(snapshot: Snapshot, registry: _Registry) -> list[Problem]:
-    policy: Policy | None = _valid(registry.policy)
+    policy: Policy | None = registry.effective
     problems: list[Problem] = []
     validators: dict[str, dict[str, Draft202012Validator]] = {}
     for name, (_file, parsed) in registry.teams.items():

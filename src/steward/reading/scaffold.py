@@ -11,6 +11,7 @@ from pathlib import Path
 
 from steward.entries import layout
 from steward.entries.jsonschemas import SCHEMA_MODELS, shipped_schema_text
+from steward.entries.policy import CentralPin
 from steward.entries.problems import closest
 from steward.errors import StewardError, UsageError
 from steward.gitio.dvcio import import_dvc_repo
@@ -92,9 +93,15 @@ def policy_with_roles(text: str, roles: dict[str, list[str]]) -> str:
 
 
 def init_registry(
-    target: Path, remote: str | None = None, roles: dict[str, list[str]] | None = None
+    target: Path,
+    remote: str | None = None,
+    roles: dict[str, list[str]] | None = None,
+    central: CentralPin | None = None,
 ) -> InitResult:
     """Create a registry repo in `target` (new or empty). On failure, remove what was created.
+
+    With `central`, the policy is a team registry's on that central policy, read at its pinned
+    commit (and vendored as `policies/central.yaml`) instead of the default policy.
 
     A `remote` without a scheme is a local directory; a relative one is taken from the current
     directory and stored absolute, so that every clone on this machine finds the same one."""
@@ -122,6 +129,8 @@ def init_registry(
         run_git(root, "init", "--quiet", "--initial-branch=main")
         _init_dvc(root, remote)
         _write_files(root, remote, roles or {})
+        if central is not None:
+            _write_team_policy(root, central, roles or {})
         commit = commit_all(root, "Initialize Steward registry")
     except BaseException as exc:
         _undo(root, created, created_remote)
@@ -169,6 +178,14 @@ def _write_files(root: Path, remote_url: str, roles: dict[str, list[str]]) -> No
     (root / "README.md").write_text(readme, encoding="utf-8")
     write_schema_copies(root)
     write_workflows(root)
+
+
+def _write_team_policy(root: Path, pin: CentralPin, roles: dict[str, list[str]]) -> None:
+    from steward.reading.central_policy import read_central, team_policy_text
+
+    central = read_central(root, pin, None)
+    (root / layout.POLICY_FILE).write_text(team_policy_text(central, roles), encoding="utf-8")
+    (root / layout.CENTRAL_COPY_FILE).write_bytes(central.raw)
 
 
 def steward_spec() -> str:

@@ -1,0 +1,266 @@
+"""The central policy a registry pins, read at exactly its pinned commit.
+
+`policies/registry.yaml` may say `central: {repo, commit, path, blob}`. The file is read from the
+copy vendored at `policies/central.yaml` when that copy's blob id is the pinned `blob` (no network
+needed: a private central repository stays private to CI), else from a mirror of the central
+repository under `<git dir>/steward/central/`, fetched by commit id. Git names objects by their
+content, so a commit that is there is the commit that was pinned, and the file read at it is the
+file that was approved. Anything else (unreachable, a missing commit or file, a blob that is not
+the pinned one, a central file that is not a valid policy) raises `CentralUnavailable` with the
+reason: the gate fails closed on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from steward.entries import layout
+from steward.entries.layout import Kind
+from steward.entries.policy import CentralPin, Policy
+from steward.entries.policy_floor import central_problems, effective_policy, weakenings
+from steward.entries.problems import field_path
+from steward.entries.validate import parse_file
+from steward.entries.yamlio import Loc
+from steward.errors import GitCommandError, StewardError
+from steward.gitio.gitcmd import run_git
+
+FETCH_TIMEOUT_S = 120
+
+
+class CentralUnavailable(StewardError):
+    """The pinned central policy could not be read, or is not the one pinned."""
+
+
+@dataclass(frozen=True)
+class CentralPolicy:
+    pin: CentralPin
+    policy: Policy
+    source: str  # where it was read: the vendored copy, or the central repository's mirror
+    raw: bytes  # the file as it is at the pinned commit
+    blob: str  # its git blob id
+
+
+@dataclass(frozen=True)
+class Vendored:
+    """The copy at `policies/central.yaml` in the revision being judged."""
+
+    raw: bytes
+
+    def blob_id(self, like: str) -> str:
+        """The git blob id of the copy, in the hash `like` (an object id) is in."""
+        header = f"blob {len(self.raw)}\0".encode()
+        algorithm = hashlib.sha256 if len(like) == 64 else hashlib.sha1
+        return algorithm(header + self.raw).hexdigest()
+
+
+def central_label(pin: CentralPin) -> str:
+    return f"the central policy {pin.describe()}"
+
+
+def read_central(root: Path, pin: CentralPin, vendored: Vendored | None) -> CentralPolicy:
+    """The central policy `pin` names, verified; raises CentralUnavailable with the reason."""
+    if vendored is not None and pin.blob is not None and vendored.blob_id(pin.blob) == pin.blob:
+        raw, blob, source = vendored.raw, pin.blob, f"the copy at {layout.CENTRAL_COPY_FILE}"
+    else:
+        raw, blob = _from_mirror(root, pin)
+        source = f"{pin.repo} at {pin.commit[:12]}"
+    parsed = parse_file(Kind.POLICY, raw, pin.path)
+    if parsed.entry is None:
+        shown = "; ".join(problem.render() for problem in parsed.problems[:3])
+        raise CentralUnavailable(f"{central_label(pin)} is not a valid policy: {shown}")
+    policy: Policy = parsed.entry
+    problems = central_problems(policy)
+    if problems:
+        shown = "; ".join(f"{_dotted(loc)}: {message}" for loc, message in problems[:3])
+        raise CentralUnavailable(f"{central_label(pin)} has problems: {shown}")
+    return CentralPolicy(pin, policy, source, raw, blob)
+
+
+def _dotted(loc: Loc) -> str:
+    return field_path(loc) or "(file)"
+
+
+def mirror_dir(root: Path, repo: str) -> Path:
+    common = run_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    digest = hashlib.sha256(repo.encode()).hexdigest()[:16]
+    return Path(os.fsdecode(common.strip())) / "steward" / "central" / f"{digest}.git"
+
+
+def fetch_url(root: Path, repo: str) -> str:
+    """What git fetches: a URL as written; a local path relative to the registry's root."""
+    if "://" in repo or (":" in repo.split("/")[0] and not Path(repo).exists()):
+        return repo  # https://..., ssh://..., file://..., or git@host:org/repo
+    path = Path(repo)
+    return str(path if path.is_absolute() else (root / path).resolve())
+
+
+def _ensure_mirror(path: Path) -> None:
+    if (path / "HEAD").exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Made aside and renamed into place: a run cut off half-way leaves no half-made mirror.
+    staging = Path(tempfile.mkdtemp(prefix=".mirror-", dir=path.parent))
+    try:
+        subprocess.run(
+            ["git", "init", "-q", "--bare", str(staging)], check=True, capture_output=True
+        )
+        try:
+            staging.rename(path)
+        except OSError:
+            if not (path / "HEAD").exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _has_commit(mirror: Path, commit: str) -> bool:
+    result = subprocess.run(
+        ["git", "-C", str(mirror), "cat-file", "-e", f"{commit}^{{commit}}"],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    url = fetch_url(root, pin.repo)
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(mirror), "fetch", "-q", "--no-tags", "--", url, pin.commit],
+            capture_output=True,
+            check=False,
+            env=env,
+            timeout=FETCH_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        raise CentralUnavailable(
+            f"{central_label(pin)} could not be fetched: no answer in {FETCH_TIMEOUT_S} s"
+        ) from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise CentralUnavailable(
+            f"{central_label(pin)} could not be fetched: {message[-1] if message else 'failed'}"
+        )
+    # A ref keeps the pinned commit's objects from being pruned by git gc.
+    subprocess.run(
+        ["git", "-C", str(mirror), "update-ref", f"refs/pins/{pin.commit}", pin.commit],
+        capture_output=True,
+        check=False,
+    )
+
+
+def _from_mirror(root: Path, pin: CentralPin) -> tuple[bytes, str]:
+    try:
+        mirror = mirror_dir(root, pin.repo)
+        _ensure_mirror(mirror)
+    except (GitCommandError, OSError, subprocess.CalledProcessError) as exc:
+        raise CentralUnavailable(f"{central_label(pin)}: no mirror could be made ({exc})") from None
+    if not _has_commit(mirror, pin.commit):
+        _fetch(root, mirror, pin)
+        if not _has_commit(mirror, pin.commit):
+            raise CentralUnavailable(f"{central_label(pin)}: {pin.repo} has no commit {pin.commit}")
+    try:
+        blob = run_git(mirror, "rev-parse", "--verify", "-q", f"{pin.commit}:{pin.path}")
+    except GitCommandError:
+        raise CentralUnavailable(
+            f"{central_label(pin)}: commit {pin.commit[:12]} has no file {pin.path}"
+        ) from None
+    blob_id = blob.decode().strip()
+    if pin.blob is not None and blob_id != pin.blob:
+        raise CentralUnavailable(
+            f"{central_label(pin)}: the file at that commit is blob {blob_id}, not the pinned "
+            f"blob {pin.blob}"
+        )
+    return run_git(mirror, "cat-file", "blob", blob_id), blob_id
+
+
+def vendored_at(read: Callable[[str], bytes | None]) -> Vendored | None:
+    raw = read(layout.CENTRAL_COPY_FILE)
+    return Vendored(raw) if raw is not None else None
+
+
+@dataclass(frozen=True)
+class Floored:
+    """A registry policy with its central floor applied: what to judge by, and what was wrong."""
+
+    policy: Policy  # the effective policy (the local one when no central is pinned)
+    central: CentralPolicy | None
+    weakenings: list[tuple[Loc, str]]
+
+
+def apply_floor(root: Path, local: Policy, vendored: Vendored | None) -> Floored:
+    """`local` with the central policy it pins (raises CentralUnavailable when it cannot be
+    read). Without a pin, `local` as it is."""
+    if local.central is None:
+        return Floored(local, None, [])
+    central = read_central(root, local.central, vendored)
+    return Floored(
+        effective_policy(central.policy, local), central, weakenings(central.policy, local)
+    )
+
+
+_TEAM_POLICY_HEAD = """\
+# yaml-language-server: $schema=../.steward/schemas/policy.schema.json
+#
+# This registry's policy builds on the central policy pinned below: the gate judges by the central
+# file at that commit plus this file. Here a team may add approvals, fill the roles the central
+# policy leaves empty, tighten metric thresholds and govern more paths; nothing here may weaken the
+# central policy (`steward check` names each attempt, and the gate refuses to judge by it).
+# Moving or removing the pin needs the approvals of the central policy's governance.
+# policies/central.yaml is a copy of the pinned file: with it the gate needs no network.
+"""
+
+
+def pin_for(repo_at_commit: str, path: str) -> CentralPin:
+    """`URL@COMMIT` (the full commit id) as a pin; a clear usage error otherwise."""
+    from pydantic import ValidationError
+
+    from steward.errors import UsageError
+
+    repo, sep, commit = repo_at_commit.rpartition("@")
+    if not sep or not repo:
+        raise UsageError(f"--central {repo_at_commit!r}: give URL@COMMIT (the full commit id)")
+    try:
+        return CentralPin(repo=repo, commit=commit, path=path)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise UsageError(f"--central {repo_at_commit!r}: {field}: {error['msg']}") from None
+
+
+def team_policy_text(central: CentralPolicy, roles: dict[str, list[str]]) -> str:
+    """A team registry's `policies/registry.yaml` on `central`: the pin (with the blob id, so
+    that the vendored copy serves), the roles the central policy leaves empty (filled from
+    `roles`), and the central governance approvals repeated. Refuses to fill a role the central
+    policy fills."""
+    from steward.errors import UsageError
+
+    pin = central.pin.model_copy(update={"blob": central.blob})
+    open_roles = [role for role, members in central.policy.roles.items() if not members]
+    for role in roles:
+        if central.policy.roles.get(role):
+            raise UsageError(
+                f"--role {role}: the central policy fills this role "
+                f"({', '.join(central.policy.roles[role])}); a team registry fills only the "
+                f"roles it leaves empty: {', '.join(open_roles) or 'none'}"
+            )
+    lines = [_TEAM_POLICY_HEAD.rstrip("\n"), "central:"]
+    lines += [f"  {key}: {json.dumps(value)}" for key, value in pin.model_dump().items()]
+    filled = {role: roles.get(role, []) for role in open_roles}
+    filled.update(roles)
+    lines.append("roles:" if filled else "roles: {}")
+    lines += [f"  {role}: {json.dumps(members)}" for role, members in filled.items()]
+    lines += ["governance:", "  approvals:"]
+    for approval in central.policy.governance.approvals:
+        shown = approval.model_dump(mode="json", exclude_none=True)
+        lines.append(f"    - {json.dumps(shown)}")
+    return "\n".join(lines) + "\n"
