@@ -108,6 +108,21 @@ def team(tmp_path: Path, central: Central) -> PromotionRepo:
     return make_promotion_repo(tmp_path / "team", team_policy(central, commit))
 
 
+def blob_of(text: str) -> str:
+    return subprocess.run(
+        ["git", "hash-object", "--stdin"], input=text, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def default_team_policy() -> str:
+    """The team's policy before it pins anything: its own, like the central file."""
+    return (
+        CENTRAL.replace("ml-engineer: []", "ml-engineer: [carol, dave]")
+        .replace("registrars: []", "registrars: [ci-bot]")
+        .replace("[{role: platform, count: 1}]", "[{role: governance, count: 1}]")
+    )
+
+
 def policy_of(text: str) -> object:
     entry = parse_file(Kind.POLICY, text.encode(), "x.yaml").entry
     assert entry is not None, text
@@ -174,6 +189,12 @@ def test_the_effective_policy_is_the_central_one_plus_the_teams_additions() -> N
 
 
 WEAKENINGS = [
+    (
+        "a role added to who may create models",
+        "create_models: [ml-engineer, lead]\n",
+        "create_models[1]",
+        "role 'lead' is not in the central policy's create_models (ml-engineer)",
+    ),
     (
         "fewer approvals",
         "transitions:\n  - from: staging\n    to: archived\n"
@@ -415,12 +436,141 @@ def test_a_pin_whose_blob_is_not_the_file_at_the_commit_fails_closed(
 def test_a_commit_the_central_repository_lacks_fails_closed(
     team: PromotionRepo, central: Central
 ) -> None:
-    commit_policy(team, team_policy(central, "1" * 40))
+    missing = "1" * 39 + "a"
+    commit_policy(team, team_policy(central, missing))
     number = propose_promotion(
         team.root, team.forge, "fraud", "0.2.0", "staging", "dave"
     ).proposal.number
     status, why = rule(judge(team, number), "policy")
-    assert status == "failed" and "1111111111" in why
+    assert status == "failed" and "could not be fetched" in why and missing[:12] in why
+
+
+def test_a_pin_path_that_is_not_a_file_fails_closed_without_a_crash(
+    team: PromotionRepo, central: Central
+) -> None:
+    commit = run_git(central.work, "rev-parse", "HEAD").strip()
+    text = team_policy(central, commit).replace(
+        f"  commit: {commit}\n", f"  commit: {commit}\n  path: policies\n"
+    )
+    (team.root / layout.POLICY_FILE).write_text(text)
+    problems = check_registry(team.root).problems
+    assert [(p.field, "is not a regular file" in p.message) for p in problems] == [
+        ("central", True)
+    ]
+
+
+def test_a_repo_that_is_no_usable_path_is_a_reason_not_a_crash(
+    team: PromotionRepo, central: Central
+) -> None:
+    commit = run_git(central.work, "rev-parse", "HEAD").strip()
+    text = team_policy(central, commit).replace(str(central.origin), "x:" + "y" * 5000)
+    (team.root / layout.POLICY_FILE).write_text(text)
+    problems = check_registry(team.root).problems
+    assert [p.field for p in problems] == ["central"]
+    assert "could not be fetched" in problems[0].message
+
+
+def test_a_pin_with_a_blob_the_team_chose_is_refused_when_added(
+    tmp_path: Path, central: Central
+) -> None:
+    """The `blob` lets a vendored copy serve offline, so it must be the file at the commit: a
+    proposal that adds (or moves) a pin is verified by fetching the commit."""
+    commit = central.publish(CENTRAL)
+    pr = make_promotion_repo(tmp_path / "team", default_team_policy())
+    fake = CENTRAL.replace(
+        "  - from: production\n",
+        "  - from: development\n    to: production\n  - from: production\n",
+    )
+    fake_blob = blob_of(fake)
+    pinned = team_policy(central, commit).replace(
+        f"  commit: {commit}\n", f"  commit: {commit}\n  blob: {fake_blob}\n"
+    )
+    files = {layout.POLICY_FILE: pinned, layout.CENTRAL_COPY_FILE: fake}
+    number = propose_files(pr, files, "dave", "pin")
+    pr.forge.add_review(number, "erin", "APPROVED")  # the team's own governance
+    verdict = judge(pr, number)
+    status, why = rule(verdict, "central policy")
+    assert status == "failed" and "not the pinned blob" in why
+    assert not verdict.passed
+    # The honest pin, with the true copy, passes with the team's governance alone.
+    honest = team_policy(central, commit, blob=True)
+    number = propose_files(
+        pr, {layout.POLICY_FILE: honest, layout.CENTRAL_COPY_FILE: CENTRAL}, "dave", "pin2"
+    )
+    pr.forge.add_review(number, "erin", "APPROVED")
+    pr.forge.add_review(number, "paula", "APPROVED")
+    verdict = judge(pr, number)
+    assert rule(verdict, "central policy") == (
+        "passed",
+        f"adds the central policy {central.origin}@{commit[:12]}:policies/central.yaml: "
+        "verified at its commit",
+    )
+    assert verdict.passed, [r for r in verdict.rules if r.status == "failed"]
+
+
+def test_a_landed_blob_that_is_not_the_file_fails_closed_where_the_commit_is_known(
+    team: PromotionRepo, central: Central
+) -> None:
+    assert rendered(team.root) == []  # fetches the pinned commit into the mirror
+    commit = run_git(central.work, "rev-parse", "HEAD").strip()
+    fake = CENTRAL.replace("auc: {min: 0.85}", "auc: {min: 0.0}")
+    fake_blob = blob_of(fake)
+    (team.root / layout.CENTRAL_COPY_FILE).write_text(fake)
+    run_git(team.root, "add", layout.CENTRAL_COPY_FILE)
+    commit_policy(
+        team,
+        team_policy(central, commit).replace(
+            f"  commit: {commit}\n", f"  commit: {commit}\n  blob: {fake_blob}\n"
+        ),
+    )  # pushed around the gate; the mirror already holds the commit from earlier runs
+    number = propose_promotion(
+        team.root, team.forge, "fraud", "0.2.0", "staging", "dave"
+    ).proposal.number
+    status, why = rule(judge(team, number), "policy")
+    assert status == "failed" and "not the pinned blob" in why
+
+
+def test_a_move_is_judged_by_the_roles_the_central_file_fills(
+    tmp_path: Path, central: Central
+) -> None:
+    """Central governance named by a role the central file leaves empty: the team fills it,
+    and its members pass the team's governance rule, but cannot move the pin."""
+    open_governance = CENTRAL.replace("  platform: [paula]\n", "  platform: []\n")
+    commit = central.publish(open_governance)
+    policy = team_policy(central, commit).replace(
+        "  lead: [gina]\n", "  lead: [gina]\n  platform: [carol]\n"
+    )
+    pr = make_promotion_repo(tmp_path / "team", policy)
+    newer = central.publish(open_governance.replace("auc: {min: 0.85}", "auc: {min: 0.86}"))
+    moved = policy.replace(commit, newer)
+    number = propose_files(pr, {layout.POLICY_FILE: moved}, "dave", "move")
+    pr.forge.add_review(number, "carol", "APPROVED")
+    verdict = judge(pr, number)
+    assert rule(verdict, "governance")[0] == "passed"  # carol holds the team-filled role
+    status, why = rule(verdict, "central policy")
+    assert status == "failed" and "platform: 0 of 1" in why
+
+
+def test_promote_archives_the_holder_of_a_stage_only_the_central_file_makes_single(
+    tmp_path: Path, central: Central
+) -> None:
+    commit = central.publish(CENTRAL)
+    pr = make_promotion_repo(tmp_path / "team", team_policy(central, commit))
+    text = (pr.root / layout.POLICY_FILE).read_text()
+    assert "single" not in text  # the team's file says nothing about production
+    for version, stage in (("0.1.0", "production"), ("0.2.0", "staging")):
+        path = pr.root / layout.version_path("fraud", version)
+        path.write_text(path.read_text().replace("stage: development", f"stage: {stage}"))
+    run_git(pr.root, "commit", "-qam", "0.1.0 serves, 0.2.0 is staged")
+    promotion = propose_promotion(pr.root, pr.forge, "fraud", "0.2.0", "production", "dave")
+    assert tuple(promotion.archived) == ("0.1.0",)
+
+
+def test_codeowners_names_the_central_governance(team: PromotionRepo) -> None:
+    assert run(["-C", str(team.root), "codeowners"]) == 0
+    owners = (team.root / ".github" / "CODEOWNERS").read_text()
+    assert "@paula" in owners  # the platform role, defined only in the central file
+    assert rendered(team.root) == []
 
 
 # --- steward init --central, the vendored copy ------------------------------------------------

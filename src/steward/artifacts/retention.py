@@ -52,6 +52,7 @@ from steward.gitio.gitcmd import (
     is_ancestor,
     run_git,
 )
+from steward.reading.central_policy import CentralUnavailable, floored_policy
 
 Clock = Callable[[], datetime]
 BRANCH_PREFIX = "steward/retention/"
@@ -154,7 +155,7 @@ def plan_retention(
     base_branch = current_branch(root)
     base = head_commit(root)
     with VersionReader(root) if reader is None else nullcontext(reader) as versions:
-        policy = _policy_at(versions.cat, base)
+        policy = _policy_at(root, versions.cat, base)
         if policy.retention is None:
             return RetentionPlan(base, base_branch, now, None)
         entries = versions.at(base, strict=True)
@@ -183,7 +184,7 @@ def plan_retention(
     )
 
 
-def _policy_at(cat: CatFile, rev: str) -> Policy:
+def _policy_at(root: Path, cat: CatFile, rev: str) -> Policy:
     raw = cat.read_optional(f"{rev}:{layout.POLICY_FILE}")
     if raw is None:
         raise RetentionError(f"{layout.POLICY_FILE} does not exist on the current branch")
@@ -191,7 +192,10 @@ def _policy_at(cat: CatFile, rev: str) -> Policy:
     if not isinstance(parsed.entry, Policy):
         details = "; ".join(p.render() for p in parsed.problems)
         raise RetentionError(f"{layout.POLICY_FILE} has problems; fix them first: {details}")
-    return parsed.entry
+    try:  # transitions the central policy allows are the ones retention may use
+        return floored_policy(root, parsed.entry, lambda path: cat.read_optional(f"{rev}:{path}"))
+    except CentralUnavailable as exc:
+        raise RetentionError(str(exc)) from None
 
 
 def _to_archive(

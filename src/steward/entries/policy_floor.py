@@ -45,6 +45,18 @@ def weakenings(central: Policy, local: Policy) -> list[Finding]:
     """Each place where the team's file asks for less than the central policy, by its field."""
     found: list[Finding] = []
     found.extend(_role_weakenings(central, local))
+    for field in ("create_models", "register_versions"):
+        allowed_roles = getattr(central, field)
+        for i, role in enumerate(getattr(local, field)):
+            if role not in allowed_roles:
+                found.append(
+                    (
+                        (field, i),
+                        f"role '{role}' is not in the central policy's {field} "
+                        f"({', '.join(allowed_roles) or 'none'}): a team registry cannot widen "
+                        "who may",
+                    )
+                )
     for stage, rule in local.stages.items():
         floor = central.stages.get(stage)
         if floor is not None and floor.single and not rule.single:
@@ -123,8 +135,8 @@ def effective_policy(central: Policy, local: Policy) -> Policy:
     return local.model_copy(
         update={
             "roles": _effective_roles(central, local),
-            "create_models": _union(central.create_models, local.create_models),
-            "register_versions": _union(central.register_versions, local.register_versions),
+            "create_models": list(central.create_models),
+            "register_versions": list(central.register_versions),
             "stages": stages,
             "transitions": transitions,
             "governance": _effective_governance(central.governance, local.governance),

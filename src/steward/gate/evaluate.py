@@ -78,6 +78,15 @@ class Evidence:
     not_reviewers: tuple[str, ...] = ()  # besides the author: see Proposal.not_reviewers
 
 
+@dataclass(frozen=True)
+class PinChange:
+    """How a proposal moves the central pin of `policies/registry.yaml`."""
+
+    what: str
+    needs_central_approval: bool  # moving or removing a pin the base has; not adding one
+    problem: str | None  # why the new pin cannot be trusted (not fetched, not the pinned file)
+
+
 @dataclass
 class GateInput:
     changes: ChangeSet
@@ -97,7 +106,7 @@ class GateInput:
     base_tip: str = ""  # the base branch's commit: the judge's side
     # The central policy the base pins (its own roles), and how the change moves that pin.
     central: Policy | None = None
-    central_change: str | None = None
+    pin_change: PinChange | None = None
     head: str = ""  # the proposal's head commit (the change set ends at the tree that lands)
 
 
@@ -329,8 +338,8 @@ def evaluate(data: GateInput, evidence: Evidence) -> Verdict:
     rule, needed = _governance(changes, policy, evidence, tally)
     rules.append(rule)
     missing.extend(needed)
-    if data.central_change is not None:
-        rule, needed = _central_pin(data, evidence, tally)
+    if data.pin_change is not None:
+        rule, needed = _central_pin(data, data.pin_change, evidence, tally)
         rules.append(rule)
         missing.extend(needed)
     unique = tuple(dict.fromkeys(counted))
@@ -761,13 +770,18 @@ def _transition_approvals(
 
 
 def _central_pin(
-    data: GateInput, evidence: Evidence, tally: _Tally
+    data: GateInput, change: PinChange, evidence: Evidence, tally: _Tally
 ) -> tuple[RuleResult, list[MissingApproval]]:
-    """Moving or removing the central pin is the central governance's decision: its approvals,
-    with roles as the central file alone fills them (a team cannot approve its own way out)."""
+    """A new pin must be the file it says; moving or removing a pin is the central governance's
+    decision: its approvals, with roles as the central file alone fills them (a team cannot
+    approve its own way out)."""
     name = "central policy"
     central = data.central
-    why = data.central_change or ""
+    why = change.what
+    if change.problem is not None:
+        return RuleResult(name, "failed", f"{why}: {change.problem}"), []
+    if not change.needs_central_approval:
+        return RuleResult(name, "passed", f"{why}: verified at its commit"), []
     if central is None:
         return RuleResult(name, "failed", f"{why}; the central policy could not be read"), []
     if evidence.reviews is None or evidence.head_sha is None:

@@ -18,7 +18,7 @@ from steward.entries import classification, layout
 from steward.entries.card_sections import filled_sections
 from steward.entries.layout import Kind
 from steward.entries.models import RISK_CLASSES, DatasetEntry, ModelEntry, VersionEntry
-from steward.entries.policy import Policy, TeamExtension, transition_rules
+from steward.entries.policy import CentralPin, Policy, TeamExtension, transition_rules
 from steward.entries.problems import Problem, field_path
 from steward.entries.semver import precedence
 from steward.entries.validate import parse_file
@@ -29,6 +29,7 @@ from steward.gate.evaluate import (
     Evidence,
     GateInput,
     ModelFacts,
+    PinChange,
     Verdict,
     VersionFacts,
     evaluate,
@@ -38,9 +39,11 @@ from steward.gitio.changes import ChangeSet, change_set, malformed_name, merge_b
 from steward.gitio.gitcmd import CatFile, is_ancestor, list_names, merge_tree, tree_of
 from steward.reading.central_policy import (
     CentralUnavailable,
+    Vendored,
     apply_floor,
     central_label,
     vendored_at,
+    verify_pin,
 )
 
 STATUS_CONTEXT = "steward/gate"
@@ -132,23 +135,46 @@ def _base_teams(base: _Reader) -> tuple[dict[str, TeamExtension], str | None]:
     return teams, None
 
 
-def _central_change(judged: _BasePolicy, head: _Reader) -> str | None:
-    """How the change moves the central pin the base has (None: it does not). Removing it, or
-    a head policy that cannot be read, counts as moving it."""
-    if judged.local is None or judged.local.central is None:
-        return None
-    pin = judged.local.central
+def _pin_change(root: Path, judged: _BasePolicy, head: _Reader) -> PinChange | None:
+    """How the change moves the central pin (None: it does not). Moving or removing a pin the
+    base has needs the central governance; a head that cannot be read counts as moving it. A
+    pin that is added or moved is verified: its commit fetched, its `blob` (and the vendored
+    copy that blob lets serve offline) compared with the file at that commit."""
+    before = judged.local.central if judged.local is not None else None
     raw = head.cat.read_optional(f"{head.rev}:{layout.POLICY_FILE}")
+    after: Policy | None = None
+    if raw is not None:
+        after = parse_file(Kind.POLICY, raw, layout.POLICY_FILE).entry
+    pin = after.central if after is not None else None
+    if before is None:
+        if pin is None:
+            return None
+        return PinChange(
+            f"adds the central policy {pin.describe()}", False, _verify(root, pin, head)
+        )
     if raw is None:
-        return f"removes {layout.POLICY_FILE}, and with it the pin of {pin.describe()}"
-    parsed = parse_file(Kind.POLICY, raw, layout.POLICY_FILE)
-    after: Policy | None = parsed.entry
+        what = f"removes {layout.POLICY_FILE}, and with it the pin of {before.describe()}"
+        return PinChange(what, True, None)
     if after is None:
-        return f"{layout.POLICY_FILE} cannot be read at the head, so its central pin may move"
-    if after.central is None:
-        return f"removes the central policy {pin.describe()}"
-    if after.central != pin:
-        return f"moves the central policy from {pin.describe()} to {after.central.describe()}"
+        what = f"{layout.POLICY_FILE} cannot be read at the head, so its central pin may move"
+        return PinChange(what, True, None)
+    if pin is None:
+        return PinChange(f"removes the central policy {before.describe()}", True, None)
+    if pin != before:
+        what = f"moves the central policy from {before.describe()} to {pin.describe()}"
+        return PinChange(what, True, _verify(root, pin, head))
+    return None
+
+
+def _verify(root: Path, pin: CentralPin, head: _Reader) -> str | None:
+    """Why the head's pin cannot be trusted, or None."""
+    try:
+        blob = verify_pin(root, pin)
+    except CentralUnavailable as exc:
+        return str(exc)
+    copy = head.cat.read_optional(f"{head.rev}:{layout.CENTRAL_COPY_FILE}")
+    if copy is not None and Vendored(copy).blob_id(blob) != blob:
+        return f"{layout.CENTRAL_COPY_FILE} is not the file at {pin.commit[:12]} (blob {blob[:12]})"
     return None
 
 
@@ -234,7 +260,7 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         head_reader = _Reader(root, after, cat)
         judged = _base_policy(base)
         policy, policy_error, teams = judged.policy, judged.error, judged.teams
-        central_change = _central_change(judged, head_reader)
+        pin_change = _pin_change(root, judged, head_reader)
         models = {}
         for name in _touched_models(changes):
             facts = _model_facts(name, base, head_reader)
@@ -296,7 +322,7 @@ def build_input(root: Path, base_tip: str, head: str) -> GateInput:
         policy_error=policy_error,
         teams=teams,
         central=judged.central,
-        central_change=central_change,
+        pin_change=pin_change,
         models=models,
         versions=versions,
         holders=holders,

@@ -9,6 +9,7 @@ on the proposal's current head and merges only if it passes.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from steward.gitio.gitcmd import (
     list_names,
     run_git,
 )
+from steward.reading.central_policy import CentralUnavailable, floored_policy
 
 
 class PromotionError(StewardError):
@@ -88,6 +90,11 @@ def propose_promotion(
         assert isinstance(model_entry, ModelEntry)
         policy_raw = cat.read_optional(f"{base}:{layout.POLICY_FILE}")
         policy = parse_file(Kind.POLICY, policy_raw or b"", layout.POLICY_FILE).entry
+        # A stage the central policy makes single archives its holder here too; without the
+        # central file, proposed as the registry's own file says (the gate fails closed on it).
+        if isinstance(policy, Policy):
+            with contextlib.suppress(CentralUnavailable):
+                policy = floored_policy(root, policy, lambda p: cat.read_optional(f"{base}:{p}"))
         siblings = _versions_at(root, cat, base, model)
     holders = [v for v in siblings if v.stage == to_stage and v.version != version]
     single = isinstance(policy, Policy) and to_stage in policy.single_stages()

@@ -68,6 +68,14 @@ def central_label(pin: CentralPin) -> str:
 def read_central(root: Path, pin: CentralPin, vendored: Vendored | None) -> CentralPolicy:
     """The central policy `pin` names, verified; raises CentralUnavailable with the reason."""
     if vendored is not None and pin.blob is not None and vendored.blob_id(pin.blob) == pin.blob:
+        # `blob` is the gate's word only for a pin that passed it (`verify_pin`, when the pin was
+        # added or moved); where the commit is at hand anyway, it is checked again here.
+        known = _blob_at(root, pin, fetch=False)
+        if known is not None and known != pin.blob:
+            raise CentralUnavailable(
+                f"{central_label(pin)}: the file at that commit is blob {known}, not the pinned "
+                f"blob {pin.blob}"
+            )
         raw, blob, source = vendored.raw, pin.blob, f"the copy at {layout.CENTRAL_COPY_FILE}"
     else:
         raw, blob = _from_mirror(root, pin)
@@ -96,10 +104,13 @@ def mirror_dir(root: Path, repo: str) -> Path:
 
 def fetch_url(root: Path, repo: str) -> str:
     """What git fetches: a URL as written; a local path relative to the registry's root."""
-    if "://" in repo or (":" in repo.split("/")[0] and not Path(repo).exists()):
-        return repo  # https://..., ssh://..., file://..., or git@host:org/repo
-    path = Path(repo)
-    return str(path if path.is_absolute() else (root / path).resolve())
+    try:
+        if "://" in repo or (":" in repo.split("/")[0] and not Path(repo).exists()):
+            return repo  # https://..., ssh://..., file://..., or git@host:org/repo
+        path = Path(repo)
+        return str(path if path.is_absolute() else (root / path).resolve())
+    except (OSError, ValueError):
+        return repo  # not a usable local path: git says what it makes of it
 
 
 def _ensure_mirror(path: Path) -> None:
@@ -146,10 +157,9 @@ def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
             f"{central_label(pin)} could not be fetched: no answer in {FETCH_TIMEOUT_S} s"
         ) from None
     if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise CentralUnavailable(
-            f"{central_label(pin)} could not be fetched: {message[-1] if message else 'failed'}"
-        )
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        message = " ".join(line.strip() for line in lines)[:500] or f"exit {result.returncode}"
+        raise CentralUnavailable(f"{central_label(pin)} could not be fetched: {message}")
     # A ref keeps the pinned commit's objects from being pruned by git gc.
     subprocess.run(
         ["git", "-C", str(mirror), "update-ref", f"refs/pins/{pin.commit}", pin.commit],
@@ -158,29 +168,58 @@ def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
     )
 
 
-def _from_mirror(root: Path, pin: CentralPin) -> tuple[bytes, str]:
+def _blob_at(root: Path, pin: CentralPin, fetch: bool) -> str | None:
+    """The blob id of the pinned file at the pinned commit, from the mirror (fetched into it
+    when `fetch`; else None when the mirror lacks the commit). Raises CentralUnavailable."""
     try:
         mirror = mirror_dir(root, pin.repo)
+        if not fetch and not (mirror / "HEAD").exists():
+            return None
         _ensure_mirror(mirror)
-    except (GitCommandError, OSError, subprocess.CalledProcessError) as exc:
-        raise CentralUnavailable(f"{central_label(pin)}: no mirror could be made ({exc})") from None
-    if not _has_commit(mirror, pin.commit):
-        _fetch(root, mirror, pin)
         if not _has_commit(mirror, pin.commit):
-            raise CentralUnavailable(f"{central_label(pin)}: {pin.repo} has no commit {pin.commit}")
-    try:
-        blob = run_git(mirror, "rev-parse", "--verify", "-q", f"{pin.commit}:{pin.path}")
-    except GitCommandError:
+            if not fetch:
+                return None
+            _fetch(root, mirror, pin)
+            if not _has_commit(mirror, pin.commit):
+                raise CentralUnavailable(
+                    f"{central_label(pin)}: {pin.repo} has no commit {pin.commit}"
+                )
+        found = run_git(mirror, "ls-tree", "-z", pin.commit, "--", pin.path)
+    except (GitCommandError, OSError, subprocess.SubprocessError) as exc:
+        raise CentralUnavailable(f"{central_label(pin)}: {exc}") from None
+    mode_type_id, _, name = found.partition(b"\t")
+    parts = mode_type_id.split()
+    if name.rstrip(b"\0").decode("utf-8", "replace") != pin.path or len(parts) != 3:
         raise CentralUnavailable(
             f"{central_label(pin)}: commit {pin.commit[:12]} has no file {pin.path}"
-        ) from None
-    blob_id = blob.decode().strip()
-    if pin.blob is not None and blob_id != pin.blob:
+        )
+    if parts[1] != b"blob" or parts[0] not in (b"100644", b"100755"):
         raise CentralUnavailable(
-            f"{central_label(pin)}: the file at that commit is blob {blob_id}, not the pinned "
+            f"{central_label(pin)}: {pin.path} at {pin.commit[:12]} is not a regular file"
+        )
+    return parts[2].decode()
+
+
+def verify_pin(root: Path, pin: CentralPin) -> str:
+    """The blob id of the pinned file, fetched and compared with the pin's `blob`: what the
+    gate asks of a pin that is added or moved, so that a `blob` (and the vendored copy it lets
+    serve) is never only the team's word."""
+    blob = _blob_at(root, pin, fetch=True)
+    assert blob is not None
+    if pin.blob is not None and blob != pin.blob:
+        raise CentralUnavailable(
+            f"{central_label(pin)}: the file at that commit is blob {blob}, not the pinned "
             f"blob {pin.blob}"
         )
-    return run_git(mirror, "cat-file", "blob", blob_id), blob_id
+    return blob
+
+
+def _from_mirror(root: Path, pin: CentralPin) -> tuple[bytes, str]:
+    blob = verify_pin(root, pin)
+    try:
+        return run_git(mirror_dir(root, pin.repo), "cat-file", "blob", blob), blob
+    except (GitCommandError, OSError) as exc:
+        raise CentralUnavailable(f"{central_label(pin)}: {exc}") from None
 
 
 def vendored_at(read: Callable[[str], bytes | None]) -> Vendored | None:
@@ -264,3 +303,19 @@ def team_policy_text(central: CentralPolicy, roles: dict[str, list[str]]) -> str
         shown = approval.model_dump(mode="json", exclude_none=True)
         lines.append(f"    - {json.dumps(shown)}")
     return "\n".join(lines) + "\n"
+
+
+def floored_policy(root: Path, local: Policy, read: Callable[[str], bytes | None]) -> Policy:
+    """`local` on the central floor it pins (itself when it pins none), the vendored copy read
+    through `read(path)` from the same revision; raises CentralUnavailable."""
+    return apply_floor(root, local, vendored_at(read)).policy
+
+
+def worktree_reader(root: Path) -> Callable[[str], bytes | None]:
+    def read(relative: str) -> bytes | None:
+        try:
+            return (root / relative).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    return read

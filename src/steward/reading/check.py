@@ -622,7 +622,7 @@ def _single_stage_rule(registry: _Registry, policy: Policy) -> list[Problem]:
 def _codeowners_rule(snapshot: Snapshot, registry: _Registry) -> list[Problem]:
     """A CODEOWNERS file, where there is one, must be what `steward codeowners` writes now."""
     existing = snapshot.read_path(CODEOWNERS_PATH)
-    policy: Policy | None = _valid(registry.policy)
+    policy: Policy | None = registry.effective  # None also when its central cannot be read
     if existing is None or policy is None:
         return []
     models = {name: read.summary for name, read in registry.models.items()}

@@ -25,6 +25,7 @@ from steward.entries.semver import precedence
 from steward.entries.validate import parse_file
 from steward.entries.yamlio import MAX_FILE_BYTES, too_large
 from steward.gitio.tree import FileType, Snapshot, TreeFile
+from steward.reading.central_policy import CentralUnavailable, floored_policy
 
 _READ_KINDS = (Kind.MODEL, Kind.VERSION, Kind.DATASET)
 
@@ -63,6 +64,7 @@ def read_contents(
     files and every dataset), and the policy `with_policy`, each file read once."""
     kinds = (*_READ_KINDS, Kind.POLICY) if with_policy else _READ_KINDS
     policy: Policy | None = None
+    central_copy: bytes | None = None
     models: dict[str, ModelEntry] = {}
     versions: dict[str, list[VersionEntry]] = {}
     datasets: dict[str, DatasetEntry] = {}
@@ -73,6 +75,8 @@ def read_contents(
         for file in snapshot.files():
             try:
                 place = layout.classify(file.path)
+                if with_policy and place.kind is Kind.CENTRAL:
+                    central_copy = snapshot.read(file)
             except Misplaced as exc:
                 # Under registry/ a stray file may be an entry in the wrong place (`1.0.yaml`):
                 # an answer about every version cannot ignore it.
@@ -103,6 +107,12 @@ def read_contents(
                 policy = entry
     finally:
         snapshot.close()
+    if policy is not None and policy.central is not None:
+        # What reports say the policy asks is what the gate enforces: the central floor too.
+        try:
+            policy = floored_policy(snapshot.root, policy, lambda _path: central_copy)
+        except CentralUnavailable as exc:
+            problems.append(Problem(layout.POLICY_FILE, None, "central", str(exc)))
     unreadable = {problem.path for problem in problems}
     for model in sorted(model_dirs - set(models)):
         path = layout.model_path(model)

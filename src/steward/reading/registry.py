@@ -13,6 +13,7 @@ from steward.entries.validate import read_entry
 from steward.errors import StewardError
 from steward.gitio.gitcmd import find_repo_root
 from steward.gitio.tree import GitSnapshot, Snapshot, WorktreeSnapshot
+from steward.reading.central_policy import floored_policy, worktree_reader
 from steward.reading.check import CheckReport, check_cached, check_snapshot
 
 
@@ -34,7 +35,8 @@ def registry_codeowners(root: Path) -> str:
     if blocking:
         details = "\n".join(p.render() for p in blocking[:20])
         raise StewardError(f"fix the registry first (`steward check`):\n{details}")
-    policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+    local: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+    policy = floored_policy(root, local, worktree_reader(root))
     models: dict[str, ModelEntry] = {}
     for model_file in sorted((root / layout.MODELS_DIR).glob("*/model.yaml")):
         entry: ModelEntry = read_entry(root, model_file.relative_to(root).as_posix(), Kind.MODEL)
