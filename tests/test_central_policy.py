@@ -5,8 +5,10 @@ and team registries made by `steward init` with a local DVC remote and the local
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -657,3 +659,23 @@ def test_a_stale_vendored_copy_is_reported_when_the_central_repository_answers(
         + rendered(team.root)[0].split("is not the pinned central file ", 1)[1]
     ]
     assert "copy it again" in rendered(team.root)[0]
+
+
+# --- faults ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["central:mirror-staged", "central:fetched"])
+def test_a_check_killed_while_fetching_the_central_policy_is_finished_by_the_next(
+    team: PromotionRepo, point: str
+) -> None:
+    shutil.rmtree(team.root / ".git" / "steward", ignore_errors=True)  # no mirror, no cache
+    env = {key: value for key, value in os.environ.items() if key != "STEWARD_FAULT"}
+    command = [sys.executable, "-m", "steward", "-C", str(team.root), "check"]
+    killed = subprocess.run(
+        command, env={**env, "STEWARD_FAULT": point}, capture_output=True, text=True
+    )
+    assert killed.returncode == -9, killed.stderr
+    again = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout + again.stderr
+    mirrors = list((team.root / ".git" / "steward" / "central").glob("*.git"))
+    assert len(mirrors) == 1

@@ -24,6 +24,7 @@ The order of work is what makes it safe:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -86,6 +87,7 @@ from steward.gitio.gitcmd import (
     run_git,
 )
 from steward.gitio.landing import BranchMoved, Landing, land
+from steward.reading.central_policy import CentralUnavailable, floored_policy, worktree_reader
 from steward.reading.registry_root import require_registry
 
 LOCAL_RETRIES = 5  # another process in this clone moved the branch first: rebuild and retry
@@ -350,6 +352,8 @@ def _classification_levels(root: Path) -> list[str]:
         policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
     except EntryError:
         return []  # `steward check` reports the policy; a version needs no levels to be refused
+    with contextlib.suppress(CentralUnavailable):  # the central file's levels, where it sets them
+        policy = floored_policy(root, policy, worktree_reader(root))
     return list(policy.classification_levels)
 
 

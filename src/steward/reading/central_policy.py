@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from steward import faults
 from steward.entries import layout
 from steward.entries.layout import Kind
 from steward.entries.policy import CentralPin, Policy
@@ -123,6 +124,7 @@ def _ensure_mirror(path: Path) -> None:
         subprocess.run(
             ["git", "init", "-q", "--bare", str(staging)], check=True, capture_output=True
         )
+        faults.point("central:mirror-staged")
         try:
             staging.rename(path)
         except OSError:
@@ -146,7 +148,10 @@ def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
     url = fetch_url(root, pin.repo)
     try:
         result = subprocess.run(
-            ["git", "-C", str(mirror), "fetch", "-q", "--no-tags", "--", url, pin.commit],
+            [
+                *("git", "-C", str(mirror), "fetch", "-q", "--no-tags", "--no-write-fetch-head"),
+                *("--", url, pin.commit),
+            ],
             capture_output=True,
             check=False,
             env=env,
@@ -160,6 +165,7 @@ def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         message = " ".join(line.strip() for line in lines)[:500] or f"exit {result.returncode}"
         raise CentralUnavailable(f"{central_label(pin)} could not be fetched: {message}")
+    faults.point("central:fetched")
     # A ref keeps the pinned commit's objects from being pruned by git gc.
     subprocess.run(
         ["git", "-C", str(mirror), "update-ref", f"refs/pins/{pin.commit}", pin.commit],

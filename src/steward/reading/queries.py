@@ -14,6 +14,7 @@ since it could not tell which version really holds the stage.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from steward.errors import RemoteError, StewardError, UsageError
 from steward.gitio.tree import FileType, TreeFile, WorktreeSnapshot, blob_id
 from steward.reading import catalog
 from steward.reading.cache import RecordStore, cache_dir
+from steward.reading.central_policy import CentralUnavailable, floored_policy, worktree_reader
 from steward.reading.listing import NO_FILTERS, cached_listing, filtered, store_listing
 from steward.reading.listing import (
     Filters as Filters,  # the list's types, where callers import them
@@ -476,6 +478,8 @@ def which(root: Path, model: str, stage: str) -> Whereabouts:
 
 def _single_stages(root: Path) -> set[str]:
     policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+    with contextlib.suppress(CentralUnavailable):  # then as the registry's own file says
+        policy = floored_policy(root, policy, worktree_reader(root))
     return policy.single_stages()
 
 
