@@ -150,7 +150,39 @@ def test_init_writes_workflows_that_install_only_from_the_hash_checked_lock(
     assert ".github/workflows/apply.yml" in run_git(root, "ls-files")
 
 
-_PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+def test_the_apply_workflow_keeps_stewards_caches_and_the_gate_never_reads_them(
+    tmp_path: Path,
+) -> None:
+    """A fresh CI clone starts from the records of the last push to main (#19): the cached paths
+    are where Steward keeps them, keyed by the lock (Steward's version) and the commit. The gate
+    restores nothing: a pull request's runs can write caches of their own scope."""
+    from steward.gitio.changelog import _index_path
+    from steward.reading.cache import cache_dir
+    from steward.reading.central_policy import mirror_dir
+
+    root = init_registry(tmp_path / "reg").root
+    where = {
+        cache_dir(root).parent,  # type: ignore[union-attr]
+        mirror_dir(root, "any").parent,
+        _index_path(root),
+    }
+    expected = sorted(Path(path).relative_to(root).as_posix() for path in where)  # type: ignore[arg-type]
+    own = Path(__file__).resolve().parents[1] / ".github/workflows"
+    for directory in (root / ".github/workflows", own):
+        apply = yaml.safe_load((directory / "apply.yml").read_text())["jobs"]
+        for job, action in (("apply", "actions/cache@"), ("site", "actions/cache/restore@")):
+            (step,) = [s for s in apply[job]["steps"] if "/cache" in s.get("uses", "")]
+            assert step["uses"].startswith(action)
+            assert sorted(step["with"]["path"].split()) == expected
+            key = step["with"]["key"]
+            assert "hashFiles('.github/steward/requirements.txt')" in key
+            assert key.endswith("-${{ github.sha }}")
+            assert step["with"]["restore-keys"] == key.removesuffix("${{ github.sha }}")
+        gate = (directory / "gate.yml").read_text()
+        assert "actions/cache" not in gate
+
+
+_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}$")
 _UPLOAD_PAGES = "actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9"
 _DEPLOY_PAGES = "actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128"
 
@@ -192,7 +224,10 @@ def test_the_apply_workflow_publishes_the_site_only_where_the_repository_opts_in
     def uses(job: dict[str, Any]) -> list[str]:
         return [step["uses"] for step in job["steps"] if "uses" in step]
 
-    assert uses(site) == [*uses(apply), _UPLOAD_PAGES, _DEPLOY_PAGES]
+    cache = uses(apply)[1]
+    assert cache.startswith("actions/cache@")
+    restore = cache.replace("actions/cache@", "actions/cache/restore@")
+    assert uses(site) == [uses(apply)[0], restore, *uses(apply)[2:], _UPLOAD_PAGES, _DEPLOY_PAGES]
     assert all(_PINNED.match(action) for action in uses(site))
     checkout = site["steps"][0]
     assert checkout["uses"].startswith("actions/checkout@")
