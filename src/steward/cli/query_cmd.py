@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from steward.cli.federation_cmd import federation_option, report_gaps
+from steward.cli.federation_cmd import load as load_federation
 from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
 from steward.errors import UsageError
@@ -23,6 +26,7 @@ from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listin
 
 if TYPE_CHECKING:  # the entry models are imported when a command needs them, not to list
     from steward.entries.models import VersionEntry
+    from steward.federation.listing import FederatedListing
     from steward.reading.queries import ModelView, VersionView, Whereabouts
 
 MISSING = "(missing)"
@@ -39,6 +43,7 @@ TABLE_METRICS = 4
 )
 @click.option("--tag", metavar="TAG", help="Only versions tagged TAG, on the version or its model.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the versions.")
+@federation_option
 @click.pass_obj
 def list_versions(
     settings: Settings,
@@ -47,13 +52,23 @@ def list_versions(
     owner: str | None,
     tag: str | None,
     as_json: bool,
+    federation_file: Path | None,
 ) -> int:
     """List every version in the registry's working tree that matches all the filters.
 
     Sorted by model, then by version precedence. Exits 1 if any entry could not be read (the
-    list may then be incomplete; the problems are printed on stderr).
+    list may then be incomplete; the problems are printed on stderr). With --federation, every
+    registry's versions (registry by registry), each naming its registry; --json is then an
+    object with `versions`, `registries`, `unavailable` and `problems`, and a registry that
+    could not be read is named and makes the exit code 1.
     """
     filters = Filters(stage=stage, model=model, owner=owner, tag=tag)
+    if federation_file is not None:
+        from steward.federation.listing import federated_list
+
+        found = federated_list(load_federation(settings, federation_file), filters)
+        click.echo(found.to_json() if as_json else render_federated_listing(found))
+        return report_gaps(found.unavailable, found.problems)
     root = find_repo_root(settings.start)
     snapshot = WorktreeSnapshot(root)
     listing = cached_listing(snapshot, filters)
@@ -320,6 +335,21 @@ def render_whereabouts(found: Whereabouts) -> str:
         lines.append(
             f"also in {found.stage}: {', '.join(found.also_in_stage)} (the highest version answers)"
         )
+    return "\n".join(lines)
+
+
+def render_federated_listing(found: FederatedListing) -> str:
+    rows = [
+        [registry, row.model, row.version, row.stage, row.created_at, row.owner or "?"]
+        for registry, row in found.rows()
+    ]
+    headers = ["REGISTRY", "MODEL", "VERSION", "STAGE", "CREATED", "OWNER"]
+    lines = table(headers, rows) if rows else ["no versions match"]
+    read = len(found.registries)
+    if rows:
+        lines.append(f"{len(rows)} version(s) in {read} registry(ies)")
+    for item in found.unavailable:
+        lines.append(item.render())
     return "\n".join(lines)
 
 

@@ -38,7 +38,7 @@ from steward.entries.problems import Problem
 from steward.entries.semver import precedence
 from steward.entries.validate import Parsed, parse_file, read_entry
 from steward.errors import RemoteError, StewardError, UsageError
-from steward.gitio.tree import FileType, TreeFile, WorktreeSnapshot, blob_id
+from steward.gitio.tree import FileType, GitSnapshot, TreeFile, WorktreeSnapshot, blob_id
 from steward.reading import catalog
 from steward.reading.cache import RecordStore, cache_dir
 from steward.reading.listing import NO_FILTERS, cached_listing, filtered, store_listing
@@ -48,6 +48,7 @@ from steward.reading.listing import (
 from steward.reading.listing import Listing as Listing
 from steward.reading.listing import VersionRow as VersionRow
 from steward.reading.summaries import (
+    FileProblem,
     FileRecord,
     ModelSummary,
     VersionSummary,
@@ -116,6 +117,24 @@ def list_versions(
     return filtered(listing, filters)
 
 
+def list_versions_at(snapshot: GitSnapshot) -> Listing:
+    """Every version of a commit's tree (a federation's mirror, a bare repository, at its
+    branch), through the same caches as `list_versions`: the whole listing under the tree's
+    id, each file's record under its blob id in the repository's own cache."""
+    known = cached_listing(snapshot, NO_FILTERS)
+    if known is not None:
+        return known
+    files = snapshot.files()
+    reader = _CommitFiles(snapshot, files, RecordStore(cache_dir(snapshot.root)))
+    try:
+        listing = _listing(_group_by_model(_paths_of_versions(files)), reader)
+    finally:
+        snapshot.close()
+    reader.save()
+    store_listing(snapshot, snapshot.key(), listing)
+    return listing
+
+
 def _listing(
     grouped: dict[str, list[str]], reader: _WorktreeFiles, owner: str | None = None
 ) -> Listing:
@@ -168,6 +187,26 @@ class _WorktreeFiles:
 
     def save(self) -> None:
         self.records.save()
+
+
+class _CommitFiles(_WorktreeFiles):
+    """Records of a commit's files: by blob id through the cache, else read from git."""
+
+    def __init__(self, snapshot: GitSnapshot, files: list[TreeFile], records: RecordStore) -> None:
+        super().__init__(snapshot.root, files, records)
+        self.snapshot = snapshot
+
+    def record(self, relative: str, kind: Kind) -> FileRecord:
+        file = self.files.get(relative)
+        if file is None or file.type is not FileType.REGULAR or file.oid is None:
+            what = "does not exist" if file is None else f"not read: a {file.type.value}"
+            return FileRecord(True, (FileProblem(None, "", what),), None)
+        found = self.records.get(kind, file.oid)
+        if isinstance(found, FileRecord):
+            return found
+        record = summarize(kind, self.snapshot.read(file), relative)
+        self.records.put(kind, file.oid, record)
+        return record
 
 
 def _paths_of_versions(files: list[TreeFile]) -> list[str]:
