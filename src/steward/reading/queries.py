@@ -15,7 +15,7 @@ since it could not tell which version really holds the stage.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,7 +227,7 @@ def _check_filters(filters: Filters) -> None:
     if filters.stage is not None and filters.stage not in STAGES:
         raise UsageError(f"'{filters.stage}' is not a stage: use one of {', '.join(STAGES)}")
     if filters.model is not None:
-        _require_model_name(filters.model)
+        require_model_name(filters.model)
 
 
 def _owned_by(model: ModelSummary | None, owner: str) -> bool:
@@ -312,7 +312,7 @@ class ModelView:
 def show_model(root: Path, model: str) -> ModelView:
     """The model `model` and all its versions; its own file must be readable, its versions'
     problems are collected."""
-    _require_model_name(model)
+    require_model_name(model)
     paths = _version_paths(root, model)  # raises NotFound for a model that does not exist
     relative = layout.model_path(model)
     entry: ModelEntry = read_entry(root, relative, Kind.MODEL)
@@ -406,7 +406,7 @@ class VersionView:
 
 def show_version(root: Path, model: str, version: str) -> VersionView:
     """The version `version` of `model`, its datasets' classifications read from the registry."""
-    _require_model_name(model)
+    require_model_name(model)
     if not is_version(version):
         raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
     entry = catalog.find_version(root, model, version=version)
@@ -491,21 +491,39 @@ def which(root: Path, model: str, stage: str) -> Whereabouts:
     an error naming them; of another stage, the highest version answers and the rest are listed
     (as `gto which` answers with the latest).
     """
-    _require_model_name(model)
+    require_model_name(model)
     if stage not in STAGES:
         raise UsageError(f"'{stage}' is not a stage: use one of {', '.join(STAGES)}")
-    holders = [entry for entry in catalog.versions(root, model) if entry.stage == stage]
+    return whereabouts(
+        model,
+        stage,
+        catalog.versions(root, model),
+        lambda: _single_stages(root),
+        lambda: dvcconfig.default_remote(root),
+    )
+
+
+def whereabouts(
+    model: str,
+    stage: str,
+    versions: Iterable[VersionEntry],
+    single_stages: Callable[[], set[str]],
+    remote_of: Callable[[], dvcconfig.DefaultRemote],
+) -> Whereabouts:
+    """`which`'s answer from a model's versions, wherever they were read (a working tree, or a
+    federation's mirror); the policy's single stages and the remote are asked only if needed."""
+    holders = [entry for entry in versions if entry.stage == stage]
     if not holders:
         raise catalog.NotFound(f"no version of {model} is in {stage}")
     holders.sort(key=lambda entry: precedence(entry.version), reverse=True)
-    if len(holders) > 1 and stage in _single_stages(root):
+    if len(holders) > 1 and stage in single_stages():
         listed = ", ".join(entry.version for entry in reversed(holders))
         raise StageConflict(
             f"{model} has {len(holders)} versions in {stage} ({listed}), but the policy allows "
             f"one; run `steward check` and archive all but one"
         )
     try:
-        remote: dvcconfig.DefaultRemote | None = dvcconfig.default_remote(root)
+        remote: dvcconfig.DefaultRemote | None = remote_of()
         remote_problem = None
     except RemoteError as exc:
         remote, remote_problem = None, str(exc)
@@ -536,7 +554,12 @@ def _version_paths(root: Path, model: str | None) -> list[str]:
     return catalog.version_paths(root, model)
 
 
-def _require_model_name(model: str) -> None:
+def require_version(version: str) -> None:
+    if not is_version(version):
+        raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
+
+
+def require_model_name(model: str) -> None:
     # A name is also a path component: refuse '..' and '/' before touching the file system.
     if not is_name(model):
         raise UsageError(
