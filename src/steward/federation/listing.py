@@ -14,7 +14,7 @@ from typing import Any
 
 from steward.federation.sources import RegistryProblem, Source, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.reading.listing import Filters, Listing, VersionRow
+from steward.reading.listing import NO_FILTERS, Filters, Listing, VersionRow, cached_listing
 
 # Each row of a listing's `--json` text starts with this line (items are indented by two).
 _ROW_START = "\n  {\n"
@@ -73,12 +73,16 @@ class FederatedListing:
 
 
 def federated_list(federation: Federation, filters: Filters) -> FederatedListing:
-    from steward.reading import queries
-
     sources, unavailable = open_sources(federation)
     registries = []
     for source in sources:
-        listing = queries.list_versions_at(source.snapshot())
+        snapshot = source.snapshot()
+        # From the cache without importing the entry models (as `steward list` does).
+        listing = cached_listing(snapshot, NO_FILTERS)
+        if listing is None:
+            from steward.reading import queries
+
+            listing = queries.list_versions_at(snapshot)
         narrowed = _narrowed(listing, filters)
         registries.append(RegistryListing(source, narrowed, narrowed is not listing))
     return FederatedListing(registries, unavailable)
