@@ -298,3 +298,33 @@ def test_federation_options_refuse_rev(
         str(federation_file),
     )  # fmt: skip
     assert code == 2 and "--rev and --federation" in err
+
+
+def test_a_registry_that_cannot_be_fetched_again_is_named_stale_and_impact_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Synced once, then its origin is gone: the answer still reads the older copy, and says so."""
+    fraud, risk = fraud_and_risk(tmp_path / "teams")
+    path = central(tmp_path, [("fraud", str(fraud.origin)), ("risk", str(risk.origin))])
+    assert run(capsys, "federation", "sync", str(path))[0] == 0
+    moved = risk.origin.rename(tmp_path / "away.git")
+    code, out, _ = run(capsys, "federation", "sync", str(path))
+    assert code == 1 and "risk  main  FAILED: " in out
+
+    code, out, err = run(
+        capsys, "impact", "--dataset", "profiles", "--federation", str(path), "--json"
+    )
+    report = json.loads(out)
+    assert code == 1  # development only, but the answer may be out of date
+    assert rows(report["affected"]) == ["risk credit 2.1.0 development"]
+    (stale,) = report["unavailable"]
+    assert stale["registry"] == "risk" and stale["read_commit"] is not None
+    assert "the last sync failed (" in stale["reason"]
+    assert "registry risk STALE: the last sync failed" in err
+
+    moved.rename(risk.origin)
+    assert run(capsys, "federation", "sync", str(path))[0] == 0
+    code, out, _ = run(
+        capsys, "impact", "--dataset", "profiles", "--federation", str(path), "--json"
+    )
+    assert code == 0 and json.loads(out)["unavailable"] == []

@@ -99,8 +99,8 @@ def report_gaps(unavailable: list[Unavailable], problems: list[RegistryProblem])
         click.echo(f"warning: {problem.render()}", err=True)
     if unavailable or problems:
         click.echo(
-            f"{len(unavailable)} registry(ies) not read, {len(problems)} file(s) not read: "
-            "the answer may be incomplete",
+            f"{len(unavailable)} registry(ies) unavailable or stale, {len(problems)} file(s) "
+            "not read: the answer may be incomplete",
             err=True,
         )
         return EXIT_FAILURE

@@ -9,13 +9,17 @@ A sync fetches `+refs/heads/BRANCH:refs/heads/BRANCH` only, with no tags: git fe
 objects the mirror lacks, so a sync after one new version in one registry transfers objects for
 that registry alone and finds the rest up to date. Nothing else is written: a kill at any moment
 leaves at most a temporary pack git ignores, or a half-initialised repository `git init`
-completes; the next sync finishes the job. Credentials are git's own (a credential helper, an
-SSH agent); git never prompts (`GIT_TERMINAL_PROMPT=0`), and a fetch that hangs is stopped after
-`STEWARD_FEDERATION_TIMEOUT` seconds (default 300).
+completes; the next sync finishes the job. A failed fetch is remembered in the mirror (one small
+file, written atomically) so that answers read from the older copy say it is stale.
+
+Credentials are git's own (a credential helper, an SSH agent); git never prompts
+(`GIT_TERMINAL_PROMPT=0`), and a fetch that hangs is stopped after `STEWARD_FEDERATION_TIMEOUT`
+seconds (default 300).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Callable
@@ -126,7 +130,39 @@ def _prepare(directory: Path) -> None:
             ignore.write_text("*\n", encoding="utf-8")  # a lost write is rewritten next time
 
 
+# In a mirror: why its last sync failed (absent once a sync succeeds). Queries read it, so that
+# an answer from a mirror that could not be refreshed says so.
+FAILURE_FILE = "steward-sync-failed"
+
+
+def last_failure(mirror: Path) -> str | None:
+    """Why the last sync of `mirror` failed, or None if it succeeded (or never ran)."""
+    try:
+        return (mirror / FAILURE_FILE).read_text(encoding="utf-8").strip() or "unknown reason"
+    except OSError:
+        return None
+
+
+def _record(mirror: Path, found: SyncResult) -> SyncResult:
+    """Keep the outcome in the mirror, atomically: a temporary file renamed into place (a kill
+    leaves the old outcome or the new one, and at worst a temporary file the next sync
+    replaces)."""
+    marker = mirror / FAILURE_FILE
+    with contextlib.suppress(OSError):
+        if not found.failed:
+            marker.unlink(missing_ok=True)
+        elif mirror.is_dir():
+            temporary = mirror / f".{FAILURE_FILE}.tmp"
+            temporary.write_text((found.reason or "unknown reason") + "\n", encoding="utf-8")
+            temporary.replace(marker)
+    return found
+
+
 def _sync_one(mirror: Path, member: Member, runner: Runner, timeout: float) -> SyncResult:
+    return _record(mirror, _fetch(mirror, member, runner, timeout))
+
+
+def _fetch(mirror: Path, member: Member, runner: Runner, timeout: float) -> SyncResult:
     def result(
         status: str, old: str | None, new: str | None, reason: str | None = None
     ) -> SyncResult:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from steward.entries.problems import Problem
-from steward.federation.mirror import mirror_path, mirrored_commit
+from steward.federation.mirror import last_failure, mirror_path, mirrored_commit
 from steward.federation.spec import Federation, Member
 from steward.gitio.tree import GitSnapshot
 
@@ -46,15 +46,22 @@ class Source:
 
 @dataclass(frozen=True)
 class Unavailable:
-    """A registry of the federation that this answer could not read, and why."""
+    """A registry of the federation that this answer could not read as its branch is now, and
+    why: not at all (`read_commit` None), or only as an older copy (its last sync failed)."""
 
     registry: str
     reason: str
+    read_commit: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"registry": self.registry, "reason": self.reason}
+        return {"registry": self.registry, "reason": self.reason, "read_commit": self.read_commit}
 
     def render(self) -> str:
+        if self.read_commit is not None:
+            return (
+                f"registry {self.registry} STALE: {self.reason}; read as last fetched, at "
+                f"{self.read_commit[:12]}"
+            )
         return f"registry {self.registry} UNAVAILABLE: {self.reason}"
 
 
@@ -74,15 +81,20 @@ class RegistryProblem:
 
 def open_sources(federation: Federation) -> tuple[list[Source], list[Unavailable]]:
     """Every member's mirror that holds its branch, in the federation file's order; the others
-    with the reason they cannot be read."""
+    with the reason they cannot be read, and those whose last sync failed (read, and named as
+    stale: an answer from an older copy must say so)."""
     sources: list[Source] = []
     unavailable: list[Unavailable] = []
     hint = f"run `steward federation sync {federation.path}`"
     for member in federation.members:
         mirror = mirror_path(federation, member)
         commit = mirrored_commit(mirror, member)
+        failure = last_failure(mirror)
         if commit is not None:
             sources.append(Source(member, mirror, commit))
+            if failure is not None:
+                reason = f"the last sync failed ({failure}); {hint}"
+                unavailable.append(Unavailable(member.name, reason, commit))
         elif not (mirror / "HEAD").is_file():
             unavailable.append(Unavailable(member.name, f"never synced ({hint})"))
         else:
@@ -90,7 +102,7 @@ def open_sources(federation: Federation) -> tuple[list[Source], list[Unavailable
                 Unavailable(
                     member.name,
                     f"branch {member.branch} of {member.url} was never fetched (the last sync "
-                    f"failed; {hint})",
+                    f"failed: {failure or 'interrupted'}; {hint})",
                 )
             )
     return sources, unavailable
