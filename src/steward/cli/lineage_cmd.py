@@ -18,22 +18,18 @@ from steward.cli.federation_cmd import federation_option, report_gaps
 from steward.cli.federation_cmd import load as load_federation
 from steward.cli.governance_cmd import emit, output_option
 from steward.cli.settings import Settings
-from steward.entries.models import format_timestamp
 from steward.entries.problems import Problem, printable
 from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from steward.gitio.gitcmd import find_repo_root
-from steward.governance import lineage, lineage_render
-from steward.governance.export_catalog import export_catalog
-from steward.governance.export_openlineage import default_namespace, export_events, render_jsonl
-from steward.governance.impact import Affected, ImpactReport, Question
-from steward.governance.impact import impact as impact_of
-from steward.reading import queries
-from steward.reading.contents import RegistryContents, read_contents
-from steward.reading.registry import open_snapshot
 
+# The entry models and the governance cores are imported by the command that runs: a warm
+# federated `impact` answers from small cached indexes and must not pay for them.
 if TYPE_CHECKING:
     from steward.federation.impact import Affected as FederatedAffected
     from steward.federation.impact import FederatedImpact
+    from steward.governance.impact import Affected, ImpactReport
+    from steward.governance.lineage import LineageGraph
+    from steward.reading.contents import RegistryContents
 
 _REV_HELP = "Read the registry at this git revision instead of the working tree."
 
@@ -41,6 +37,9 @@ _REV_HELP = "Read the registry at this git revision instead of the working tree.
 def _read(
     settings: Settings, rev: str | None, with_policy: bool = False
 ) -> tuple[Path, RegistryContents]:
+    from steward.reading.contents import read_contents
+    from steward.reading.registry import open_snapshot
+
     root = find_repo_root(settings.start)
     return root, read_contents(open_snapshot(root, rev), with_policy=with_policy)
 
@@ -84,8 +83,11 @@ def lineage_command(
     dataset, with the registries that label it differently. A registry that could not be read
     is named and makes the exit code 1.
     """
+    from steward.governance import lineage, lineage_render
+    from steward.reading import queries
+
     model, version = queries.parse_target(target)
-    renderers: dict[str, Callable[[lineage.LineageGraph], str]] = {
+    renderers: dict[str, Callable[[LineageGraph], str]] = {
         "text": lineage_render.render_text,
         "mermaid": lineage_render.render_mermaid,
         "dot": lineage_render.render_dot,
@@ -170,6 +172,9 @@ def impact(
         )
         gaps = report_gaps(found.unavailable, found.problems)
         return EXIT_FAILURE if found.production or gaps else EXIT_OK
+    from steward.governance.impact import Question
+    from steward.governance.impact import impact as impact_of
+
     _, contents = _read(settings, rev)
     report = impact_of(contents, Question(dataset, dataset_version, column))
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else render_impact(report))
@@ -217,17 +222,25 @@ def export(
     if federation_file is not None:
         _refuse_rev(rev)
         from steward.federation import export as federated
+        from steward.governance.export_openlineage import render_jsonl as render_events
 
         found = federated.read_federation(
             load_federation(settings, federation_file), with_policy=output_format == "json"
         )
         if output_format == "openlineage":
-            text = render_jsonl(federated.federated_events(found, namespace))
+            text = render_events(federated.federated_events(found, namespace))
         else:
             catalog = federated.federated_catalog(found)
             text = json.dumps(catalog, indent=2, ensure_ascii=False) + "\n"
         emit(settings, text, output)
         return report_gaps(found.unavailable, found.problems)
+    from steward.governance.export_catalog import export_catalog
+    from steward.governance.export_openlineage import (
+        default_namespace,
+        export_events,
+        render_jsonl,
+    )
+
     # The catalog's `uncovered` labels depend on the policy's classification levels.
     root, contents = _read(settings, rev, with_policy=output_format == "json")
     if output_format == "openlineage":
@@ -280,6 +293,8 @@ def render_impact(report: ImpactReport) -> str:
 
 
 def _affected_line(item: Affected) -> str:
+    from steward.entries.models import format_timestamp
+
     entry = item.version
     cited = f"@{item.ref.version}" if item.ref.version else " (no version cited)"
     return (
@@ -330,9 +345,8 @@ def render_federated_impact(report: FederatedImpact) -> str:
 
 
 def _federated_line(item: FederatedAffected) -> str:
-    use = item.version
-    cited = f"@{item.ref.version}" if item.ref.version else " (no version cited)"
+    cited = f"@{item.dataset_version}" if item.dataset_version else " (no version cited)"
     return (
-        f"{item.registry}  {use.model} {use.version}  {use.stage}  "
-        f"uses {item.ref.id}{cited}: {'; '.join(item.reasons)}  (registered {use.created_at})"
+        f"{item.registry}  {item.model_name} {item.version}  {item.stage}  "
+        f"uses {item.dataset}{cited}: {'; '.join(item.reasons)}  (registered {item.created_at})"
     )

@@ -101,9 +101,10 @@ def all_conflicts(indexes: list[tuple[str, UsesIndex]]) -> list[Conflict]:
 
 def ref_uri(ref: RefUse, index: UsesIndex) -> str | None:
     """The URI a reference is to: its own, else its registry's dataset's; None if neither."""
-    if ref.uri:
-        return normalize_uri(ref.uri)
-    dataset = index.datasets.get(ref.id)
+    ref_id, _version, own_uri, _columns = ref
+    if own_uri:
+        return normalize_uri(own_uri)
+    dataset = index.datasets.get(ref_id)
     return normalize_uri(dataset.uri) if dataset is not None else None
 
 

@@ -15,35 +15,51 @@ production version that depends on the dataset.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from steward.entries import layout
 from steward.entries.names import is_name
-from steward.entries.semver import precedence
 from steward.errors import UsageError
 from steward.federation.datasets import (
     Conflict,
     Registered,
     conflicts,
     normalize_uri,
-    ref_uri,
     registered,
 )
 from steward.federation.sources import RegistryProblem, Source, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.federation.uses import ModelFacts, RefUse, UsesIndex, VersionUse, uses_index
-from steward.governance.impact import STAGE_ORDER, Question
+from steward.federation.uses import ModelFacts, UsesIndex, VersionUse, uses_index
+
+# `steward.governance.impact`'s, kept here so that a warm answer does not import the entry
+# models (a test holds them equal).
+STAGE_ORDER = ("production", "staging", "development", "archived")
 
 
 @dataclass(frozen=True)
-class Affected:
-    """One version, of one registry, that depends on the dataset, and why."""
+class Question:
+    dataset: str
+    version: str | None = None
+    column: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "version": self.version, "column": self.column}
+
+
+class Affected(NamedTuple):
+    """One version, of one registry, that depends on the dataset (cited as `dataset`), and why.
+    A named tuple: an answer may hold 100,000 of them."""
 
     registry: str
     entry: str
-    version: VersionUse
+    model_name: str
+    version: str
+    stage: str
+    created_at: str
     model: ModelFacts | None
-    ref: RefUse
+    dataset: str
+    dataset_version: str | None
+    columns: tuple[str, ...]
     reasons: list[str]
     version_match: str  # exact | unversioned | any (no --version asked) | other
 
@@ -56,9 +72,9 @@ class Affected:
         if model.data_steward:
             pairs.append((model.data_steward, f"data steward of {name}"))
         pairs += [
-            (consumer.owner, f"owner of {consumer.name}, a consumer of {name}")
-            for consumer in model.downstream
-            if consumer.owner
+            (owner, f"owner of {consumer}, a consumer of {name}")
+            for consumer, owner in model.downstream
+            if owner
         ]
         return pairs
 
@@ -66,22 +82,23 @@ class Affected:
         model = self.model
         return {
             "registry": self.registry,
-            "model": self.version.model,
-            "version": self.version.version,
-            "stage": self.version.stage,
+            "model": self.model_name,
+            "version": self.version,
+            "stage": self.stage,
             "entry": self.entry,
-            "dataset": self.ref.id,
-            "dataset_version": self.ref.version,
+            "dataset": self.dataset,
+            "dataset_version": self.dataset_version,
             "version_match": self.version_match,
-            "columns": list(self.ref.columns) or None,
+            "columns": list(self.columns) or None,
             "reasons": self.reasons,
             "owner": model.owner if model else None,
             "data_steward": model.data_steward if model else None,
             "risk": model.risk if model else None,
             "consumers": [
-                {"name": c.name, "owner": c.owner} for c in (model.downstream if model else ())
+                {"name": name, "owner": owner}
+                for name, owner in (model.downstream if model else ())
             ],
-            "created_at": self.version.created_at,
+            "created_at": self.created_at,
         }
 
 
@@ -115,7 +132,7 @@ class FederatedImpact:
 
     @property
     def production(self) -> list[Affected]:
-        return [item for item in self.affected if item.version.stage == "production"]
+        return [item for item in self.affected if item.stage == "production"]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,14 +174,21 @@ def federated_impact(
     affected: list[Affected] = []
     retired: list[Affected] = []
     other: list[Affected] = []
+    # Registries in the file's order, each's versions by model and precedence (as its index
+    # keeps them): sorting by stage alone, stably, then orders production first.
     for source_name, index in indexes:
-        for path, use in index.versions:
-            found = _dependency(source_name, index, path, use, uri, question)
+        cited_as = {
+            dataset_id
+            for dataset_id, entry in index.datasets.items()
+            if normalize_uri(entry.uri) == uri
+        }
+        for use in index.versions:
+            found = _dependency(source_name, index, use, uri, cited_as, question)
             if found is None:
                 continue
             if found.version_match == "other":
                 other.append(found)
-            elif use.stage == "retired":
+            elif found.stage == "retired":
                 retired.append(found)
             else:
                 affected.append(found)
@@ -243,22 +267,29 @@ _MATCH_RANK = {"exact": 0, "any": 0, "unversioned": 1, "other": 2}
 
 
 def _dependency(
-    registry: str, index: UsesIndex, path: str, use: VersionUse, uri: str, question: Question
+    registry: str,
+    index: UsesIndex,
+    use: VersionUse,
+    uri: str,
+    cited_as: set[str],
+    question: Question,
 ) -> Affected | None:
-    candidates = []
-    model = index.models.get(use.model)
-    for ref in use.refs:
-        if ref_uri(ref, index) != uri:
+    """Whether the version `use` depends on the dataset at `uri` (its registry registers it
+    under the ids `cited_as`): a reference's own URI decides, else the id it cites."""
+    path, model, version, stage, created_at, refs = use
+    best: Affected | None = None
+    for ref_id, ref_version, ref_uri, columns in refs:
+        if not (normalize_uri(ref_uri) == uri if ref_uri else ref_id in cited_as):
             continue
         column = question.column
-        if column is not None and ref.columns and column not in ref.columns:
+        if column is not None and columns and column not in columns:
             continue
-        reasons = [_column_reason(ref, column)]
+        reasons = [_column_reason(ref_id, columns, column)]
         if question.version is None:
             match = "any"
-        elif ref.version == question.version:
+        elif ref_version == question.version:
             match = "exact"
-        elif ref.version is None:
+        elif ref_version is None:
             match = "unversioned"
             reasons.append(
                 "cites no dataset version: counted as affected, it may have used "
@@ -266,25 +297,29 @@ def _dependency(
             )
         else:
             match = "other"
-            reasons.append(f"cites dataset version {ref.version}, not {question.version}")
-        candidates.append(Affected(registry, path, use, model, ref, reasons, match))
-    if not candidates:
-        return None
-    return min(candidates, key=lambda item: _MATCH_RANK[item.version_match])
+            reasons.append(f"cites dataset version {ref_version}, not {question.version}")
+        found = Affected(
+            registry, path, model, version, stage, created_at, index.models.get(model),
+            ref_id, ref_version, columns, reasons, match,
+        )  # fmt: skip
+        if best is None or _MATCH_RANK[match] < _MATCH_RANK[best.version_match]:
+            best = found
+    return best
 
 
-def _column_reason(ref: RefUse, column: str | None) -> str:
+def _column_reason(dataset: str, columns: tuple[str, ...], column: str | None) -> str:
     if column is None:
-        return f"trained on the dataset (as {ref.id})"
-    if ref.columns:
+        return f"trained on the dataset (as {dataset})"
+    if columns:
         return f"lists column {column}"
     return "lists no columns, so uses all of them"
 
 
-def _order(item: Affected) -> tuple[int, str, str, Any]:
-    stage = item.version.stage
-    rank = STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER)
-    return (rank, item.registry, item.version.model, precedence(item.version.version))
+_STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGE_ORDER)}
+
+
+def _order(item: Affected) -> int:
+    return _STAGE_RANK.get(item.stage, len(STAGE_ORDER))
 
 
 def _notify(affected: list[Affected]) -> list[Notify]:
@@ -292,7 +327,11 @@ def _notify(affected: list[Affected]) -> list[Notify]:
     first-seen order, across every registry."""
     spelling: dict[str, str] = {}
     reasons: dict[str, dict[str, None]] = {}
+    seen: set[tuple[str, str]] = set()  # the versions of one model notify the same people
     for item in affected:
+        if (item.registry, item.model_name) in seen:
+            continue
+        seen.add((item.registry, item.model_name))
         for principal, reason in item.notify():
             key = principal.casefold()
             spelling.setdefault(key, principal)

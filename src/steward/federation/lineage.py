@@ -65,11 +65,11 @@ def federated_lineage(federation: Federation, target: str, version: str | None) 
         for registry, index in indexes:
             if registry == source.name:
                 continue
-            for path, use in index.versions:
-                for ref in use.refs:
+            for use in index.versions:
+                for ref in use[-1]:
                     if ref_uri(ref, index) != uri:
                         continue
-                    version_node = _elsewhere_node(registry, index, path, use)
+                    version_node = _elsewhere_node(registry, index, use)
                     extra_nodes.setdefault(version_node.id, version_node)
                     extra_edges.append(_elsewhere_edge(registry, index, node.id, version_node, ref))
     nodes = _ordered([*own, *extra_nodes.values()])
@@ -91,20 +91,21 @@ def _with_registry(nodes: list[Node], registry: str) -> list[Node]:
     return [Node(n.kind, n.id, n.label, {"registry": registry, **n.attributes}) for n in nodes]
 
 
-def _elsewhere_node(registry: str, index: UsesIndex, path: str, use: VersionUse) -> Node:
-    model = index.models.get(use.model)
+def _elsewhere_node(registry: str, index: UsesIndex, use: VersionUse) -> Node:
+    path, model_name, version, stage, created_at, _refs = use
+    model = index.models.get(model_name)
     return Node(
         "version",
-        f"version:{registry}/{use.model}@{use.version}",
-        f"{registry}/{use.model} {use.version}",
+        f"version:{registry}/{model_name}@{version}",
+        f"{registry}/{model_name} {version}",
         {
             "registry": registry,
             "elsewhere": True,
-            "model": use.model,
-            "version": use.version,
-            "stage": use.stage,
-            "retired": use.stage == "retired",
-            "created_at": use.created_at,
+            "model": model_name,
+            "version": version,
+            "stage": stage,
+            "retired": stage == "retired",
+            "created_at": created_at,
             "owner": model.owner if model is not None else None,
             "team": model.team if model is not None else None,
             "data_steward": model.data_steward if model is not None else None,
@@ -117,12 +118,13 @@ def _elsewhere_node(registry: str, index: UsesIndex, path: str, use: VersionUse)
 def _elsewhere_edge(
     registry: str, index: UsesIndex, dataset_id: str, target: Node, ref: RefUse
 ) -> Edge:
-    dataset = index.datasets.get(ref.id)
+    ref_id, ref_version, _uri, columns = ref
+    dataset = index.datasets.get(ref_id)
     labels: set[str] = set()
     if dataset is not None:
         labels.update(dataset.classification)
         for name, column_labels in dataset.columns:
-            if not ref.columns or name in ref.columns:
+            if not columns or name in columns:
                 labels.update(column_labels)
     return Edge(
         "trained_on",
@@ -131,10 +133,10 @@ def _elsewhere_edge(
         {
             "registry": registry,
             "elsewhere": True,
-            "dataset": ref.id,
-            "dataset_version": ref.version,
-            "columns": list(ref.columns) or None,
-            "used_columns": list(ref.columns),
+            "dataset": ref_id,
+            "dataset_version": ref_version,
+            "columns": list(columns) or None,
+            "used_columns": list(columns),
             "inherited_classifications": sorted(labels),
         },
     )
