@@ -18,7 +18,6 @@ import click
 from steward.cli.settings import Settings
 from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from steward.gitio.gitcmd import find_repo_root
-from steward.reading.queries import parse_target
 
 REV_HELP = (
     "Describe the registry at this revision (branch, tag or commit); entries and history. "
@@ -83,6 +82,7 @@ def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
     """
     from steward.governance.modelcard import model_card
     from steward.governance.modelcard_render import render_card
+    from steward.reading.queries import parse_target
 
     model, version = parse_target(target)
     root = find_repo_root(settings.start)

@@ -32,6 +32,7 @@ LAZY_COMMANDS = {
     "schema": "steward.cli.schema_cmd:schema",
     "create": "steward.cli.create_cmd:create",
     "dataset": "steward.cli.dataset_cmd:dataset",
+    "federation": "steward.cli.federation_cmd:federation",
     "register": "steward.cli.register_cmd:register",
     "push": "steward.cli.register_cmd:push_command",
     "pull": "steward.cli.pull_cmd:pull",

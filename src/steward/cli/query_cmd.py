@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from steward.cli.federation_cmd import federation_option, report_gaps
+from steward.cli.federation_cmd import load as load_federation
 from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
 from steward.errors import UsageError
@@ -23,6 +26,7 @@ from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listin
 
 if TYPE_CHECKING:  # the entry models are imported when a command needs them, not to list
     from steward.entries.models import VersionEntry
+    from steward.federation.listing import FederatedListing
     from steward.reading.queries import ModelView, VersionView, Whereabouts
 
 MISSING = "(missing)"
@@ -39,6 +43,7 @@ TABLE_METRICS = 4
 )
 @click.option("--tag", metavar="TAG", help="Only versions tagged TAG, on the version or its model.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of the versions.")
+@federation_option
 @click.pass_obj
 def list_versions(
     settings: Settings,
@@ -47,13 +52,23 @@ def list_versions(
     owner: str | None,
     tag: str | None,
     as_json: bool,
+    federation_file: Path | None,
 ) -> int:
     """List every version in the registry's working tree that matches all the filters.
 
     Sorted by model, then by version precedence. Exits 1 if any entry could not be read (the
-    list may then be incomplete; the problems are printed on stderr).
+    list may then be incomplete; the problems are printed on stderr). With --federation, every
+    registry's versions (registry by registry), each naming its registry; --json is then an
+    object with `versions`, `registries`, `unavailable` and `problems`, and a registry that
+    could not be read is named and makes the exit code 1.
     """
     filters = Filters(stage=stage, model=model, owner=owner, tag=tag)
+    if federation_file is not None:
+        from steward.federation.listing import federated_list
+
+        found = federated_list(load_federation(settings, federation_file), filters)
+        click.echo(found.to_json() if as_json else render_federated_listing(found))
+        return report_gaps(found.unavailable, found.problems)
     root = find_repo_root(settings.start)
     snapshot = WorktreeSnapshot(root)
     listing = cached_listing(snapshot, filters)
@@ -71,16 +86,33 @@ def list_versions(
 @click.command()
 @click.argument("target", metavar="MODEL[@VERSION]")
 @click.option("--json", "as_json", is_flag=True, help="Print the same facts as JSON.")
+@federation_option
 @click.pass_obj
-def show(settings: Settings, target: str, as_json: bool) -> int:
+def show(settings: Settings, target: str, as_json: bool, federation_file: Path | None) -> int:
     """Show a model (owners, card, versions) or, with @VERSION, one version's facts.
 
     A version's facts include its lineage and the classifications it inherits from the datasets
-    it was trained on. Exits 1 if a file the answer needs could not be read.
+    it was trained on. Exits 1 if a file the answer needs could not be read. With --federation,
+    MODEL may be REGISTRY/MODEL (needed when several registries have the model); the answer
+    names its registry, and a registry that could not be searched is named (exit 1).
     """
     from steward.reading import queries
 
     model, version = queries.parse_target(target)
+    if federation_file is not None:
+        from steward.federation import queries as federated
+
+        found = federated.show(load_federation(settings, federation_file), model, version)
+        answer = found.answer
+        if isinstance(answer, queries.ModelView):
+            text = render_model(answer)
+        else:
+            assert isinstance(answer, queries.VersionView)
+            text = render_version(answer)
+        heading = f"registry {found.source.name} ({found.source.commit[:12]})"
+        click.echo(json.dumps(found.as_dict(), indent=2) if as_json else f"{heading}\n{text}")
+        problems = _report_problems(answer.problems)
+        return max(report_gaps(found.unavailable, []), problems)
     root = find_repo_root(settings.start)
     view: ModelView | VersionView
     if version is None:
@@ -100,6 +132,7 @@ def show(settings: Settings, target: str, as_json: bool) -> int:
     "--stage", type=click.Choice(STAGE_NAMES), help="The stage (or give it positionally)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as a JSON object.")
+@federation_option
 @click.pass_obj
 def which(
     settings: Settings,
@@ -107,11 +140,14 @@ def which(
     stage_argument: str | None,
     stage: str | None,
     as_json: bool,
+    federation_file: Path | None,
 ) -> int:
     """Say which version of MODEL holds STAGE, and where its artifact is.
 
     Exits 1 if no version holds the stage, the model does not exist, or more versions hold a
-    single stage than the policy allows. A missing DVC remote is reported, not an error.
+    single stage than the policy allows. A missing DVC remote is reported, not an error. With
+    --federation, MODEL may be REGISTRY/MODEL (needed when several registries have the model);
+    the answer names its registry, and a registry that could not be searched is named (exit 1).
     """
     if stage_argument is not None and stage is not None and stage_argument != stage:
         raise UsageError(f"two stages named: {stage_argument} and --stage {stage}")
@@ -120,6 +156,16 @@ def which(
         raise UsageError("which: give the stage, as --stage S (or positionally)")
     from steward.reading import queries
 
+    if federation_file is not None:
+        from steward.federation import queries as federated
+
+        located = federated.which(load_federation(settings, federation_file), model, stage)
+        answer = located.answer
+        assert not isinstance(answer, (queries.ModelView, queries.VersionView))
+        heading = f"registry {located.source.name} ({located.source.commit[:12]})"
+        text = f"{heading}\n{render_whereabouts(answer)}"
+        click.echo(json.dumps(located.as_dict(), indent=2) if as_json else text)
+        return report_gaps(located.unavailable, [])
     found = queries.which(find_repo_root(settings.start), model, stage)
     click.echo(json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found))
     return 0
@@ -320,6 +366,21 @@ def render_whereabouts(found: Whereabouts) -> str:
         lines.append(
             f"also in {found.stage}: {', '.join(found.also_in_stage)} (the highest version answers)"
         )
+    return "\n".join(lines)
+
+
+def render_federated_listing(found: FederatedListing) -> str:
+    rows = [
+        [registry, row.model, row.version, row.stage, row.created_at, row.owner or "?"]
+        for registry, row in found.rows()
+    ]
+    headers = ["REGISTRY", "MODEL", "VERSION", "STAGE", "CREATED", "OWNER"]
+    lines = table(headers, rows) if rows else ["no versions match"]
+    read = len(found.registries)
+    if rows:
+        lines.append(f"{len(rows)} version(s) in {read} registry(ies)")
+    for item in found.unavailable:
+        lines.append(item.render())
     return "\n".join(lines)
 
 

@@ -75,7 +75,18 @@ def default_remote(root: Path) -> DefaultRemote:
     Raises RemoteNotConfigured when no default is set, and DvcConfigError when a file cannot
     be parsed or the default it names is not defined with a URL.
     """
-    layers = _layers(root)
+    return _default_of(_layers(root), root / ".dvc")
+
+
+def default_remote_committed(config_text: str | None) -> DefaultRemote:
+    """The default remote `.dvc/config` names, from the file's text as committed (read from a
+    commit, with no checkout: `.dvc/config.local` is never committed). A relative local URL
+    is relative to a checkout there is none of: it is refused (DvcConfigError)."""
+    layers = {CONFIG_FILE: _parse(config_text, CONFIG_FILE) if config_text is not None else {}}
+    return _default_of(layers, None)
+
+
+def _default_of(layers: dict[str, Sections], config_dir: Path | None) -> DefaultRemote:
     merged = _merge(layers.values())
     name = merged.get("core", {}).get("remote", "").lower()
     if not name:
@@ -92,7 +103,13 @@ def default_remote(root: Path) -> DefaultRemote:
     # Both files live in .dvc/, so a relative URL resolves the same whichever one wrote it; the
     # file is kept for messages (a URL overridden in config.local surprises people).
     writers = [relative for relative, layer in layers.items() if "url" in layer.get(section, {})]
-    return DefaultRemote(name, _resolve_url(root / ".dvc", url), writers[-1])
+    if config_dir is None:
+        if not (_URL_SCHEME.match(url) or Path(url).expanduser().is_absolute()):
+            raise DvcConfigError(
+                f"the DVC default remote '{name}' is a path relative to a checkout: '{url}'"
+            )
+        return DefaultRemote(name, url, writers[-1])
+    return DefaultRemote(name, _resolve_url(config_dir, url), writers[-1])
 
 
 def _layers(root: Path) -> dict[str, Sections]:
@@ -116,6 +133,10 @@ def _read_file(root: Path, relative: str) -> Sections:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise DvcConfigError(f"cannot read {relative}: {exc}") from None
+    return _parse(text, relative)
+
+
+def _parse(text: str, relative: str) -> Sections:
     # configobj (DVC's parser) has no interpolation and reads `#` as the start of a comment.
     parser = configparser.ConfigParser(
         interpolation=None, inline_comment_prefixes=("#",), default_section="\0no-defaults"

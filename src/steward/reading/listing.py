@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from steward.entries.problems import Problem
-from steward.gitio.tree import WorktreeSnapshot
+from steward.gitio.tree import Snapshot
 from steward.reading.cache import cache_dir, load_tree_answer, store_tree_answer
 
 # `steward.entries.models.STAGES`, for the command line without importing the entry models (a test
@@ -117,8 +117,9 @@ def filtered(listing: Listing, filters: Filters) -> Listing:
 NO_FILTERS = Filters()
 
 
-def cached_listing(snapshot: WorktreeSnapshot, filters: Filters) -> Listing | None:
-    """The listing of the whole working tree as cached for its current state, or None.
+def cached_listing(snapshot: Snapshot, filters: Filters) -> Listing | None:
+    """The listing of the whole working tree (or of a commit's tree) as cached for its current
+    state, or None.
 
     Only for questions that read every model (no model or owner filter)."""
     if filters.model is not None or filters.owner is not None:
@@ -131,7 +132,7 @@ def cached_listing(snapshot: WorktreeSnapshot, filters: Filters) -> Listing | No
     return filtered(listing, filters)
 
 
-def store_listing(snapshot: WorktreeSnapshot, key: str, listing: Listing) -> None:
+def store_listing(snapshot: Snapshot, key: str, listing: Listing) -> None:
     """Cache `listing` (of every model) under `key`, the state it was read in, unless the
     working tree changed while it was read: the listing could then be of neither state."""
     if not snapshot.unchanged_since(key):

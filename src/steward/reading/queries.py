@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from steward.entries.problems import Problem
 from steward.entries.semver import precedence
 from steward.entries.validate import Parsed, parse_file, read_entry
 from steward.errors import RemoteError, StewardError, UsageError
-from steward.gitio.tree import FileType, TreeFile, WorktreeSnapshot, blob_id
+from steward.gitio.tree import FileType, GitSnapshot, TreeFile, WorktreeSnapshot, blob_id
 from steward.reading import catalog
 from steward.reading.cache import RecordStore, cache_dir
 from steward.reading.central_policy import CentralUnavailable, floored_policy, worktree_reader
@@ -50,6 +50,7 @@ from steward.reading.listing import (
 from steward.reading.listing import Listing as Listing
 from steward.reading.listing import VersionRow as VersionRow
 from steward.reading.summaries import (
+    FileProblem,
     FileRecord,
     ModelSummary,
     VersionSummary,
@@ -118,6 +119,24 @@ def list_versions(
     return filtered(listing, filters)
 
 
+def list_versions_at(snapshot: GitSnapshot) -> Listing:
+    """Every version of a commit's tree (a federation's mirror, a bare repository, at its
+    branch), through the same caches as `list_versions`: the whole listing under the tree's
+    id, each file's record under its blob id in the repository's own cache."""
+    known = cached_listing(snapshot, NO_FILTERS)
+    if known is not None:
+        return known
+    files = snapshot.files()
+    reader = _CommitFiles(snapshot, files, RecordStore(cache_dir(snapshot.root)))
+    try:
+        listing = _listing(_group_by_model(_paths_of_versions(files)), reader)
+    finally:
+        snapshot.close()
+    reader.save()
+    store_listing(snapshot, snapshot.key(), listing)
+    return listing
+
+
 def _listing(
     grouped: dict[str, list[str]], reader: _WorktreeFiles, owner: str | None = None
 ) -> Listing:
@@ -172,6 +191,26 @@ class _WorktreeFiles:
         self.records.save()
 
 
+class _CommitFiles(_WorktreeFiles):
+    """Records of a commit's files: by blob id through the cache, else read from git."""
+
+    def __init__(self, snapshot: GitSnapshot, files: list[TreeFile], records: RecordStore) -> None:
+        super().__init__(snapshot.root, files, records)
+        self.snapshot = snapshot
+
+    def record(self, relative: str, kind: Kind) -> FileRecord:
+        file = self.files.get(relative)
+        if file is None or file.type is not FileType.REGULAR or file.oid is None:
+            what = "does not exist" if file is None else f"not read: a {file.type.value}"
+            return FileRecord(True, (FileProblem(None, "", what),), None)
+        found = self.records.get(kind, file.oid)
+        if isinstance(found, FileRecord):
+            return found
+        record = summarize(kind, self.snapshot.read(file), relative)
+        self.records.put(kind, file.oid, record)
+        return record
+
+
 def _paths_of_versions(files: list[TreeFile]) -> list[str]:
     """As `catalog.version_paths(root)`, from a listing already made."""
     versions = []
@@ -190,7 +229,7 @@ def _check_filters(filters: Filters) -> None:
     if filters.stage is not None and filters.stage not in STAGES:
         raise UsageError(f"'{filters.stage}' is not a stage: use one of {', '.join(STAGES)}")
     if filters.model is not None:
-        _require_model_name(filters.model)
+        require_model_name(filters.model)
 
 
 def _owned_by(model: ModelSummary | None, owner: str) -> bool:
@@ -275,7 +314,7 @@ class ModelView:
 def show_model(root: Path, model: str) -> ModelView:
     """The model `model` and all its versions; its own file must be readable, its versions'
     problems are collected."""
-    _require_model_name(model)
+    require_model_name(model)
     paths = _version_paths(root, model)  # raises NotFound for a model that does not exist
     relative = layout.model_path(model)
     entry: ModelEntry = read_entry(root, relative, Kind.MODEL)
@@ -369,7 +408,7 @@ class VersionView:
 
 def show_version(root: Path, model: str, version: str) -> VersionView:
     """The version `version` of `model`, its datasets' classifications read from the registry."""
-    _require_model_name(model)
+    require_model_name(model)
     if not is_version(version):
         raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
     entry = catalog.find_version(root, model, version=version)
@@ -454,21 +493,39 @@ def which(root: Path, model: str, stage: str) -> Whereabouts:
     an error naming them; of another stage, the highest version answers and the rest are listed
     (as `gto which` answers with the latest).
     """
-    _require_model_name(model)
+    require_model_name(model)
     if stage not in STAGES:
         raise UsageError(f"'{stage}' is not a stage: use one of {', '.join(STAGES)}")
-    holders = [entry for entry in catalog.versions(root, model) if entry.stage == stage]
+    return whereabouts(
+        model,
+        stage,
+        catalog.versions(root, model),
+        lambda: _single_stages(root),
+        lambda: dvcconfig.default_remote(root),
+    )
+
+
+def whereabouts(
+    model: str,
+    stage: str,
+    versions: Iterable[VersionEntry],
+    single_stages: Callable[[], set[str]],
+    remote_of: Callable[[], dvcconfig.DefaultRemote],
+) -> Whereabouts:
+    """`which`'s answer from a model's versions, wherever they were read (a working tree, or a
+    federation's mirror); the policy's single stages and the remote are asked only if needed."""
+    holders = [entry for entry in versions if entry.stage == stage]
     if not holders:
         raise catalog.NotFound(f"no version of {model} is in {stage}")
     holders.sort(key=lambda entry: precedence(entry.version), reverse=True)
-    if len(holders) > 1 and stage in _single_stages(root):
+    if len(holders) > 1 and stage in single_stages():
         listed = ", ".join(entry.version for entry in reversed(holders))
         raise StageConflict(
             f"{model} has {len(holders)} versions in {stage} ({listed}), but the policy allows "
             f"one; run `steward check` and archive all but one"
         )
     try:
-        remote: dvcconfig.DefaultRemote | None = dvcconfig.default_remote(root)
+        remote: dvcconfig.DefaultRemote | None = remote_of()
         remote_problem = None
     except RemoteError as exc:
         remote, remote_problem = None, str(exc)
@@ -501,7 +558,12 @@ def _version_paths(root: Path, model: str | None) -> list[str]:
     return catalog.version_paths(root, model)
 
 
-def _require_model_name(model: str) -> None:
+def require_version(version: str) -> None:
+    if not is_version(version):
+        raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
+
+
+def require_model_name(model: str) -> None:
     # A name is also a path component: refuse '..' and '/' before touching the file system.
     if not is_name(model):
         raise UsageError(
