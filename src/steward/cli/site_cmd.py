@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from steward.cli.federation_cmd import federation_option, report_gaps
+from steward.cli.federation_cmd import load as load_federation
 from steward.cli.settings import Settings
 from steward.errors import EXIT_OK, UsageError
 from steward.gitio.gitcmd import find_repo_root
@@ -44,6 +46,7 @@ from steward.gitio.gitcmd import find_repo_root
     "a forge that cannot be read is said so on that page).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was built as JSON.")
+@federation_option
 @click.pass_obj
 def site(
     settings: Settings,
@@ -52,6 +55,7 @@ def site(
     base_url: str | None,
     proposals: bool,
     as_json: bool,
+    federation_file: Path | None,
 ) -> int:
     """Build the catalog website: static pages anyone can browse, from file:// or GitHub Pages.
 
@@ -60,11 +64,18 @@ def site(
     metric charts, lineage graph, model card and audit findings; a page per dataset with the
     versions using each column, production first; and the open proposals. Self-contained: no
     external resource, one small script for search, every registry text escaped.
+
+    With --federation, one catalog across the federation's registries: an index of the
+    registries (each linked to its own site under registries/NAME/, built from its mirror) and
+    the datasets several registries register, with their classification conflicts. --rev and
+    the proposals do not apply; exit 1 when a registry could not be read (the site names it).
     """
     from steward.site.build import build_site
 
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise UsageError(f"--base-url {base_url!r}: expected an http(s) URL")
+    if federation_file is not None:
+        return _federated(settings, federation_file, output, base_url, as_json)
     root = find_repo_root(settings.start)
     out = (settings.start / output).resolve()
     if out == root or root.is_relative_to(out):
@@ -96,3 +107,34 @@ def site(
             click.echo(f"warning: {problem.render()}", err=True)
         click.echo(str(result.index))
     return EXIT_OK
+
+
+def _federated(
+    settings: Settings, path: Path, output: Path, base_url: str | None, as_json: bool
+) -> int:
+    from steward.errors import GitCommandError, RepoError
+    from steward.federation.sources import RegistryProblem
+    from steward.site.federated import build_federated_site
+
+    federation = load_federation(settings, path)
+    try:
+        repo: Path | None = find_repo_root(federation.path.parent)
+    except (RepoError, GitCommandError):
+        repo = None
+    out = (settings.start / output).resolve()
+    if repo is not None and (out == repo or repo.is_relative_to(out)):
+        raise UsageError(f"--output {output}: the site cannot be written over the repository")
+    try:
+        result = build_federated_site(federation, out, base_url, repo)
+    except OSError as exc:
+        raise UsageError(f"cannot write the site in {out}: {exc.strerror or exc}") from None
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        for name, built in result.sites.items():
+            click.echo(f"{name}: {built.models} models, {built.datasets} datasets", err=True)
+        for conflict in result.conflicts:
+            click.echo(conflict.render(), err=True)
+        click.echo(str(result.index))
+    problems = [RegistryProblem(name, problem) for name, problem in result.problems]
+    return report_gaps(result.unavailable, problems)
