@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import subprocess
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from steward.aftermerge.history import History, held_stage, model_history
 from steward.entries import layout
-from steward.gitio.changelog import INDEX_FILE
+from steward.gitio.changelog import _LOG_OPTIONS, INDEX_FILE
 from steward.gitio.gitcmd import commit_blobs, head_commit
 from tests.builders import run_git
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
@@ -128,3 +129,21 @@ def test_thousands_of_commits_with_merges_answer_as_git(tmp_path: Path) -> None:
     same_history(root)
     same_history(root, "HEAD~700")  # before the merge: inside the indexed chain
     assert head_commit(root) == run_git(root, "rev-parse", "main").strip()
+
+
+def test_the_index_of_a_long_history_is_built_from_the_log_as_it_streams(tmp_path: Path) -> None:
+    """#19: the log is read in chunks and written in batches, so memory does not hold the whole
+    log and every commit of it at once (that peaked at about 720 MB for 100,000 commits). What
+    stays is linear and small: each commit's link to its parent."""
+    root = tmp_path / "long"
+    synthetic_repo(root, 8_000)
+    log_size = len(run_git(root, *_LOG_OPTIONS, "HEAD"))
+    tracemalloc.start()
+    try:
+        found = model_history(root, "fraud")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert index_file(root).is_file()
+    assert len(found.events) == 12
+    assert peak < 4 * log_size, f"peak {peak:,} B for a log of {log_size:,} B"
