@@ -23,6 +23,7 @@ from steward.gate.evaluate import Verdict
 from steward.gate.judge import run_gate
 from steward.gate.promotion import propose_promotion
 from steward.gitio.gitcmd import commit_blobs, head_commit
+from steward.reading.central_policy import read_central
 from steward.reading.registry import check_registry
 from tests.builders import run_git
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
@@ -679,3 +680,22 @@ def test_a_check_killed_while_fetching_the_central_policy_is_finished_by_the_nex
     assert again.returncode == 0, again.stdout + again.stderr
     mirrors = list((team.root / ".git" / "steward" / "central").glob("*.git"))
     assert len(mirrors) == 1
+
+
+def test_a_repository_named_in_the_environment_is_never_fetched_into(
+    team: PromotionRepo, central: Central, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIT_DIR (set by hooks and some CI steps) must not send the mirror's fetch elsewhere."""
+    victim = tmp_path / "victim"
+    run_git(tmp_path, "init", "-q", str(victim))
+    run_git(victim, "commit", "-q", "--allow-empty", "-m", "mine")
+    before = run_git(victim, "for-each-ref")
+    commit = run_git(central.work, "rev-parse", "HEAD").strip()
+    policy = policy_of(team_policy(central, commit))
+    monkeypatch.setenv("GIT_DIR", str(victim / ".git"))
+    found = read_central(team.root, policy.central, None)  # type: ignore[attr-defined]
+    monkeypatch.delenv("GIT_DIR")
+    assert found.blob == central.blob(commit)
+    assert run_git(victim, "for-each-ref") == before
+    missing = subprocess.run(["git", "-C", str(victim), "cat-file", "-e", commit], check=False)
+    assert missing.returncode != 0  # the central commit went to the mirror, not to the victim

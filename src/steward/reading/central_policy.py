@@ -114,6 +114,38 @@ def fetch_url(root: Path, repo: str) -> str:
         return repo  # not a usable local path: git says what it makes of it
 
 
+# Variables that would point git at another repository than the mirror (a hook or a CI step may
+# have set them for the registry): never inherited by the mirror's commands.
+_REPOSITORY_ENV = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+    }
+)
+
+
+def _mirror_git(
+    mirror: Path, *args: str, timeout: float | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`git ARGS` on the bare mirror and nothing else: named by --git-dir (so that
+    `safe.bareRepository=explicit` allows it), without the repository variables of the
+    environment, never prompting."""
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_ENV}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return subprocess.run(
+        ["git", f"--git-dir={mirror}", *args],
+        capture_output=True,
+        check=False,
+        env=env,
+        timeout=timeout,
+    )
+
+
 def _ensure_mirror(path: Path) -> None:
     if (path / "HEAD").exists():
         return
@@ -121,9 +153,9 @@ def _ensure_mirror(path: Path) -> None:
     # Made aside and renamed into place: a run cut off half-way leaves no half-made mirror.
     staging = Path(tempfile.mkdtemp(prefix=".mirror-", dir=path.parent))
     try:
-        subprocess.run(
-            ["git", "init", "-q", "--bare", str(staging)], check=True, capture_output=True
-        )
+        made = _mirror_git(staging, "init", "-q", "--bare")
+        if made.returncode != 0:
+            raise OSError(made.stderr.decode("utf-8", "replace").strip() or "git init failed")
         faults.point("central:mirror-staged")
         try:
             staging.rename(path)
@@ -135,26 +167,15 @@ def _ensure_mirror(path: Path) -> None:
 
 
 def _has_commit(mirror: Path, commit: str) -> bool:
-    result = subprocess.run(
-        ["git", "-C", str(mirror), "cat-file", "-e", f"{commit}^{{commit}}"],
-        capture_output=True,
-        check=False,
-    )
-    return result.returncode == 0
+    return _mirror_git(mirror, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
 
 
 def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     url = fetch_url(root, pin.repo)
     try:
-        result = subprocess.run(
-            [
-                *("git", "-C", str(mirror), "fetch", "-q", "--no-tags", "--no-write-fetch-head"),
-                *("--", url, pin.commit),
-            ],
-            capture_output=True,
-            check=False,
-            env=env,
+        result = _mirror_git(
+            mirror,
+            *("fetch", "-q", "--no-tags", "--no-write-fetch-head", "--", url, pin.commit),
             timeout=FETCH_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
@@ -167,11 +188,7 @@ def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
         raise CentralUnavailable(f"{central_label(pin)} could not be fetched: {message}")
     faults.point("central:fetched")
     # A ref keeps the pinned commit's objects from being pruned by git gc.
-    subprocess.run(
-        ["git", "-C", str(mirror), "update-ref", f"refs/pins/{pin.commit}", pin.commit],
-        capture_output=True,
-        check=False,
-    )
+    _mirror_git(mirror, "update-ref", f"refs/pins/{pin.commit}", pin.commit)
 
 
 def _blob_at(root: Path, pin: CentralPin, fetch: bool) -> str | None:
@@ -190,9 +207,13 @@ def _blob_at(root: Path, pin: CentralPin, fetch: bool) -> str | None:
                 raise CentralUnavailable(
                     f"{central_label(pin)}: {pin.repo} has no commit {pin.commit}"
                 )
-        found = run_git(mirror, "ls-tree", "-z", pin.commit, "--", pin.path)
+        listed = _mirror_git(mirror, "ls-tree", "-z", pin.commit, "--", pin.path)
     except (GitCommandError, OSError, subprocess.SubprocessError) as exc:
         raise CentralUnavailable(f"{central_label(pin)}: {exc}") from None
+    if listed.returncode != 0:
+        why = listed.stderr.decode("utf-8", "replace").strip()
+        raise CentralUnavailable(f"{central_label(pin)}: {why or 'cannot list the commit'}")
+    found = listed.stdout
     mode_type_id, _, name = found.partition(b"\t")
     parts = mode_type_id.split()
     if name.rstrip(b"\0").decode("utf-8", "replace") != pin.path or len(parts) != 3:
@@ -223,9 +244,12 @@ def verify_pin(root: Path, pin: CentralPin) -> str:
 def _from_mirror(root: Path, pin: CentralPin) -> tuple[bytes, str]:
     blob = verify_pin(root, pin)
     try:
-        return run_git(mirror_dir(root, pin.repo), "cat-file", "blob", blob), blob
-    except (GitCommandError, OSError) as exc:
+        read = _mirror_git(mirror_dir(root, pin.repo), "cat-file", "blob", blob)
+    except OSError as exc:
         raise CentralUnavailable(f"{central_label(pin)}: {exc}") from None
+    if read.returncode != 0:
+        raise CentralUnavailable(f"{central_label(pin)}: blob {blob} cannot be read")
+    return read.stdout, blob
 
 
 def vendored_at(read: Callable[[str], bytes | None]) -> Vendored | None:
