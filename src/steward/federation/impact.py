@@ -5,7 +5,9 @@ dataset differently.
 The dataset is named as in one registry (`ID`, or `REGISTRY/ID` when registries use one id for
 different URIs); what is looked for everywhere is its URI (`federation.datasets`). A version
 depends on it, on its version `V` and on its column `C` by the rules of a single registry's
-impact (`steward.governance.impact`), with the same reasons; each row names its registry.
+impact (`steward.governance.impact`), with the same reasons (naming the id the version cites);
+each row names its registry. Rows are production first, then staging, development, archived,
+each stage by registry (in the federation file's order), model and version precedence.
 
 Fails closed: a registry that could not be read (never synced) or a file that could not be read
 makes the answer incomplete, and the command exits 1, since the missing registry might hold a
