@@ -5,6 +5,7 @@ federation file is an error naming the file and the field."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,87 @@ def test_list_names_a_registry_never_synced_and_exits_1(
     assert found["unavailable"][0]["registry"] == "risk"
     assert "never synced" in found["unavailable"][0]["reason"]
     assert "registry risk UNAVAILABLE: never synced" in err
+
+
+# --- found by review: a mirror is only read as the registry the file names ---------------------
+
+
+def test_a_mirror_fetched_from_another_url_is_never_read_as_this_registry(
+    federation_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another federation file in the same repository reusing a name (or a URL edited without a
+    sync) must not put one registry's rows under another's name."""
+    assert run(capsys, "federation", "sync", str(federation_file))[0] == 0
+    risk = tmp_path / "teams" / "risk.git"
+    other = write(
+        federation_file.parent, "other.yaml", f"registries:\n  - name: fraud\n    url: {risk}\n"
+    )
+    assert run(capsys, "federation", "sync", str(other))[0] == 0  # fraud.git now holds risk
+    code, out, err = run(capsys, "list", "--federation", str(federation_file), "--json")
+    assert code == 1
+    found = json.loads(out)
+    assert {r["registry"] for r in found["versions"]} == {"risk"}  # no rows named fraud
+    (gap,) = found["unavailable"]
+    assert gap["registry"] == "fraud" and str(risk) in gap["reason"]
+    assert "registry fraud UNAVAILABLE" in err
+    assert run(capsys, "federation", "sync", str(federation_file))[0] == 0
+    assert run(capsys, "list", "--federation", str(federation_file), "--json")[0] == 0
+
+
+def test_a_sync_never_writes_into_the_repository_git_dir_names(
+    federation_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    victim = tmp_path / "victim"
+    run_git(tmp_path, "init", "-q", "-b", "main", str(victim))
+    run_git(victim, "commit", "-q", "--allow-empty", "-m", "mine")
+    before = refs(victim)
+    monkeypatch.setenv("GIT_DIR", str(victim / ".git"))
+    results = mirror.sync(load_federation(federation_file))
+    monkeypatch.delenv("GIT_DIR")
+    assert [r.status for r in results] == ["fetched", "fetched"]
+    assert refs(victim) == before
+    mirrors = federation_file.parent / ".git" / "steward" / "federation"
+    assert sorted(p.name for p in mirrors.iterdir()) == ["fraud.git", "risk.git"]
+
+
+def test_a_sync_that_cannot_record_itself_leaves_the_mirror_stale_not_current(
+    federation_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A full disk after the fetch: the record of a finished sync cannot be written, so answers
+    name the registry stale (its record was removed when the sync started)."""
+    assert run(capsys, "federation", "sync", str(federation_file))[0] == 0
+    fraud_mirror = federation_file.parent / ".git/steward/federation/fraud.git"
+    (fraud_mirror / f".{mirror.SYNCED_FILE}.tmp").mkdir()  # the write fails as on a full disk
+    code, out, _ = run(capsys, "federation", "sync", str(federation_file))
+    assert code == 1 and "fraud  main  FAILED: cannot record the sync" in out
+    code, out, err = run(capsys, "list", "--federation", str(federation_file), "--json")
+    assert code == 1
+    assert "registry fraud STALE" in err
+    (fraud_mirror / f".{mirror.SYNCED_FILE}.tmp").rmdir()
+    assert run(capsys, "federation", "sync", str(federation_file))[0] == 0
+    assert run(capsys, "list", "--federation", str(federation_file))[0] == 0
+
+
+def test_a_lock_a_killed_fetch_left_is_removed_by_the_next_sync(
+    federation_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "federation", "sync", str(federation_file))[0] == 0
+    lock = federation_file.parent / ".git/steward/federation/fraud.git/refs/heads/main.lock"
+    lock.write_text("")
+    old = 1_000_000_000
+    os.utime(lock, (old, old))
+    code, out, _ = run(capsys, "federation", "sync", str(federation_file))
+    assert code == 0, out
+    assert not lock.exists()
+
+
+def test_an_scp_style_url_without_a_user_is_a_remote_not_a_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.yaml", "registries:\n  - name: a\n    url: myhost:org/reg.git\n")
+    assert load_federation(path).members[0].fetch_url == "myhost:org/reg.git"
+
+
+def test_a_federated_list_refuses_a_model_name_that_is_no_name(
+    federation_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "list", "--federation", str(federation_file), "--model", "BAD NAME")
+    assert code == 2 and "is not a model name" in err

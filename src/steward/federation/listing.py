@@ -73,6 +73,10 @@ class FederatedListing:
 
 
 def federated_list(federation: Federation, filters: Filters) -> FederatedListing:
+    if filters.model is not None:  # as `steward list` refuses it (a name is a path component)
+        from steward.reading.queries import require_model_name
+
+        require_model_name(filters.model)
     sources, unavailable = open_sources(federation)
     registries = []
     for source in sources:

@@ -7,10 +7,13 @@ that clone shares them; a federation file outside any repository keeps them besi
 
 A sync fetches `+refs/heads/BRANCH:refs/heads/BRANCH` only, with no tags: git fetches only the
 objects the mirror lacks, so a sync after one new version in one registry transfers objects for
-that registry alone and finds the rest up to date. Nothing else is written: a kill at any moment
-leaves at most a temporary pack git ignores, or a half-initialised repository `git init`
-completes; the next sync finishes the job. A failed fetch is remembered in the mirror (one small
-file, written atomically) so that answers read from the older copy say it is stale.
+that registry alone and finds the rest up to date. Besides git's own objects and refs, a mirror
+holds two small files: what its last finished sync fetched (URL, branch, commit; removed when a
+sync starts, written atomically when it has fetched) and why the last sync failed. A mirror
+without the first, or fetched from another URL or branch than the file now names, is never read
+as current: answers name it stale or unavailable. A kill at any moment leaves at most a temporary
+pack git ignores, a half-initialised repository `git init` completes, or a lock file the next
+sync removes once it is older than any fetch may run; the next sync finishes the job.
 
 Credentials are git's own (a credential helper, an SSH agent); git never prompts
 (`GIT_TERMINAL_PROMPT=0`), and a fetch that hangs is stopped after `STEWARD_FEDERATION_TIMEOUT`
@@ -21,16 +24,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from steward.errors import GitCommandError
-from steward.federation.spec import Federation, Member
-from steward.gitio.gitcmd import run_git
+from steward.federation.spec import Federation, FederationError, Member
+from steward.gitio.gitcmd import mirror_env
 
 MIRRORS_IN_GIT_DIR = Path("steward") / "federation"
 MIRRORS_BESIDE_FILE = ".steward-federation"
@@ -41,11 +45,18 @@ PARALLEL_FETCHES = 4
 def mirrors_dir(federation: Federation) -> Path:
     """Where this federation's mirrors are (whether or not any exists yet)."""
     base = federation.path.parent
-    try:
-        out = run_git(base, "rev-parse", "--path-format=absolute", "--git-common-dir")
-    except (GitCommandError, OSError):
+    try:  # the repository holding the file, whatever GIT_DIR the environment names
+        done = subprocess.run(
+            ["git", "-C", str(base), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            capture_output=True,
+            check=False,
+            env=mirror_env(),
+        )
+    except OSError:
         return base / MIRRORS_BESIDE_FILE
-    return Path(os.fsdecode(out.strip())) / MIRRORS_IN_GIT_DIR
+    if done.returncode != 0:
+        return base / MIRRORS_BESIDE_FILE
+    return Path(os.fsdecode(done.stdout.strip())) / MIRRORS_IN_GIT_DIR
 
 
 def mirror_path(federation: Federation, member: Member) -> Path:
@@ -56,17 +67,52 @@ def branch_ref(member: Member) -> str:
     return f"refs/heads/{member.branch}"
 
 
+def _git(mirror: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """git on the mirror only: named by --git-dir, without the environment's repository
+    variables (a hook's GIT_DIR must not make a sync write into its repository)."""
+    return subprocess.run(
+        ["git", f"--git-dir={mirror}", *args], capture_output=True, check=False, env=mirror_env()
+    )
+
+
 def mirrored_commit(mirror: Path, member: Member) -> str | None:
     """The commit the mirror holds for the member's branch, or None (no mirror, never fetched)."""
     if not (mirror / "HEAD").is_file():
         return None
-    try:
-        out = run_git(
-            mirror, "rev-parse", "--verify", "--quiet", f"{branch_ref(member)}^{{commit}}"
-        )
-    except GitCommandError:
+    done = _git(mirror, "rev-parse", "--verify", "--quiet", f"{branch_ref(member)}^{{commit}}")
+    if done.returncode != 0:
         return None
-    return out.decode().strip() or None
+    return done.stdout.decode().strip() or None
+
+
+# In a mirror: where and what the last sync that finished fetched (`url`, `branch`, `commit`,
+# one per line). Removed when a sync starts (a removal works on a full disk too) and written,
+# atomically, when it has fetched: a mirror without it, or with another URL or branch than the
+# federation file says, is never read as current.
+SYNCED_FILE = "steward-synced"
+
+
+@dataclass(frozen=True)
+class Synced:
+    url: str
+    branch: str
+    commit: str
+
+
+def last_synced(mirror: Path) -> Synced | None:
+    try:
+        lines = (mirror / SYNCED_FILE).read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(lines) < 3 or not all(lines[:3]):
+        return None
+    return Synced(lines[0], lines[1], lines[2])
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
 
 
 @dataclass(frozen=True)
@@ -105,7 +151,19 @@ Runner = Callable[[list[str], dict[str, str], float], "subprocess.CompletedProce
 def _run(
     args: list[str], env: dict[str, str], timeout: float
 ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(args, env=env, capture_output=True, timeout=timeout, check=False)
+    """Run git in a session of its own, so that a fetch that does not answer in time is
+    stopped with everything it started (an ssh, a credential helper)."""
+    with subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
 
 
 def sync(
@@ -123,11 +181,16 @@ def sync(
 
 
 def _prepare(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    if directory.name == MIRRORS_BESIDE_FILE:
-        ignore = directory / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")  # a lost write is rewritten next time
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if directory.name == MIRRORS_BESIDE_FILE:
+            ignore = directory / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n", encoding="utf-8")  # a lost write is rewritten next time
+    except OSError as exc:
+        raise FederationError(
+            f"{directory}: the mirrors' directory cannot be made: {exc.strerror or exc}"
+        ) from None
 
 
 # In a mirror: why its last sync failed (absent once a sync succeeds). Queries read it, so that
@@ -168,20 +231,23 @@ def _fetch(mirror: Path, member: Member, runner: Runner, timeout: float) -> Sync
     ) -> SyncResult:
         return SyncResult(member.name, member.url, member.branch, status, old, new, reason)
 
-    try:
-        # Re-running init on a repository (or on what a killed init left) is safe.
-        run_git(mirror.parent, "init", "--quiet", "--bare", mirror.name)
-    except GitCommandError as exc:
-        return result("failed", None, None, str(exc))
+    # Re-running init on a repository (or on what a killed init left) is safe.
+    made = _git(mirror, "init", "--quiet", "--bare")
+    if made.returncode != 0:
+        return result("failed", None, None, f"git init failed: {_git_reason(made)}")
     old = mirrored_commit(mirror, member)
+    try:  # from here until it has fetched, the mirror is not current
+        (mirror / SYNCED_FILE).unlink(missing_ok=True)
+    except OSError as exc:
+        return result("failed", old, old, f"cannot mark the sync started: {exc.strerror or exc}")
+    _remove_stale_locks(mirror, timeout)
     ref = branch_ref(member)
     args = [
-        "git", "-C", str(mirror), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+        "git", f"--git-dir={mirror}", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
         "--end-of-options", member.fetch_url, f"+{ref}:{ref}",
     ]  # fmt: skip
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
     try:
-        done = runner(args, env, timeout)
+        done = runner(args, mirror_env(), timeout)
     except subprocess.TimeoutExpired:
         return result("failed", old, old, f"no answer within {timeout:g} s")
     except OSError as exc:
@@ -191,7 +257,21 @@ def _fetch(mirror: Path, member: Member, runner: Runner, timeout: float) -> Sync
     new = mirrored_commit(mirror, member)
     if new is None:
         return result("failed", old, None, f"the fetch brought no branch {member.branch}")
+    try:
+        _write_atomically(mirror / SYNCED_FILE, f"{member.fetch_url}\n{member.branch}\n{new}\n")
+    except OSError as exc:
+        return result("failed", old, new, f"cannot record the sync: {exc.strerror or exc}")
     return result("up to date" if new == old else "fetched", old, new)
+
+
+def _remove_stale_locks(mirror: Path, timeout: float) -> None:
+    """Lock files a killed git left (`refs/heads/main.lock`, `packed-refs.lock`, ...): older
+    than any fetch may run, so no live git holds them; without this every later sync fails."""
+    now = time.time()
+    for lock in [*mirror.glob("*.lock"), *(mirror / "refs").rglob("*.lock")]:
+        with contextlib.suppress(OSError):
+            if now - lock.stat().st_mtime > timeout:
+                lock.unlink()
 
 
 def _timeout() -> float:
@@ -207,7 +287,8 @@ def _git_reason(done: subprocess.CompletedProcess[bytes]) -> str:
     """git's first `fatal:` line (the cause; later lines are advice), else its last line."""
     lines = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines()]
     lines = [line for line in lines if line]
-    fatal = [line.removeprefix("fatal: ") for line in lines if line.startswith("fatal: ")]
-    if fatal:
-        return fatal[0]
+    for prefix in ("fatal: ", "error: "):
+        found = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+        if found:
+            return found[0]
     return lines[-1] if lines else f"git exit {done.returncode}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from steward.entries.problems import Problem
-from steward.federation.mirror import last_failure, mirror_path, mirrored_commit
+from steward.federation.mirror import last_failure, last_synced, mirror_path, mirrored_commit
 from steward.federation.spec import Federation, Member
 from steward.gitio.tree import GitSnapshot
 
@@ -90,10 +90,25 @@ def open_sources(federation: Federation) -> tuple[list[Source], list[Unavailable
         mirror = mirror_path(federation, member)
         commit = mirrored_commit(mirror, member)
         failure = last_failure(mirror)
-        if commit is not None:
+        synced = last_synced(mirror)
+        if (
+            commit is not None
+            and synced is not None
+            and ((synced.url, synced.branch) != (member.fetch_url, member.branch))
+        ):
+            # Another file's registry of this name, or a URL edited since: not this registry.
+            why = (
+                f"its mirror holds branch {synced.branch} of {synced.url}, not branch "
+                f"{member.branch} of {member.fetch_url} ({hint})"
+            )
+            unavailable.append(Unavailable(member.name, why))
+        elif commit is not None:
             sources.append(Source(member, mirror, commit))
             if failure is not None:
                 reason = f"the last sync failed ({failure}); {hint}"
+                unavailable.append(Unavailable(member.name, reason, commit))
+            elif synced is None or synced.commit != commit:
+                reason = f"its last sync did not finish; {hint}"
                 unavailable.append(Unavailable(member.name, reason, commit))
         elif not (mirror / "HEAD").is_file():
             unavailable.append(Unavailable(member.name, f"never synced ({hint})"))

@@ -28,8 +28,9 @@ from steward.entries.yamlio import loads
 from steward.errors import StewardError, YamlError
 
 DEFAULT_BRANCH = "main"
-# A URL with a scheme (https://, ssh://, file://) or scp-like `user@host:path`: handed to git as is.
-_REMOTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^[^/\s]+@[^/\s]+:")
+# A URL with a scheme (https://, ssh://, file://) or scp-like `[user@]host:path` (git's rule: a
+# colon before any slash): handed to git as is. Anything else is a local path.
+_REMOTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^[^/:]+:")
 
 
 class FederationError(StewardError):

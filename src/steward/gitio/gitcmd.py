@@ -17,6 +17,30 @@ from typing import IO
 
 from steward.errors import GitCommandError, RepoError
 
+# Variables that point git at a repository other than the one a command names (a hook or a CI
+# step may have set them for its own repository): never inherited by commands on Steward's
+# mirrors, which name their repository with --git-dir.
+REPOSITORY_ENV = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+    }
+)
+
+
+def mirror_env() -> dict[str, str]:
+    """The environment for git on a mirror: no repository variables, and never a prompt (an SSH
+    host key or passphrase question fails instead of waiting for a terminal)."""
+    env = {k: v for k, v in os.environ.items() if k not in REPOSITORY_ENV}
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""})
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    return env
+
 
 def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
     """Run `git -C root ARGS`; return stdout, or raise GitCommandError with git's own message."""

@@ -31,7 +31,7 @@ from steward.entries.problems import field_path
 from steward.entries.validate import parse_file
 from steward.entries.yamlio import Loc
 from steward.errors import GitCommandError, StewardError
-from steward.gitio.gitcmd import run_git
+from steward.gitio.gitcmd import mirror_env, run_git
 
 FETCH_TIMEOUT_S = 120
 
@@ -114,29 +114,13 @@ def fetch_url(root: Path, repo: str) -> str:
         return repo  # not a usable local path: git says what it makes of it
 
 
-# Variables that would point git at another repository than the mirror (a hook or a CI step may
-# have set them for the registry): never inherited by the mirror's commands.
-_REPOSITORY_ENV = frozenset(
-    {
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_NAMESPACE",
-    }
-)
-
-
 def _mirror_git(
     mirror: Path, *args: str, timeout: float | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """`git ARGS` on the bare mirror and nothing else: named by --git-dir (so that
     `safe.bareRepository=explicit` allows it), without the repository variables of the
     environment, never prompting."""
-    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_ENV}
-    env["GIT_TERMINAL_PROMPT"] = "0"
+    env = mirror_env()
     return subprocess.run(
         ["git", f"--git-dir={mirror}", *args],
         capture_output=True,

@@ -38,6 +38,7 @@ from steward.entries.policy import Policy
 from steward.entries.problems import Problem
 from steward.entries.semver import precedence
 from steward.entries.validate import Parsed, parse_file, read_entry
+from steward.entries.yamlio import MAX_FILE_BYTES, too_large
 from steward.errors import RemoteError, StewardError, UsageError
 from steward.gitio.tree import FileType, GitSnapshot, TreeFile, WorktreeSnapshot, blob_id
 from steward.reading import catalog
@@ -206,6 +207,8 @@ class _CommitFiles(_WorktreeFiles):
         found = self.records.get(kind, file.oid)
         if isinstance(found, FileRecord):
             return found
+        if file.size is not None and file.size > MAX_FILE_BYTES:  # never read into memory
+            return FileRecord(True, (FileProblem(None, "", too_large(file.size)),), None)
         record = summarize(kind, self.snapshot.read(file), relative)
         self.records.put(kind, file.oid, record)
         return record
