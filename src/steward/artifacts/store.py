@@ -223,6 +223,10 @@ class ArtifactStore:
                 callback=progress,
             )
             remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=False)
+            if isinstance(progress, TqdmCallback):
+                # Removed now, not whenever the garbage collector gets to it: after the
+                # command's answer, a late clear would leave the terminal on a blank line.
+                progress.close()
         except Exception as exc:
             full = _storage_failure(exc)
             if full is None:
