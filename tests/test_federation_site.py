@@ -14,6 +14,7 @@ from steward.cli import main
 from steward.federation import mirror
 from steward.federation.spec import load_federation
 from tests.browser import axe_violations, browser_page
+from tests.builders import run_git
 from tests.federation_setup import central, fraud_and_risk
 
 
@@ -135,3 +136,20 @@ def test_the_federated_site_in_a_browser(
         for name in ("index.html", "datasets.html"):
             page.goto((out / name).as_uri())
             assert axe_violations(page) == [], name
+
+
+def test_a_damaged_mirror_is_named_and_the_other_registries_still_get_their_sites(
+    federation_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mirrors = federation_file.parent / ".git" / "steward" / "federation"
+    fraud = mirrors / "fraud.git"
+    blob = run_git(fraud, "rev-parse", "main:registry/models/fraud/1.0.0.yaml").strip()
+    loose = fraud / "objects" / blob[:2] / blob[2:]
+    assert loose.is_file()  # a small fetch keeps its objects loose
+    loose.unlink()  # the branch and its trees are there, one version file is not
+    out = tmp_path / "site"
+    code, _, err = build(capsys, federation_file, out)
+    assert code == 1
+    assert "registry fraud UNAVAILABLE: its mirror cannot be read" in err
+    assert "registry fraud UNAVAILABLE" in (out / "index.html").read_text()
+    assert (out / "registries" / "risk" / "index.html").is_file()

@@ -280,7 +280,7 @@ def test_a_sync_never_writes_into_the_repository_git_dir_names(
     before = refs(victim)
     monkeypatch.setenv("GIT_DIR", str(victim / ".git"))
     results = mirror.sync(load_federation(federation_file))
-    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_DIR", raising=False)  # the sync dropped it from the process
     assert [r.status for r in results] == ["fetched", "fetched"]
     assert refs(victim) == before
     mirrors = federation_file.parent / ".git" / "steward" / "federation"

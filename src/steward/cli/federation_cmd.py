@@ -39,15 +39,8 @@ def federation_option(func: Any) -> Any:
 
 
 def load(settings: Settings, path: Path) -> Federation:
-    """The federation file; from here on this process reads only mirrors, so the environment's
-    repository variables (a hook's GIT_DIR) must not redirect git away from them."""
-    import os
-
     from steward.federation.spec import load_federation
-    from steward.gitio.gitcmd import REPOSITORY_ENV
 
-    for name in REPOSITORY_ENV:
-        os.environ.pop(name, None)
     return load_federation(settings.start / path)
 
 

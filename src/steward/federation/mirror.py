@@ -23,6 +23,7 @@ seconds (default 300).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -34,12 +35,21 @@ from pathlib import Path
 from typing import Any
 
 from steward.federation.spec import Federation, FederationError, Member
-from steward.gitio.gitcmd import mirror_env
+from steward.gitio.gitcmd import REPOSITORY_ENV, mirror_env
 
 MIRRORS_IN_GIT_DIR = Path("steward") / "federation"
 MIRRORS_BESIDE_FILE = ".steward-federation"
 DEFAULT_TIMEOUT_S = 300.0
 PARALLEL_FETCHES = 4
+
+
+def isolate_from_repository_env() -> None:
+    """Drop GIT_DIR and the other repository variables from this process's environment: a
+    federated command reads and writes only mirrors, through helpers that name their
+    repository with -C, which these variables would override (a hook's GIT_DIR would make a
+    mirror read the hook's repository)."""
+    for name in REPOSITORY_ENV:
+        os.environ.pop(name, None)
 
 
 def mirrors_dir(federation: Federation) -> Path:
@@ -171,6 +181,7 @@ def sync(
 ) -> list[SyncResult]:
     """Fetch every registry of `federation` (or those `names` lists) into its mirror."""
     members = [m for m in federation.members if names is None or m.name in names]
+    isolate_from_repository_env()
     directory = mirrors_dir(federation)
     _prepare(directory)
     timeout = _timeout()
@@ -222,7 +233,20 @@ def _record(mirror: Path, found: SyncResult) -> SyncResult:
 
 
 def _sync_one(mirror: Path, member: Member, runner: Runner, timeout: float) -> SyncResult:
-    return _record(mirror, _fetch(mirror, member, runner, timeout))
+    """One registry's sync, alone on its mirror: two syncs of one mirror (two federation files
+    naming one registry, two worktrees) take turns, so the record of a finished sync always
+    names what that sync fetched. The lock is the kernel's: a killed sync releases it."""
+    try:
+        mirror.mkdir(exist_ok=True)
+        handle = (mirror / "steward-sync.lock").open("a+b")  # held across the whole sync
+    except OSError as exc:
+        return SyncResult(
+            member.name, member.url, member.branch, "failed", None, None,
+            f"cannot lock the mirror: {exc.strerror or exc}",
+        )  # fmt: skip
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return _record(mirror, _fetch(mirror, member, runner, timeout))
 
 
 def _fetch(mirror: Path, member: Member, runner: Runner, timeout: float) -> SyncResult:

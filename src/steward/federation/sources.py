@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from steward.entries.problems import Problem
-from steward.federation.mirror import last_failure, last_synced, mirror_path, mirrored_commit
+from steward.federation.mirror import (
+    isolate_from_repository_env,
+    last_failure,
+    last_synced,
+    mirror_path,
+    mirrored_commit,
+)
 from steward.federation.spec import Federation, Member
 from steward.gitio.tree import GitSnapshot
 
@@ -83,6 +89,7 @@ def open_sources(federation: Federation) -> tuple[list[Source], list[Unavailable
     """Every member's mirror that holds its branch, in the federation file's order; the others
     with the reason they cannot be read, and those whose last sync failed (read, and named as
     stale: an answer from an older copy must say so)."""
+    isolate_from_repository_env()
     sources: list[Source] = []
     unavailable: list[Unavailable] = []
     hint = f"run `steward federation sync {federation.path}`"

@@ -34,11 +34,11 @@ REPOSITORY_ENV = frozenset(
 
 
 def mirror_env() -> dict[str, str]:
-    """The environment for git on a mirror: no repository variables, and never a prompt (an SSH
-    host key or passphrase question fails instead of waiting for a terminal)."""
+    """The environment for git on a mirror: no repository variables, and no terminal prompt.
+    The user's credential and SSH settings (askpass helpers, core.sshCommand) stay theirs; the
+    fetches run in a session of their own, without a terminal an ssh could ask on."""
     env = {k: v for k, v in os.environ.items() if k not in REPOSITORY_ENV}
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""})
-    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    env["GIT_TERMINAL_PROMPT"] = "0"
     return env
 
 

@@ -127,6 +127,7 @@ def _mirror_git(
         check=False,
         env=env,
         timeout=timeout,
+        start_new_session=True,  # no terminal for an ssh to prompt on
     )
 
 

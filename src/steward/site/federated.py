@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from steward.entries.problems import Problem
+from steward.errors import StewardError
 from steward.federation.datasets import Conflict, all_conflicts, normalize_uri
 from steward.federation.sources import Source, Unavailable, open_sources
 from steward.federation.spec import Federation
@@ -75,13 +76,22 @@ def build_federated_site(
     holding the federation file, whose committed files `out` must not hold."""
     if repo is not None:
         _refuse_committed_files(repo, out)
-    sources, unavailable = open_sources(federation)
+    opened, unavailable = open_sources(federation)
     sites: dict[str, SiteResult] = {}
-    for source in sources:
+    sources: list[Source] = []
+    indexes: list[tuple[str, UsesIndex]] = []
+    for source in opened:
         sub_url = f"{base_url.rstrip('/')}/{REGISTRIES_DIR}/{source.name}/" if base_url else None
         target = out / REGISTRIES_DIR / source.name
-        sites[source.name] = build_site(source.mirror, target, source.commit, sub_url)
-    indexes = [(source.name, uses_index(source.snapshot())) for source in sources]
+        try:
+            built = build_site(source.mirror, target, source.commit, sub_url)
+            index = uses_index(source.snapshot())
+        except StewardError as exc:  # a damaged mirror: named, and the others still built
+            unavailable.append(Unavailable(source.name, f"its mirror cannot be read: {exc}"))
+            continue
+        sites[source.name] = built
+        sources.append(source)
+        indexes.append((source.name, index))
     shared = _shared(indexes)
     conflicts = all_conflicts(indexes)
     shell = Shell(_title(federation), base_url)
