@@ -32,10 +32,7 @@ from steward.federation.datasets import (
 from steward.federation.sources import RegistryProblem, Source, Unavailable, open_sources
 from steward.federation.spec import Federation
 from steward.federation.uses import ModelFacts, UsesIndex, VersionUse, uses_index
-
-# `steward.governance.impact`'s, kept here so that a warm answer does not import the entry
-# models (a test holds them equal).
-STAGE_ORDER = ("production", "staging", "development", "archived")
+from steward.governance.notify import STAGE_ORDER, Notify, gather
 
 
 @dataclass(frozen=True)
@@ -102,15 +99,6 @@ class Affected(NamedTuple):
             ],
             "created_at": self.created_at,
         }
-
-
-@dataclass(frozen=True)
-class Notify:
-    principal: str
-    reasons: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"principal": self.principal, "reasons": self.reasons}
 
 
 @dataclass(frozen=True)
@@ -325,17 +313,16 @@ def _order(item: Affected) -> int:
 
 
 def _notify(affected: list[Affected]) -> list[Notify]:
-    """Each principal once (as first spelt, compared ignoring case), with its reasons in
-    first-seen order, across every registry."""
-    spelling: dict[str, str] = {}
-    reasons: dict[str, dict[str, None]] = {}
-    seen: set[tuple[str, str]] = set()  # the versions of one model notify the same people
+    """As one registry's impact, across every registry: each principal once."""
+    return gather(item.notify() for item in _one_per_model(affected))
+
+
+def _one_per_model(affected: list[Affected]) -> list[Affected]:
+    """The first affected version of each model: the versions of one model notify the same."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
     for item in affected:
-        if (item.registry, item.model_name) in seen:
-            continue
-        seen.add((item.registry, item.model_name))
-        for principal, reason in item.notify():
-            key = principal.casefold()
-            spelling.setdefault(key, principal)
-            reasons.setdefault(key, {})[reason] = None
-    return [Notify(spelling[key], list(found)) for key, found in reasons.items()]
+        if (item.registry, item.model_name) not in seen:
+            seen.add((item.registry, item.model_name))
+            kept.append(item)
+    return kept

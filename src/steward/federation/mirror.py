@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from steward.federation.spec import Federation, FederationError, Member
-from steward.gitio.gitcmd import REPOSITORY_ENV, mirror_env
+from steward.gitio.gitcmd import REPOSITORY_ENV, mirror_env, mirror_git
 
 MIRRORS_IN_GIT_DIR = Path("steward") / "federation"
 MIRRORS_BESIDE_FILE = ".steward-federation"
@@ -77,19 +77,13 @@ def branch_ref(member: Member) -> str:
     return f"refs/heads/{member.branch}"
 
 
-def _git(mirror: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """git on the mirror only: named by --git-dir, without the environment's repository
-    variables (a hook's GIT_DIR must not make a sync write into its repository)."""
-    return subprocess.run(
-        ["git", f"--git-dir={mirror}", *args], capture_output=True, check=False, env=mirror_env()
-    )
-
-
 def mirrored_commit(mirror: Path, member: Member) -> str | None:
     """The commit the mirror holds for the member's branch, or None (no mirror, never fetched)."""
     if not (mirror / "HEAD").is_file():
         return None
-    done = _git(mirror, "rev-parse", "--verify", "--quiet", f"{branch_ref(member)}^{{commit}}")
+    done = mirror_git(
+        mirror, "rev-parse", "--verify", "--quiet", f"{branch_ref(member)}^{{commit}}"
+    )
     if done.returncode != 0:
         return None
     return done.stdout.decode().strip() or None
@@ -256,7 +250,7 @@ def _fetch(mirror: Path, member: Member, runner: Runner, timeout: float) -> Sync
         return SyncResult(member.name, member.url, member.branch, status, old, new, reason)
 
     # Re-running init on a repository (or on what a killed init left) is safe.
-    made = _git(mirror, "init", "--quiet", "--bare")
+    made = mirror_git(mirror, "init", "--quiet", "--bare")
     if made.returncode != 0:
         return result("failed", None, None, f"git init failed: {_git_reason(made)}")
     old = mirrored_commit(mirror, member)

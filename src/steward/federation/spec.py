@@ -15,7 +15,6 @@ from wherever it is read.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -26,11 +25,9 @@ from steward.entries.names import is_name
 from steward.entries.problems import Problem, problems_from_validation
 from steward.entries.yamlio import loads
 from steward.errors import StewardError, YamlError
+from steward.gitio.gitcmd import fetch_location
 
 DEFAULT_BRANCH = "main"
-# A URL with a scheme (https://, ssh://, file://) or scp-like `[user@]host:path` (git's rule: a
-# colon before any slash): handed to git as is. Anything else is a local path.
-_REMOTE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^[^/:]+:")
 
 
 class FederationError(StewardError):
@@ -131,16 +128,10 @@ def load_federation(path: Path) -> Federation:
         problems = problems_from_validation(shown, loaded, exc, FederationFile)
         raise FederationError(_render(problems)) from None
     members = [
-        Member(item.name, item.url, item.branch, _fetch_url(item.url, path.parent))
+        Member(item.name, item.url, item.branch, fetch_location(item.url, path.parent))
         for item in spec.registries
     ]
     return Federation(path, members)
-
-
-def _fetch_url(url: str, base: Path) -> str:
-    if _REMOTE_URL.match(url):
-        return url
-    return str((base / url).resolve())
 
 
 def _render(problems: list[Problem]) -> str:

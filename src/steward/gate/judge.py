@@ -108,8 +108,9 @@ def _base_policy(base: _Reader) -> _BasePolicy:
     except CentralUnavailable as exc:
         return _BasePolicy(None, str(exc), {}, local=local)
     if floored.weakenings:
+        assert local.central is not None  # only a pinned central has weakenings
         shown = "; ".join(f"{field_path(loc)}: {message}" for loc, message in floored.weakenings)
-        why = f"{layout.POLICY_FILE} weakens {central_label(local.central)}: {shown}"  # type: ignore[arg-type]
+        why = f"{layout.POLICY_FILE} weakens {central_label(local.central)}: {shown}"
         return _BasePolicy(None, why, {}, local=local)
     central = floored.central.policy if floored.central is not None else None
     teams, error = _base_teams(base)

@@ -7,6 +7,7 @@ reading trees at scale goes through one long-lived `cat-file` so that no per-fil
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,41 @@ def mirror_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in REPOSITORY_ENV}
     env["GIT_TERMINAL_PROMPT"] = "0"
     return env
+
+
+def mirror_git(
+    mirror: Path, *args: str, timeout: float | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`git ARGS` on the bare repository `mirror` and nothing else: named by --git-dir (so that
+    `safe.bareRepository=explicit` allows it), in `mirror_env()`, in a session of its own (no
+    terminal for an ssh to prompt on). Never raises for git's exit code."""
+    return subprocess.run(
+        ["git", f"--git-dir={mirror}", *args],
+        capture_output=True,
+        check=False,
+        env=mirror_env(),
+        timeout=timeout,
+        start_new_session=True,
+    )
+
+
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def fetch_location(written: str, base: Path) -> str:
+    """What `git fetch` is given for a repository written as `written`: a URL as it is
+    (`https://...`, `file://...`, scp-like `[user@]host:path`: git's rule, a colon before any
+    slash, unless that names an existing local path); a local path made absolute against
+    `base`."""
+    try:
+        if _URL_SCHEME.match(written):
+            return written
+        if ":" in written.split("/")[0] and not (base / written).exists():
+            return written
+        path = Path(written)
+        return str(path if path.is_absolute() else (base / path).resolve())
+    except (OSError, ValueError):
+        return written  # not a usable local path: git says what it makes of it
 
 
 def run_git(root: Path, *args: str, input_bytes: bytes | None = None) -> bytes:

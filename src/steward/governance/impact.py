@@ -31,9 +31,8 @@ from steward.entries.names import is_name
 from steward.entries.problems import Problem
 from steward.entries.semver import precedence
 from steward.errors import UsageError
+from steward.governance.notify import STAGE_ORDER, Notify, gather
 from steward.reading.contents import RegistryContents
-
-STAGE_ORDER = ("production", "staging", "development", "archived")
 
 
 @dataclass(frozen=True)
@@ -90,15 +89,6 @@ class Affected:
                 {"name": c.name, "owner": c.owner} for c in (model.downstream if model else [])
             ],
         }
-
-
-@dataclass(frozen=True)
-class Notify:
-    principal: str
-    reasons: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"principal": self.principal, "reasons": self.reasons}
 
 
 @dataclass(frozen=True)
@@ -238,13 +228,4 @@ def _order(item: Affected) -> tuple[int, str, Any]:
 
 
 def _notify(affected: list[Affected]) -> list[Notify]:
-    """Each principal once (as first spelt), with its reasons in first-seen order. Dicts as
-    ordered sets: a team owning thousands of affected versions stays linear."""
-    spelling: dict[str, str] = {}
-    reasons: dict[str, dict[str, None]] = {}
-    for item in affected:
-        for principal, reason in item.notify():
-            key = principal.casefold()
-            spelling.setdefault(key, principal)
-            reasons.setdefault(key, {})[reason] = None
-    return [Notify(spelling[key], list(found)) for key, found in reasons.items()]
+    return gather(item.notify() for item in affected)

@@ -31,7 +31,7 @@ from steward.entries.problems import field_path
 from steward.entries.validate import parse_file
 from steward.entries.yamlio import Loc
 from steward.errors import GitCommandError, StewardError
-from steward.gitio.gitcmd import mirror_env, run_git
+from steward.gitio.gitcmd import fetch_location, mirror_git, run_git
 
 FETCH_TIMEOUT_S = 120
 
@@ -103,34 +103,6 @@ def mirror_dir(root: Path, repo: str) -> Path:
     return Path(os.fsdecode(common.strip())) / "steward" / "central" / f"{digest}.git"
 
 
-def fetch_url(root: Path, repo: str) -> str:
-    """What git fetches: a URL as written; a local path relative to the registry's root."""
-    try:
-        if "://" in repo or (":" in repo.split("/")[0] and not Path(repo).exists()):
-            return repo  # https://..., ssh://..., file://..., or git@host:org/repo
-        path = Path(repo)
-        return str(path if path.is_absolute() else (root / path).resolve())
-    except (OSError, ValueError):
-        return repo  # not a usable local path: git says what it makes of it
-
-
-def _mirror_git(
-    mirror: Path, *args: str, timeout: float | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    """`git ARGS` on the bare mirror and nothing else: named by --git-dir (so that
-    `safe.bareRepository=explicit` allows it), without the repository variables of the
-    environment, never prompting."""
-    env = mirror_env()
-    return subprocess.run(
-        ["git", f"--git-dir={mirror}", *args],
-        capture_output=True,
-        check=False,
-        env=env,
-        timeout=timeout,
-        start_new_session=True,  # no terminal for an ssh to prompt on
-    )
-
-
 def _ensure_mirror(path: Path) -> None:
     if (path / "HEAD").exists():
         return
@@ -138,7 +110,7 @@ def _ensure_mirror(path: Path) -> None:
     # Made aside and renamed into place: a run cut off half-way leaves no half-made mirror.
     staging = Path(tempfile.mkdtemp(prefix=".mirror-", dir=path.parent))
     try:
-        made = _mirror_git(staging, "init", "-q", "--bare")
+        made = mirror_git(staging, "init", "-q", "--bare")
         if made.returncode != 0:
             raise OSError(made.stderr.decode("utf-8", "replace").strip() or "git init failed")
         faults.point("central:mirror-staged")
@@ -152,13 +124,13 @@ def _ensure_mirror(path: Path) -> None:
 
 
 def _has_commit(mirror: Path, commit: str) -> bool:
-    return _mirror_git(mirror, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
+    return mirror_git(mirror, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
 
 
 def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
-    url = fetch_url(root, pin.repo)
+    url = fetch_location(pin.repo, root)
     try:
-        result = _mirror_git(
+        result = mirror_git(
             mirror,
             *("fetch", "-q", "--no-tags", "--no-write-fetch-head", "--", url, pin.commit),
             timeout=FETCH_TIMEOUT_S,
@@ -173,7 +145,7 @@ def _fetch(root: Path, mirror: Path, pin: CentralPin) -> None:
         raise CentralUnavailable(f"{central_label(pin)} could not be fetched: {message}")
     faults.point("central:fetched")
     # A ref keeps the pinned commit's objects from being pruned by git gc.
-    _mirror_git(mirror, "update-ref", f"refs/pins/{pin.commit}", pin.commit)
+    mirror_git(mirror, "update-ref", f"refs/pins/{pin.commit}", pin.commit)
 
 
 def _blob_at(root: Path, pin: CentralPin, fetch: bool) -> str | None:
@@ -192,7 +164,7 @@ def _blob_at(root: Path, pin: CentralPin, fetch: bool) -> str | None:
                 raise CentralUnavailable(
                     f"{central_label(pin)}: {pin.repo} has no commit {pin.commit}"
                 )
-        listed = _mirror_git(mirror, "ls-tree", "-z", pin.commit, "--", pin.path)
+        listed = mirror_git(mirror, "ls-tree", "-z", pin.commit, "--", pin.path)
     except (GitCommandError, OSError, subprocess.SubprocessError) as exc:
         raise CentralUnavailable(f"{central_label(pin)}: {exc}") from None
     if listed.returncode != 0:
@@ -229,7 +201,7 @@ def verify_pin(root: Path, pin: CentralPin) -> str:
 def _from_mirror(root: Path, pin: CentralPin) -> tuple[bytes, str]:
     blob = verify_pin(root, pin)
     try:
-        read = _mirror_git(mirror_dir(root, pin.repo), "cat-file", "blob", blob)
+        read = mirror_git(mirror_dir(root, pin.repo), "cat-file", "blob", blob)
     except OSError as exc:
         raise CentralUnavailable(f"{central_label(pin)}: {exc}") from None
     if read.returncode != 0:

@@ -216,10 +216,7 @@ def _build(context: _Build, old: dict[str, Any]) -> SiteResult:
             ),
         ),
     }
-    for name in ASSETS:
-        listing_pages[f"assets/{name}"] = (
-            resources.files("steward.site").joinpath("assets", name).read_text(encoding="utf-8")
-        )
+    listing_pages.update(asset_files())
     if forge is not None:
         listing_pages["proposals.html"] = page(
             shell,
@@ -495,6 +492,16 @@ def _write(out: Path, path: str, content: str) -> None:
         with contextlib.suppress(OSError):
             Path(temporary).unlink()
         raise
+
+
+def asset_files() -> dict[str, str]:
+    """The site's stylesheet and script, by their path in the site."""
+    return {
+        f"assets/{name}": resources.files("steward.site")
+        .joinpath("assets", name)
+        .read_text(encoding="utf-8")
+        for name in ASSETS
+    }
 
 
 def _write_if_changed(out: Path, path: str, content: str) -> bool:

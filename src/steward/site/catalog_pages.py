@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from steward.entries import layout
+from steward.governance.notify import STAGE_ORDER  # production first, as impact orders them
 from steward.site.html import (
     EntryLink,
     badge,
@@ -31,9 +32,7 @@ if TYPE_CHECKING:  # the listing pages are written on every build: they import n
     from steward.entries.models import DatasetEntry
     from steward.forge.protocol import Proposal, Status
 
-# Production first, as `steward impact` orders them (`governance.impact.STAGE_ORDER`, which
-# imports the entry models; a test holds the two equal).
-STAGE_ORDER = ("production", "staging", "development", "archived")
+# Production first, as `steward impact` orders them.
 
 SEARCH_INDEX = "search-index.js"
 # The listing pages sit beside the index, never in `models/` or `datasets/`, where a model or

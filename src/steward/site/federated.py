@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +27,11 @@ from steward.federation.sources import Source, Unavailable, open_sources
 from steward.federation.spec import Federation
 from steward.federation.uses import UsesIndex, uses_index
 from steward.site.build import (
-    ASSETS,
     MANIFEST,
     SiteResult,
     _refuse_committed_files,
     _write_if_changed,
+    asset_files,
     build_site,
 )
 from steward.site.html import Shell, dataset_page, link, page, table, text
@@ -109,10 +108,7 @@ def build_federated_site(
             body=_datasets_body(shared, conflicts),
         ),
     }
-    for name in ASSETS:
-        pages[f"assets/{name}"] = (
-            resources.files("steward.site").joinpath("assets", name).read_text(encoding="utf-8")
-        )
+    pages.update(asset_files())
     for path, content in pages.items():
         _write_if_changed(out, path, content)
     _write_if_changed(out, ".gitignore", "*\n")
