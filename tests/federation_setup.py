@@ -1,11 +1,13 @@
-"""Team registries with local bare origins, and a central repository holding a federation file
-that names them: what the federation tests read across."""
+"""Team registries with local bare origins, a central governance repository (its policy and a
+federation file naming the registries): what the federation and central-policy tests use."""
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from steward.gitio.gitcmd import head_commit
 from tests.builders import add_dataset, add_model, add_version, new_registry, run_git, write
 
 
@@ -108,3 +110,27 @@ def central(base: Path, registries: list[tuple[str, str]]) -> Path:
     run_git(repo, "add", "-A")
     run_git(repo, "commit", "--quiet", "-m", "federation")
     return path
+
+
+class Central:
+    """A central governance repository: a work tree and the bare origin teams fetch from."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.work = tmp_path / "central"
+        self.origin = tmp_path / "central.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(self.origin)], check=True)
+        self.work.mkdir()
+        run_git(self.work, "init", "-q", "--initial-branch=main")
+        run_git(self.work, "remote", "add", "origin", str(self.origin))
+
+    def publish(self, text: str, path: str = "policies/central.yaml") -> str:
+        target = self.work / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        run_git(self.work, "add", "-A")
+        run_git(self.work, "-c", "user.name=c", "-c", "user.email=c@x", "commit", "-qm", "central")
+        run_git(self.work, "push", "-q", "origin", "HEAD:main")
+        return head_commit(self.work)
+
+    def blob(self, commit: str, path: str = "policies/central.yaml") -> str:
+        return run_git(self.work, "rev-parse", f"{commit}:{path}").strip()

@@ -26,6 +26,7 @@ from steward.gitio.gitcmd import commit_blobs, head_commit
 from steward.reading.central_policy import read_central
 from steward.reading.registry import check_registry
 from tests.builders import run_git
+from tests.federation_setup import Central
 from tests.promotion_setup import PromotionRepo, make_promotion_repo
 
 CENTRAL = """\
@@ -66,30 +67,6 @@ roles:
   registrars: [ci-bot]
   lead: [gina]
 """
-
-
-class Central:
-    """A central governance repository: a work tree and the bare origin teams fetch from."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.work = tmp_path / "central"
-        self.origin = tmp_path / "central.git"
-        subprocess.run(["git", "init", "-q", "--bare", str(self.origin)], check=True)
-        self.work.mkdir()
-        run_git(self.work, "init", "-q", "--initial-branch=main")
-        run_git(self.work, "remote", "add", "origin", str(self.origin))
-
-    def publish(self, text: str, path: str = "policies/central.yaml") -> str:
-        target = self.work / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        run_git(self.work, "add", "-A")
-        run_git(self.work, "-c", "user.name=c", "-c", "user.email=c@x", "commit", "-qm", "central")
-        run_git(self.work, "push", "-q", "origin", "HEAD:main")
-        return head_commit(self.work)
-
-    def blob(self, commit: str, path: str = "policies/central.yaml") -> str:
-        return run_git(self.work, "rev-parse", f"{commit}:{path}").strip()
 
 
 def team_policy(central: Central, commit: str, extra: str = "", blob: bool = False) -> str:

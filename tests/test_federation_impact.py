@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -338,3 +339,26 @@ def test_the_federated_impact_orders_and_asks_as_one_registrys_impact() -> None:
     assert federated.STAGE_ORDER == single.STAGE_ORDER
     question = federated.Question("transactions", "2026-10-31", "amount")
     assert question.as_dict() == single.Question("transactions", "2026-10-31", "amount").as_dict()
+
+
+def test_a_warm_federated_impact_imports_neither_pydantic_nor_the_entry_models(
+    federation_file: Path,
+) -> None:
+    """What keeps a warm answer across 20 registries of 5,000 versions near a second: it reads
+    cached indexes, never the entry models or their validation library."""
+    command = [
+        "impact", "--dataset", "transactions", "--federation", str(federation_file),
+    ]  # fmt: skip
+    assert main.run(command) == 1  # fills the mirrors' caches
+    probe = (
+        "import sys\n"
+        "from steward.cli import main\n"
+        f"code = main.run({command!r})\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'dvc')\n"
+        "               or m in ('steward.entries.models', 'steward.entries.policy'))\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == "1 []", done.stderr

@@ -186,6 +186,42 @@ def test_a_malformed_federation_file_names_the_file_and_the_field(
     assert message in err
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "registries:\n  - {name: a, url: x}\n",
+        "registries:\n  - {name: a, url: x, branch: release/2}\n  - {name: b.c, url: ../b}\n",
+        "registries: []\n",
+        "registries:\n  - {name: a, url: ''}\n",
+        "registries:\n  - {name: a, url: x, branch: ''}\n",
+        "registries:\n  - {name: a, url: x, branch: a..b}\n",
+        "registries:\n  - {name: A, url: x}\n",
+        "registries:\n  - {name: a, url: 3}\n",
+        "registries:\n  - {name: a, url: x}\n  - {name: a, url: x}\n",
+        "registries:\n  - {name: a, url: x}\nextra: 1\n",
+        "registries:\n  - [a, x]\n",
+        "registries: {name: a, url: x}\n",
+    ],
+)
+def test_a_file_read_without_the_model_is_read_as_the_model_reads_it(text: str) -> None:
+    """The fast reading of a well-formed file (no pydantic at start-up) never accepts what the
+    strict model refuses, and reads what it accepts the same way."""
+    from pydantic import ValidationError
+
+    from steward.entries.yamlio import loads
+    from steward.federation.spec import _well_formed
+    from steward.federation.spec_model import FederationFile
+
+    data = loads(text.encode(), "federation.yaml").data
+    fast = _well_formed(data)
+    try:
+        model = FederationFile.model_validate(data)
+    except ValidationError:
+        assert fast is None
+    else:
+        assert fast == [(item.name, item.url, item.branch) for item in model.registries]
+
+
 def test_a_missing_federation_file_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

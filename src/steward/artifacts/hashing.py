@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from steward.entries.names import check_relative_path, path_identity
+from steward.entries.names import path_identity, relative_path_problem
 from steward.errors import StewardError
 from steward.progress import Advance, byte_progress
 
@@ -81,10 +81,11 @@ def collect_sources(sources: Sequence[Path]) -> list[tuple[str, Path]]:
                 pairs.append((source.name, source))
     seen: dict[str, Path] = {}
     for relpath, path in pairs:
-        try:
-            check_relative_path(relpath)
-        except ValueError as exc:
-            raise ArtifactSourceError(f"{path}: cannot be stored as '{relpath}': {exc}") from None
+        problem = relative_path_problem(relpath)
+        if problem is not None:
+            raise ArtifactSourceError(
+                f"{path}: cannot be stored as '{relpath}': path '{relpath}' {problem}"
+            )
         identity = path_identity(relpath)
         if identity in seen:
             raise ArtifactSourceError(

@@ -64,7 +64,7 @@ from steward.entries.entryfiles import render_entry
 from steward.entries.layout import Kind
 from steward.entries.markdown_text import code, escape_inline
 from steward.entries.models import DatasetEntry, DatasetRef, ModelEntry, VersionEntry
-from steward.entries.names import MetricName, Name
+from steward.entries.name_types import MetricName, Name
 from steward.entries.policy import (
     Policy,
     TeamExtension,

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from steward.entries.names import Md5
+from steward.entries.name_types import Md5
 
 
 class DvcOut(BaseModel):

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from steward.entries.names import (
+from steward.entries.name_types import (
     CommitId,
     Login,
     Md5,
@@ -34,8 +34,8 @@ from steward.entries.names import (
     RelativePath,
     Sha256,
     Version,
-    path_identity,
 )
+from steward.entries.names import path_identity
 from steward.entries.yamlio import FORBIDDEN
 
 # `retired` is where retention (`steward gc`) moves old archived versions: the entry stays forever,

@@ -17,7 +17,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import Field, JsonValue, field_validator
 
 from steward.entries.models import CardSection, RiskClass, Stage, StrictModel, Text
-from steward.entries.names import MetricName, Name, ObjectId, Principal
+from steward.entries.name_types import MetricName, Name, ObjectId, Principal
 from steward.entries.yamlio import Loc
 
 DEFAULT_PROTECTED_PATHS = ["policies/", ".github/", ".dvc/", "src/"]

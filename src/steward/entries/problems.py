@@ -12,12 +12,15 @@ import types
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING, Any
 
 from steward.entries.yamlio import Loaded, Loc
+
+# pydantic only where its errors are turned into problems: reading cached answers (a warm
+# `list`, `which`, a federated `impact`) uses `Problem` without paying for pydantic's import.
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+    from pydantic_core import ErrorDetails
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ _EXPECTED = {
 
 def _field_names(model: type[BaseModel], loc: Loc) -> list[str]:
     """The field names allowed at `loc` inside `model`, for 'did you mean' hints."""
+    from pydantic import BaseModel
+
     current: Any = model
     for part in loc:
         current = _descend(current, part)
@@ -132,6 +137,8 @@ def _unwrap(annotation: Any) -> Any:
 
 def _descend(annotation: Any, part: str | int) -> Any:
     """The annotation one step down a `loc`: a model's field, a list's item, a dict's value."""
+    from pydantic import BaseModel
+
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         fields = annotation.model_fields

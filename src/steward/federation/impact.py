@@ -31,7 +31,7 @@ from steward.federation.datasets import (
 )
 from steward.federation.sources import RegistryProblem, Source, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.federation.uses import ModelFacts, UsesIndex, VersionUse, uses_index
+from steward.federation.uses import ModelFacts, RefUse, UsesIndex, VersionUse, uses_index
 from steward.governance.notify import STAGE_ORDER, Notify, gather
 
 
@@ -59,7 +59,7 @@ class Affected(NamedTuple):
     dataset: str
     dataset_version: str | None
     columns: tuple[str, ...]
-    reasons: list[str]
+    reasons: tuple[str, ...]
     version_match: str  # exact | unversioned | any (no --version asked) | other
 
     def notify(self) -> list[tuple[str, str]]:
@@ -89,7 +89,7 @@ class Affected(NamedTuple):
             "dataset_version": self.dataset_version,
             "version_match": self.version_match,
             "columns": list(self.columns) or None,
-            "reasons": self.reasons,
+            "reasons": list(self.reasons),
             "owner": model.owner if model else None,
             "data_steward": model.data_steward if model else None,
             "risk": model.risk if model else None,
@@ -166,6 +166,7 @@ def federated_impact(
     other: list[Affected] = []
     # Registries in the file's order, each's versions by model and precedence (as its index
     # keeps them): sorting by stage alone, stably, then orders production first.
+    matcher = _Matcher(uri, question)
     for source_name, index in indexes:
         cited_as = {
             dataset_id
@@ -173,7 +174,7 @@ def federated_impact(
             if normalize_uri(entry.uri) == uri
         }
         for use in index.versions:
-            found = _dependency(source_name, index, use, uri, cited_as, question)
+            found = matcher.dependency(source_name, index, use, cited_as)
             if found is None:
                 continue
             if found.version_match == "other":
@@ -256,45 +257,77 @@ def _check_column(entries: list[Registered], column: str | None, uri: str) -> No
 _MATCH_RANK = {"exact": 0, "any": 0, "unversioned": 1, "other": 2}
 
 
-def _dependency(
-    registry: str,
-    index: UsesIndex,
-    use: VersionUse,
-    uri: str,
-    cited_as: set[str],
-    question: Question,
-) -> Affected | None:
-    """Whether the version `use` depends on the dataset at `uri` (its registry registers it
-    under the ids `cited_as`): a reference's own URI decides, else the id it cites."""
-    path, model, version, stage, created_at, refs = use
-    best: Affected | None = None
-    for ref_id, ref_version, ref_uri, columns in refs:
-        if not (normalize_uri(ref_uri) == uri if ref_uri else ref_id in cited_as):
-            continue
-        column = question.column
-        if column is not None and columns and column not in columns:
-            continue
-        reasons = [_column_reason(ref_id, columns, column)]
-        if question.version is None:
-            match = "any"
-        elif ref_version == question.version:
-            match = "exact"
+class _Matcher:
+    """Whether a version depends on the dataset at `uri`, as `question` asks. Up to 100,000
+    versions are asked in one answer, so what repeats is computed once: a URI's normal form,
+    a reference's reasons (shared, immutable), and the rows are built without the named
+    tuple's Python `__new__`."""
+
+    def __init__(self, uri: str, question: Question) -> None:
+        self.uri = uri
+        self.question = question
+        self._uris: dict[str, bool] = {}
+        self._reasons: dict[RefUse, tuple[str, tuple[str, ...]]] = {}
+
+    def dependency(
+        self, registry: str, index: UsesIndex, use: VersionUse, cited_as: set[str]
+    ) -> Affected | None:
+        """The version `use`'s dependency on the dataset (its registry registers the URI under
+        the ids `cited_as`): a reference's own URI decides, else the id it cites; of several
+        references, the one that binds the version most."""
+        path, model, version, stage, created_at, refs = use
+        best: Affected | None = None
+        for ref in refs:
+            ref_id, _, ref_uri, columns = ref
+            if not (self._same_uri(ref_uri) if ref_uri else ref_id in cited_as):
+                continue
+            column = self.question.column
+            if column is not None and columns and column not in columns:
+                continue
+            match, reasons = self._reasons_of(ref)
+            if best is not None and _MATCH_RANK[match] >= _MATCH_RANK[best.version_match]:
+                continue
+            best = tuple.__new__(
+                Affected,
+                (
+                    registry, path, model, version, stage, created_at, index.models.get(model),
+                    ref_id, ref[1], columns, reasons, match,
+                ),
+            )  # fmt: skip
+        return best
+
+    def _same_uri(self, ref_uri: str) -> bool:
+        same = self._uris.get(ref_uri)
+        if same is None:
+            same = self._uris[ref_uri] = normalize_uri(ref_uri) == self.uri
+        return same
+
+    def _reasons_of(self, ref: RefUse) -> tuple[str, tuple[str, ...]]:
+        """How the reference binds the version (`exact`, `unversioned`, `any`, `other`) and
+        why it counts."""
+        ref_id, ref_version, _, columns = ref
+        key = (ref_id, ref_version, None, columns)  # the URI does not change the reasons
+        known = self._reasons.get(key)
+        if known is not None:
+            return known
+        asked = self.question.version
+        first = _column_reason(ref_id, columns, self.question.column)
+        reasons: tuple[str, ...]
+        if asked is None:
+            match, reasons = "any", (first,)
+        elif ref_version == asked:
+            match, reasons = "exact", (first,)
         elif ref_version is None:
             match = "unversioned"
-            reasons.append(
-                "cites no dataset version: counted as affected, it may have used "
-                f"{question.version}"
+            reasons = (
+                first,
+                f"cites no dataset version: counted as affected, it may have used {asked}",
             )
         else:
             match = "other"
-            reasons.append(f"cites dataset version {ref_version}, not {question.version}")
-        found = Affected(
-            registry, path, model, version, stage, created_at, index.models.get(model),
-            ref_id, ref_version, columns, reasons, match,
-        )  # fmt: skip
-        if best is None or _MATCH_RANK[match] < _MATCH_RANK[best.version_match]:
-            best = found
-    return best
+            reasons = (first, f"cites dataset version {ref_version}, not {asked}")
+        self._reasons[key] = (match, reasons)
+        return match, reasons
 
 
 def _column_reason(dataset: str, columns: tuple[str, ...], column: str | None) -> str:

@@ -69,8 +69,10 @@ def mirrors_dir(federation: Federation) -> Path:
     return Path(os.fsdecode(done.stdout.strip())) / MIRRORS_IN_GIT_DIR
 
 
-def mirror_path(federation: Federation, member: Member) -> Path:
-    return mirrors_dir(federation) / f"{member.name}.git"
+def mirror_path(federation: Federation, member: Member, directory: Path | None = None) -> Path:
+    """The member's mirror, in `directory` (the federation's `mirrors_dir`, asked once by a
+    caller that has many members to place) or where `mirrors_dir` says."""
+    return (directory or mirrors_dir(federation)) / f"{member.name}.git"
 
 
 def branch_ref(member: Member) -> str:
@@ -79,14 +81,21 @@ def branch_ref(member: Member) -> str:
 
 def mirrored_commit(mirror: Path, member: Member) -> str | None:
     """The commit the mirror holds for the member's branch, or None (no mirror, never fetched)."""
+    tip = mirrored_tip(mirror, member)
+    return tip[0] if tip is not None else None
+
+
+def mirrored_tip(mirror: Path, member: Member) -> tuple[str, str] | None:
+    """The commit the mirror holds for the member's branch and its tree, in one git process;
+    None when there is no mirror or the branch was never fetched."""
     if not (mirror / "HEAD").is_file():
         return None
-    done = mirror_git(
-        mirror, "rev-parse", "--verify", "--quiet", f"{branch_ref(member)}^{{commit}}"
-    )
-    if done.returncode != 0:
+    ref = branch_ref(member)  # a checked branch name: never an option
+    done = mirror_git(mirror, "rev-parse", f"{ref}^{{commit}}", f"{ref}^{{tree}}", "--")
+    ids = done.stdout.decode().split()  # the two ids, then the "--" rev-parse echoes
+    if done.returncode != 0 or len(ids) != 3:
         return None
-    return done.stdout.decode().strip() or None
+    return ids[0], ids[1]
 
 
 # In a mirror: where and what the last sync that finished fetched (`url`, `branch`, `commit`,

@@ -17,7 +17,8 @@ from steward.federation.mirror import (
     last_failure,
     last_synced,
     mirror_path,
-    mirrored_commit,
+    mirrored_tip,
+    mirrors_dir,
 )
 from steward.federation.spec import Federation, Member
 from steward.gitio.tree import GitSnapshot
@@ -30,13 +31,14 @@ class Source:
     member: Member
     mirror: Path
     commit: str
+    tree: str | None = None
 
     @property
     def name(self) -> str:
         return self.member.name
 
     def snapshot(self) -> GitSnapshot:
-        snapshot = GitSnapshot(self.mirror, self.commit)
+        snapshot = GitSnapshot(self.mirror, self.commit, tree=self.tree, git_dir=self.mirror)
         snapshot.label = f"registry {self.name} at {self.commit[:12]}"
         return snapshot
 
@@ -93,9 +95,11 @@ def open_sources(federation: Federation) -> tuple[list[Source], list[Unavailable
     sources: list[Source] = []
     unavailable: list[Unavailable] = []
     hint = f"run `steward federation sync {federation.path}`"
+    directory = mirrors_dir(federation)
     for member in federation.members:
-        mirror = mirror_path(federation, member)
-        commit = mirrored_commit(mirror, member)
+        mirror = mirror_path(federation, member, directory)
+        tip = mirrored_tip(mirror, member)
+        commit, tree = tip if tip is not None else (None, None)
         failure = last_failure(mirror)
         synced = last_synced(mirror)
         if (
@@ -110,7 +114,7 @@ def open_sources(federation: Federation) -> tuple[list[Source], list[Unavailable
             )
             unavailable.append(Unavailable(member.name, why))
         elif commit is not None:
-            sources.append(Source(member, mirror, commit))
+            sources.append(Source(member, mirror, commit, tree))
             if failure is not None:
                 reason = f"the last sync failed ({failure}); {hint}"
                 unavailable.append(Unavailable(member.name, reason, commit))

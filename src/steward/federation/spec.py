@@ -17,71 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from steward.entries.names import is_name
-from steward.entries.problems import Problem, problems_from_validation
+from steward.entries.problems import Problem
 from steward.entries.yamlio import loads
 from steward.errors import StewardError, YamlError
+from steward.federation.spec_rules import DEFAULT_BRANCH, branch_error, name_error
 from steward.gitio.gitcmd import fetch_location
-
-DEFAULT_BRANCH = "main"
 
 
 class FederationError(StewardError):
     """The federation file is missing or malformed; the message names the file and the field."""
-
-
-class RegistrySpec(BaseModel):
-    """One registry of the federation."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Annotated[str, Field(description="A unique name; rows of answers carry it.")]
-    url: Annotated[str, Field(min_length=1, description="A git URL or a local path.")]
-    branch: Annotated[str, Field(min_length=1)] = DEFAULT_BRANCH
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not is_name(value):
-            raise ValueError(
-                f"'{value}' is not a registry name: 1 to 64 lowercase letters, digits, '.', '_' "
-                "or '-'"
-            )
-        return value
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, value: str) -> str:
-        # A branch name only: never an option, a refspec or a path that climbs out of refs/heads.
-        if (
-            value.startswith(("-", "/"))
-            or value.endswith(("/", ".lock"))
-            or ".." in value
-            or any(c in value for c in " ~^:?*[\\")
-            or not value.isprintable()
-        ):
-            raise ValueError(f"'{value}' is not a branch name")
-        return value
-
-
-class FederationFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    registries: Annotated[list[RegistrySpec], Field(min_length=1)]
-
-    @field_validator("registries")
-    @classmethod
-    def _unique(cls, value: list[RegistrySpec]) -> list[RegistrySpec]:
-        seen: set[str] = set()
-        for spec in value:
-            if spec.name in seen:
-                raise ValueError(f"registry name '{spec.name}' is used twice")
-            seen.add(spec.name)
-        return value
 
 
 @dataclass(frozen=True)
@@ -122,16 +68,51 @@ def load_federation(path: Path) -> Federation:
         raise FederationError(str(exc)) from None
     if not isinstance(loaded.data, dict):
         raise FederationError(f"{shown}: expected a mapping with a `registries:` list")
-    try:
-        spec = FederationFile.model_validate(loaded.data)
-    except ValidationError as exc:
-        problems = problems_from_validation(shown, loaded, exc, FederationFile)
-        raise FederationError(_render(problems)) from None
+    registries = _well_formed(loaded.data)
+    if registries is None:
+        # Something is off: the strict model names every problem with its field and line.
+        from pydantic import ValidationError
+
+        from steward.entries.problems import problems_from_validation
+        from steward.federation.spec_model import FederationFile
+
+        try:
+            spec = FederationFile.model_validate(loaded.data)
+        except ValidationError as exc:
+            problems = problems_from_validation(shown, loaded, exc, FederationFile)
+            raise FederationError(_render(problems)) from None
+        registries = [(item.name, item.url, item.branch) for item in spec.registries]
     members = [
-        Member(item.name, item.url, item.branch, fetch_location(item.url, path.parent))
-        for item in spec.registries
+        Member(name, url, branch, fetch_location(url, path.parent))
+        for name, url, branch in registries
     ]
     return Federation(path, members)
+
+
+_FIELDS = frozenset({"name", "url", "branch"})
+
+
+def _well_formed(data: dict[Any, Any]) -> list[tuple[str, str, str]] | None:
+    """(name, url, branch) of every registry of a file the model would accept as it is, read
+    without building the model (a federated answer's start-up pays for no pydantic); None for
+    anything else, which the model then reports. Never accepts what the model refuses: the same
+    rules, by the same functions (a test holds the two together)."""
+    registries = data.get("registries")
+    if len(data) != 1 or type(registries) is not list or not registries:
+        return None
+    found: list[tuple[str, str, str]] = []
+    for item in registries:
+        if type(item) is not dict or not ({"name", "url"} <= item.keys() <= _FIELDS):
+            return None
+        name, url, branch = item["name"], item["url"], item.get("branch", DEFAULT_BRANCH)
+        if not (type(name) is str and type(url) is str and type(branch) is str):
+            return None
+        if not url or not branch or name_error(name) or branch_error(branch):
+            return None
+        if any(name == seen for seen, _, _ in found):
+            return None
+        found.append((name, url, branch))
+    return found
 
 
 def _render(problems: list[Problem]) -> str:

@@ -72,7 +72,7 @@ _KINDS = (Kind.MODEL, Kind.VERSION, Kind.DATASET)
 
 def uses_index(snapshot: GitSnapshot) -> UsesIndex:
     """The index of the tree `snapshot` reads, from the mirror's cache when it has it."""
-    directory = cache_dir(snapshot.root)
+    directory = cache_dir(snapshot.root, snapshot.git_dir)
     tree_cache = directory / "federation" if directory is not None else None
     key = f"{USES_FORMAT}-{snapshot.key()}"
     known = load_tree_answer(tree_cache, "uses", key)

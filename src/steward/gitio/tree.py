@@ -39,6 +39,7 @@ class Snapshot(Protocol):
 
     root: Path
     label: str
+    git_dir: Path | None  # the common git directory, when known without asking git
 
     def files(self) -> list[TreeFile]: ...
 
@@ -78,6 +79,7 @@ class WorktreeSnapshot:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.git_dir: Path | None = None
         self.label = "working tree"
         self._raw: tuple[bytes, dict[str, TreeFile | None]] | None = None
 
@@ -190,12 +192,17 @@ _TYPE_OF_MODE = {"100644": FileType.REGULAR, "100755": FileType.REGULAR, "120000
 class GitSnapshot:
     """The tree of a commit, read from git's object store."""
 
-    def __init__(self, root: Path, rev: str) -> None:
+    def __init__(
+        self, root: Path, rev: str, *, tree: str | None = None, git_dir: Path | None = None
+    ) -> None:
+        """`tree`: the commit's tree id when the caller has it; `git_dir`: the repository's
+        common git directory when known (a bare mirror is its own). Each saves a git process."""
         self.root = root
         self.rev = rev
         self.label = f"revision {rev}"
+        self.git_dir = git_dir
         self._cat: CatFile | None = None
-        self._tree: str | None = None
+        self._tree: str | None = tree
 
     def files(self, only: list[str] | None = None) -> list[TreeFile]:
         """The files under the checked roots, or only those under the paths `only` names."""

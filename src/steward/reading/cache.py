@@ -85,21 +85,24 @@ def _installed(library: str) -> str:
     return f"{library}: {names or Path(spec.origin).stat().st_mtime_ns}"
 
 
-def cache_dir(root: Path) -> Path | None:
+def cache_dir(root: Path, git_dir: Path | None = None) -> Path | None:
     """`<git common dir>/steward/cache/<code key>`, or None when there is no usable git dir.
 
-    The common dir (not a worktree's own git dir) so that every worktree of a clone shares it."""
+    The common dir (not a worktree's own git dir) so that every worktree of a clone shares it.
+    `git_dir`: that directory, when the caller knows it (a bare mirror is its own), saving a
+    git process."""
     if disabled():
         return None
-    from steward.errors import GitCommandError
-    from steward.gitio.gitcmd import run_git
+    if git_dir is None:
+        from steward.errors import GitCommandError
+        from steward.gitio.gitcmd import run_git
 
-    try:
-        out = run_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
-    except GitCommandError:
-        return None
-    common = Path(os.fsdecode(out.strip()))
-    return common / "steward" / "cache" / code_key()
+        try:
+            out = run_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+        except GitCommandError:
+            return None
+        git_dir = Path(os.fsdecode(out.strip()))
+    return git_dir / "steward" / "cache" / code_key()
 
 
 # A cache file: this magic, the sha256 of the rest, then the key it answers, NUL, the pickle.

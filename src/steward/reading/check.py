@@ -149,7 +149,7 @@ class Scope:
 def check_cached(snapshot: Snapshot) -> CheckReport:
     """`check_snapshot` through the cache: the whole report when this tree was checked before,
     else each file's record where its blob was read before."""
-    directory = cache_dir(snapshot.root)
+    directory = cache_dir(snapshot.root, snapshot.git_dir)
     try:
         files = snapshot.files()
         key = snapshot.key()

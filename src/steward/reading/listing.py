@@ -124,7 +124,7 @@ def cached_listing(snapshot: Snapshot, filters: Filters) -> Listing | None:
     Only for questions that read every model (no model or owner filter)."""
     if filters.model is not None or filters.owner is not None:
         return None
-    known = load_tree_answer(cache_dir(snapshot.root), "list", snapshot.key())
+    known = load_tree_answer(cache_dir(snapshot.root, snapshot.git_dir), "list", snapshot.key())
     if not (isinstance(known, tuple) and len(known) == 4 and isinstance(known[2], str)):
         return None
     listing = Listing(None, known[1], known[2])
@@ -145,4 +145,4 @@ def store_listing(snapshot: Snapshot, key: str, listing: Listing) -> None:
         at += len(row.json) + 2
     fields = [tuple(row)[:-1] for row in listing.rows]
     cached: _Cached = (fields, listing.problems, text, starts)
-    store_tree_answer(cache_dir(snapshot.root), "list", key, cached)
+    store_tree_answer(cache_dir(snapshot.root, snapshot.git_dir), "list", key, cached)

@@ -128,7 +128,7 @@ def list_versions_at(snapshot: GitSnapshot) -> Listing:
     if known is not None:
         return known
     files = snapshot.files()
-    reader = _CommitFiles(snapshot, files, RecordStore(cache_dir(snapshot.root)))
+    reader = _CommitFiles(snapshot, files, RecordStore(cache_dir(snapshot.root, snapshot.git_dir)))
     try:
         listing = _listing(_group_by_model(_paths_of_versions(files)), reader)
     finally:

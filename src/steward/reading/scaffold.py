@@ -55,7 +55,7 @@ def policy_with_roles(text: str, roles: dict[str, list[str]]) -> str:
     as the policy's schema checks it, before anything is written."""
     from pydantic import TypeAdapter, ValidationError
 
-    from steward.entries.names import Name, Principal
+    from steward.entries.name_types import Name, Principal
 
     lines = text.splitlines()
     start = lines.index("roles:")
