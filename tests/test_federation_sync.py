@@ -206,13 +206,24 @@ def test_a_malformed_federation_file_names_the_file_and_the_field(
 def test_a_file_read_without_the_model_is_read_as_the_model_reads_it(text: str) -> None:
     """The fast reading of a well-formed file (no pydantic at start-up) never accepts what the
     strict model refuses, and reads what it accepts the same way."""
+    from steward.entries.yamlio import loads
+
+    data = loads(text.encode(), "federation.yaml").data
+    _same_reading(data)
+
+
+def test_a_url_that_is_no_utf8_is_left_to_the_model_to_refuse() -> None:
+    # A lone surrogate: libyaml refuses its escape, PyYAML's Python loader lets it through.
+    _same_reading({"registries": [{"name": "a", "url": "https://h/x\ud800"}]})
+
+
+def _same_reading(data: object) -> None:
     from pydantic import ValidationError
 
-    from steward.entries.yamlio import loads
     from steward.federation.spec import _well_formed
     from steward.federation.spec_model import FederationFile
 
-    data = loads(text.encode(), "federation.yaml").data
+    assert isinstance(data, dict)
     fast = _well_formed(data)
     try:
         model = FederationFile.model_validate(data)

@@ -86,14 +86,18 @@ def mirrored_commit(mirror: Path, member: Member) -> str | None:
 
 
 def mirrored_tip(mirror: Path, member: Member) -> tuple[str, str] | None:
-    """The commit the mirror holds for the member's branch and its tree, in one git process;
-    None when there is no mirror or the branch was never fetched."""
+    """The commit the mirror holds for the member's branch and its tree, in one git process
+    that reads the branch once (a sync moving it meanwhile cannot pair one commit with another's
+    tree); None when there is no mirror or the branch was never fetched."""
     if not (mirror / "HEAD").is_file():
         return None
     ref = branch_ref(member)  # a checked branch name: never an option
-    done = mirror_git(mirror, "rev-parse", f"{ref}^{{commit}}", f"{ref}^{{tree}}", "--")
-    ids = done.stdout.decode().split()  # the two ids, then the "--" rev-parse echoes
-    if done.returncode != 0 or len(ids) != 3:
+    done = mirror_git(
+        mirror, "log", "-1", "--no-walk", "--no-show-signature", "--format=%H %T",
+        f"{ref}^{{commit}}", "--",
+    )  # fmt: skip
+    ids = done.stdout.decode().split()
+    if done.returncode != 0 or len(ids) != 2:
         return None
     return ids[0], ids[1]
 

@@ -109,6 +109,8 @@ def _well_formed(data: dict[Any, Any]) -> list[tuple[str, str, str]] | None:
             return None
         if not url or not branch or name_error(name) or branch_error(branch):
             return None
+        if not _is_utf8(url):
+            return None  # a lone surrogate (a YAML escape): the model refuses it
         if any(name == seen for seen, _, _ in found):
             return None
         found.append((name, url, branch))
@@ -117,3 +119,11 @@ def _well_formed(data: dict[Any, Any]) -> list[tuple[str, str, str]] | None:
 
 def _render(problems: list[Problem]) -> str:
     return "\n".join(problem.render() for problem in problems)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
