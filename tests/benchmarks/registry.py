@@ -111,6 +111,9 @@ def run_process(cmd: list[str], cwd: Path) -> Process:
     """Wall time and peak RSS of one process (output discarded: a terminal would be timed too),
     measured by a launcher of its own (`_LAUNCHER`)."""
     errors = cwd.parent / f".{cwd.name}.stderr"
+    # Measured as an installed package runs: with its bytecode cached. A shell that sets
+    # PYTHONDONTWRITEBYTECODE would make every run compile every module it imports.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with errors.open("wb") as stderr:
         launched = subprocess.run(
             [sys.executable, "-I", "-S", "-c", _LAUNCHER, *cmd],
@@ -118,6 +121,7 @@ def run_process(cmd: list[str], cwd: Path) -> Process:
             stdout=subprocess.PIPE,
             stderr=stderr,
             check=True,
+            env=env,
         )
     seconds, peak_kb, code = launched.stdout.split()
     text = errors.read_text(errors="replace")
