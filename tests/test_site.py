@@ -501,11 +501,3 @@ def test_the_proposals_page_from_github(tmp_path: Path, github: FakeGitHub) -> N
     refused = forge_for(github, Waits(), token="not-a-token")
     build_site(pr.root, out, forge=refused, forge_label="GitHub")
     assert "The forge could not be read" in (out / "proposals.html").read_text()
-
-
-def test_dataset_pages_order_stages_as_impact_does() -> None:
-    """The site keeps its own copy of the order (its listing pages import no entry model)."""
-    from steward.governance.impact import STAGE_ORDER
-    from steward.site import catalog_pages
-
-    assert catalog_pages.STAGE_ORDER == STAGE_ORDER

@@ -93,10 +93,19 @@ def conflicts(uri: str, entries: list[Registered]) -> list[Conflict]:
     return found
 
 
+def by_uri(indexes: Iterable[tuple[str, UsesIndex]]) -> dict[str, list[Registered]]:
+    """Every registry's dataset entries grouped by URI (normalized), URIs in order, each URI's
+    entries as `registered` lists them."""
+    grouped: dict[str, list[Registered]] = {}
+    for registry, index in indexes:
+        for dataset in index.datasets.values():
+            grouped.setdefault(normalize_uri(dataset.uri), []).append(Registered(registry, dataset))
+    return dict(sorted(grouped.items()))
+
+
 def all_conflicts(indexes: list[tuple[str, UsesIndex]]) -> list[Conflict]:
     """Every URI registered in more than one place, and how its entries disagree."""
-    uris = sorted({normalize_uri(d.uri) for _, index in indexes for d in index.datasets.values()})
-    return [c for uri in uris for c in conflicts(uri, registered(indexes, uri))]
+    return [c for uri, entries in by_uri(indexes).items() for c in conflicts(uri, entries)]
 
 
 def ref_uri(ref: RefUse, index: UsesIndex) -> str | None:

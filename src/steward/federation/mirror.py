@@ -233,9 +233,7 @@ def _record(mirror: Path, found: SyncResult) -> SyncResult:
         if not found.failed:
             marker.unlink(missing_ok=True)
         elif mirror.is_dir():
-            temporary = mirror / f".{FAILURE_FILE}.tmp"
-            temporary.write_text((found.reason or "unknown reason") + "\n", encoding="utf-8")
-            temporary.replace(marker)
+            _write_atomically(marker, (found.reason or "unknown reason") + "\n")
     return found
 
 

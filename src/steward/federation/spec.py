@@ -101,6 +101,7 @@ def _well_formed(data: dict[Any, Any]) -> list[tuple[str, str, str]] | None:
     if len(data) != 1 or type(registries) is not list or not registries:
         return None
     found: list[tuple[str, str, str]] = []
+    names: set[str] = set()
     for item in registries:
         if type(item) is not dict or not ({"name", "url"} <= item.keys() <= _FIELDS):
             return None
@@ -111,8 +112,9 @@ def _well_formed(data: dict[Any, Any]) -> list[tuple[str, str, str]] | None:
             return None
         if not _is_utf8(url):
             return None  # a lone surrogate (a YAML escape): the model refuses it
-        if any(name == seen for seen, _, _ in found):
+        if name in names:
             return None
+        names.add(name)
         found.append((name, url, branch))
     return found
 

@@ -32,8 +32,6 @@ if TYPE_CHECKING:  # the listing pages are written on every build: they import n
     from steward.entries.models import DatasetEntry
     from steward.forge.protocol import Proposal, Status
 
-# Production first, as `steward impact` orders them.
-
 SEARCH_INDEX = "search-index.js"
 # The listing pages sit beside the index, never in `models/` or `datasets/`, where a model or
 # dataset named `index` has its page.

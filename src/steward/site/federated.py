@@ -22,7 +22,7 @@ from typing import Any
 
 from steward.entries.problems import Problem
 from steward.errors import StewardError
-from steward.federation.datasets import Conflict, all_conflicts, normalize_uri
+from steward.federation.datasets import Conflict, Registered, all_conflicts, by_uri
 from steward.federation.sources import Source, Unavailable, open_sources
 from steward.federation.spec import Federation
 from steward.federation.uses import UsesIndex, uses_index
@@ -135,18 +135,21 @@ def _remove_unlisted(directory: Path, listed: set[str]) -> list[str]:
     return removed
 
 
-def _shared(indexes: list[tuple[str, UsesIndex]]) -> dict[str, list[tuple[str, str, list[str]]]]:
-    """URI -> (registry, dataset id, classification) for URIs more than one registry has."""
-    by_uri: dict[str, list[tuple[str, str, list[str]]]] = {}
-    for registry, index in indexes:
-        for dataset in index.datasets.values():
-            entry = (registry, dataset.name, list(dataset.classification))
-            by_uri.setdefault(normalize_uri(dataset.uri), []).append(entry)
+def _shared(indexes: list[tuple[str, UsesIndex]]) -> dict[str, list[Registered]]:
+    """The URIs more than one registry registers, with every registry's entry for each."""
     return {
         uri: entries
-        for uri, entries in sorted(by_uri.items())
-        if len({registry for registry, _, _ in entries}) > 1
+        for uri, entries in by_uri(indexes).items()
+        if len({entry.registry for entry in entries}) > 1
     }
+
+
+def _problems_section(anchor: str, heading: str, lines: list[str]) -> str:
+    items = "".join(f"<li>{text(line)}</li>" for line in lines)
+    return (
+        f'<section class="problems" aria-labelledby="{anchor}"><h2 id="{anchor}">{heading}</h2>'
+        f"<ul>{items}</ul></section>"
+    )
 
 
 def _registries_body(
@@ -154,11 +157,8 @@ def _registries_body(
 ) -> str:
     parts = ["<h1>Registries</h1>"]
     if unavailable:
-        items = "".join(f"<li>{text(item.render())}</li>" for item in unavailable)
-        parts.append(
-            '<section class="problems" aria-labelledby="unread"><h2 id="unread">Not read as '
-            f"they are now</h2><ul>{items}</ul></section>"
-        )
+        lines = [item.render() for item in unavailable]
+        parts.append(_problems_section("unread", "Not read as they are now", lines))
     rows = []
     for source in sources:
         site = sites[source.name]
@@ -183,22 +183,20 @@ def _registries_body(
     return "\n".join(parts)
 
 
-def _datasets_body(
-    shared: dict[str, list[tuple[str, str, list[str]]]], conflicts: list[Conflict]
-) -> str:
+def _datasets_body(shared: dict[str, list[Registered]], conflicts: list[Conflict]) -> str:
     parts = ["<h1>Datasets shared across registries</h1>"]
     if conflicts:
-        items = "".join(f"<li>{text(conflict.render())}</li>" for conflict in conflicts)
-        parts.append(
-            '<section class="problems" aria-labelledby="conflicts"><h2 id="conflicts">'
-            f"Classification conflicts</h2><ul>{items}</ul></section>"
-        )
+        lines = [conflict.render() for conflict in conflicts]
+        parts.append(_problems_section("conflicts", "Classification conflicts", lines))
     rows = []
     for uri, entries in shared.items():
         registered = "<br>".join(
-            link(f"{REGISTRIES_DIR}/{registry}/{dataset_page(name)}", f"{registry}/{name}")
-            + f" ({text(', '.join(labels) or 'unclassified')})"
-            for registry, name, labels in entries
+            link(
+                f"{REGISTRIES_DIR}/{e.registry}/{dataset_page(e.dataset.name)}",
+                f"{e.registry}/{e.dataset.name}",
+            )
+            + f" ({text(', '.join(e.dataset.classification) or 'unclassified')})"
+            for e in entries
         )
         rows.append([f"<code>{text(uri)}</code>", registered])
     if not rows:
