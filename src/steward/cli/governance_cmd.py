@@ -80,9 +80,9 @@ def card(settings: Settings, target: str, output: Path | None, rev: str) -> int:
     from model.yaml, the version's entry, its datasets and who approved its promotions. Sections
     not filled in say so. Exits 1 if a file the card needs could not be read.
     """
+    from steward.cli.options import parse_target
     from steward.governance.modelcard import model_card
     from steward.governance.modelcard_render import render_card
-    from steward.reading.queries import parse_target
 
     model, version = parse_target(target)
     root = find_repo_root(settings.start)

@@ -17,6 +17,7 @@ import click
 from steward.cli.federation_cmd import federation_option, report_gaps
 from steward.cli.federation_cmd import load as load_federation
 from steward.cli.governance_cmd import emit, output_option
+from steward.cli.options import parse_target
 from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
 from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
@@ -84,9 +85,8 @@ def lineage_command(
     is named and makes the exit code 1.
     """
     from steward.governance import lineage, lineage_render
-    from steward.reading import queries
 
-    model, version = queries.parse_target(target)
+    model, version = parse_target(target)
     renderers: dict[str, Callable[[LineageGraph], str]] = {
         "text": lineage_render.render_text,
         "mermaid": lineage_render.render_mermaid,

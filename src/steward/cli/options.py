@@ -89,11 +89,17 @@ def read_params_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def parse_target(target: str) -> tuple[str, str | None]:
+    """`MODEL` or `MODEL@VERSION` as given on the command line."""
+    model, at, version = target.partition("@")
+    if at and not version:
+        raise UsageError(f"'{target}': give a version after '@', or leave the '@' out")
+    return model, version or None
+
+
 def split_version(target: str, version: str | None, where: str) -> tuple[str, str | None]:
     """MODEL@VERSION (the one way to name a version) or MODEL with the version given apart (the
     older spelling, still accepted); both at once must agree."""
-    from steward.reading.queries import parse_target
-
     model, named = parse_target(target)
     if named is None:
         return target, version

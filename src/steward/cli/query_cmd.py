@@ -17,11 +17,13 @@ import click
 
 from steward.cli.federation_cmd import federation_option, report_gaps
 from steward.cli.federation_cmd import load as load_federation
+from steward.cli.options import parse_target
 from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
 from steward.errors import UsageError
 from steward.gitio.gitcmd import find_repo_root
 from steward.gitio.tree import WorktreeSnapshot
+from steward.reading import answers
 from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listing
 
 if TYPE_CHECKING:  # the entry models are imported when a command needs them, not to list
@@ -96,11 +98,10 @@ def show(settings: Settings, target: str, as_json: bool, federation_file: Path |
     MODEL may be REGISTRY/MODEL (needed when several registries have the model); the answer
     names its registry, and a registry that could not be searched is named (exit 1).
     """
-    from steward.reading import queries
-
-    model, version = queries.parse_target(target)
+    model, version = parse_target(target)
     if federation_file is not None:
         from steward.federation import queries as federated
+        from steward.reading import queries
 
         found = federated.show(load_federation(settings, federation_file), model, version)
         answer = found.answer
@@ -114,14 +115,25 @@ def show(settings: Settings, target: str, as_json: bool, federation_file: Path |
         problems = _report_problems(answer.problems)
         return max(report_gaps(found.unavailable, []), problems)
     root = find_repo_root(settings.start)
+    question = ("show", target, _format(as_json))
+    known = answers.recall(root, question)
+    if known is not None:
+        click.echo(known)
+        return 0
+    from steward.reading import queries
+
+    reads = answers.Reads(root)
     view: ModelView | VersionView
     if version is None:
-        view = queries.show_model(root, model)
+        view = queries.show_model(root, model, reads)
         text = render_model(view)
     else:
-        view = queries.show_version(root, model, version)
+        view = queries.show_version(root, model, version, reads)
         text = render_version(view)
-    click.echo(json.dumps(view.as_dict(), indent=2) if as_json else text)
+    output = json.dumps(view.as_dict(), indent=2) if as_json else text
+    if not view.problems:  # an answer with a gap is never kept
+        answers.remember(root, question, reads, output)
+    click.echo(output)
     return _report_problems(view.problems)
 
 
@@ -154,10 +166,9 @@ def which(
     stage = stage or stage_argument
     if stage is None:
         raise UsageError("which: give the stage, as --stage S (or positionally)")
-    from steward.reading import queries
-
     if federation_file is not None:
         from steward.federation import queries as federated
+        from steward.reading import queries
 
         located = federated.which(load_federation(settings, federation_file), model, stage)
         answer = located.answer
@@ -166,9 +177,22 @@ def which(
         text = f"{heading}\n{render_whereabouts(answer)}"
         click.echo(json.dumps(located.as_dict(), indent=2) if as_json else text)
         return report_gaps(located.unavailable, [])
-    found = queries.which(find_repo_root(settings.start), model, stage)
-    click.echo(json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found))
+    root = find_repo_root(settings.start)
+    question = ("which", model, stage, _format(as_json))
+    output = answers.recall(root, question)
+    if output is None:
+        from steward.reading import queries
+
+        reads = answers.Reads(root)
+        found = queries.which(root, model, stage, reads)
+        output = json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found)
+        answers.remember(root, question, reads, output)
+    click.echo(output)
     return 0
+
+
+def _format(as_json: bool) -> str:
+    return "json" if as_json else "text"
 
 
 # --- text renderers ---------------------------------------------------------------------------

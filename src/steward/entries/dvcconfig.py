@@ -24,7 +24,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,13 +69,14 @@ def read_config(root: Path) -> Sections:
     return _merge(_layers(root).values())
 
 
-def default_remote(root: Path) -> DefaultRemote:
+def default_remote(root: Path, read: Callable[[str], bytes] | None = None) -> DefaultRemote:
     """The default remote of the repository at `root`, its URL resolved as DVC resolves it.
 
     Raises RemoteNotConfigured when no default is set, and DvcConfigError when a file cannot
-    be parsed or the default it names is not defined with a URL.
+    be parsed or the default it names is not defined with a URL. `read(relative)`: how to read
+    the config files, where the caller records what it read.
     """
-    return _default_of(_layers(root), root / ".dvc")
+    return _default_of(_layers(root, read), root / ".dvc")
 
 
 def default_remote_committed(config_text: str | None) -> DefaultRemote:
@@ -112,9 +113,10 @@ def _default_of(layers: dict[str, Sections], config_dir: Path | None) -> Default
     return DefaultRemote(name, _resolve_url(config_dir, url), writers[-1])
 
 
-def _layers(root: Path) -> dict[str, Sections]:
+def _layers(root: Path, read: Callable[[str], bytes] | None = None) -> dict[str, Sections]:
     """Each config file DVC reads for the repository, lowest precedence first."""
-    return {relative: _read_file(root, relative) for relative in (CONFIG_FILE, LOCAL_CONFIG_FILE)}
+    reader = read if read is not None else lambda relative: (root / relative).read_bytes()
+    return {relative: _read_file(reader, relative) for relative in (CONFIG_FILE, LOCAL_CONFIG_FILE)}
 
 
 def _merge(layers: Iterable[Sections]) -> Sections:
@@ -125,10 +127,10 @@ def _merge(layers: Iterable[Sections]) -> Sections:
     return merged
 
 
-def _read_file(root: Path, relative: str) -> Sections:
-    path = root / relative
+def _read_file(read: Callable[[str], bytes], relative: str) -> Sections:
     try:
-        text = path.read_text(encoding="utf-8")
+        # As `read_text` reads it: universal newlines.
+        text = read(relative).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,11 +59,14 @@ class EntryError(StewardError):
     """An entry that a command needs is missing or has problems."""
 
 
-def read_entry(root: Path, relative: str, kind: Kind) -> Any:
-    """Read and validate one entry of the working tree, or raise EntryError listing its problems."""
-    path = root / relative
+def read_entry(
+    root: Path, relative: str, kind: Kind, read: Callable[[str], bytes] | None = None
+) -> Any:
+    """Read and validate one entry of the working tree, or raise EntryError listing its problems.
+
+    `read(relative)`: how to read the file, where the caller records what it read."""
     try:
-        raw = path.read_bytes()
+        raw = read(relative) if read is not None else (root / relative).read_bytes()
     except FileNotFoundError:
         raise EntryError(f"{relative} does not exist") from None
     parsed = parse_file(kind, raw, relative)

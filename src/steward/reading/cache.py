@@ -1,12 +1,14 @@
 """The persistent cache of what reading the registry found, kept inside the repository's `.git`.
 
-Two kinds of things are cached, both under keys that change whenever what they describe changes,
-so nothing can go stale:
+Three kinds of things are cached, each under keys that change whenever what they describe
+changes, so nothing can go stale:
 
 - a `FileRecord` per (kind, git blob id): a changed file has a new blob id. Records live in 256
   shards by the blob id's first byte, so a question touching two files loads two small shards;
 - a whole answer per tree (`steward check`'s report, `steward list`'s rows) under a key naming
-  every file of the tree by path, mode and blob id: a run with nothing changed is one lookup.
+  every file of the tree by path, mode and blob id: a run with nothing changed is one lookup;
+- a printed answer to one question (`which`, `show`) with the digest of every file it read,
+  checked before it is given (`steward.reading.answers`).
 
 Everything sits in a directory named after this Steward's code and the libraries whose messages
 it repeats: another version never reads what this one wrote. The cache is only ever a shortcut:
@@ -249,3 +251,23 @@ def store_tree_answer(directory: Path | None, kind: str, key: str, value: object
         kept = sorted(trees.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in kept[:-TREES_KEPT]:
             old.unlink()
+
+
+# How many answers to single questions (`steward.reading.answers`) to keep, the newest.
+ANSWERS_KEPT = 512
+
+
+def load_answer(directory: Path, key: str) -> Any:
+    return _load(directory / "answers" / f"{key}.pickle", f"answers/{key}")
+
+
+def store_answer(directory: Path, key: str, value: object) -> None:
+    answers = directory / "answers"
+    _store(answers / f"{key}.pickle", f"answers/{key}", value)
+    sweep_temporaries(answers)
+    with contextlib.suppress(OSError):
+        kept = list(answers.glob("*.pickle"))
+        if len(kept) > ANSWERS_KEPT:
+            kept.sort(key=lambda p: p.stat().st_mtime)
+            for old in kept[:-ANSWERS_KEPT]:
+                old.unlink()

@@ -12,26 +12,30 @@ from steward.entries.semver import precedence
 from steward.entries.validate import read_entry
 from steward.errors import StewardError
 from steward.gitio.tree import WorktreeSnapshot
+from steward.reading.answers import Reads
 
 
 class NotFound(StewardError):
     """The model, version or stage asked for is not in the registry."""
 
 
-def version_paths(root: Path, model: str | None = None) -> list[str]:
-    """Repo-relative paths of version entries, of one model or of all, in version order."""
+def version_paths(root: Path, model: str | None = None, reads: Reads | None = None) -> list[str]:
+    """Repo-relative paths of version entries, of one model or of all, in version order.
+
+    `reads`: where one model's directory is read through, to record it (`answers.Reads`)."""
     if model is not None:
-        directory = root / layout.MODELS_DIR / model
-        if not (directory / "model.yaml").is_file():
+        reads = reads if reads is not None else Reads(root)
+        directory = f"{layout.MODELS_DIR}/{model}"
+        if not reads.is_file(f"{directory}/model.yaml"):
             raise NotFound(f"model '{model}' is not in the registry ({layout.model_path(model)})")
         places = []
-        for path in directory.glob("*.yaml"):
-            if path.name == "model.yaml":
+        for name in reads.names(directory):
+            if name == "model.yaml" or not name.endswith(".yaml"):  # as glob("*.yaml")
                 continue
             try:
-                places.append(layout.classify(f"{layout.MODELS_DIR}/{model}/{path.name}"))
+                places.append(layout.classify(f"{directory}/{name}"))
             except Misplaced as exc:
-                raise NotFound(f"{layout.MODELS_DIR}/{model}/{path.name}: {exc}") from None
+                raise NotFound(f"{directory}/{name}: {exc}") from None
     else:
         places = []
         for file in WorktreeSnapshot(root).files():
@@ -49,23 +53,31 @@ def version_paths(root: Path, model: str | None = None) -> list[str]:
     return [layout.version_path(m, v) for m, v in versions]
 
 
-def versions(root: Path, model: str | None = None) -> Iterator[VersionEntry]:
-    for relative in version_paths(root, model):
-        yield read_entry(root, relative, Kind.VERSION)
+def versions(
+    root: Path, model: str | None = None, reads: Reads | None = None
+) -> Iterator[VersionEntry]:
+    reads = reads if reads is not None else Reads(root)
+    for relative in version_paths(root, model, reads):
+        yield read_entry(root, relative, Kind.VERSION, reads.read)
 
 
 def find_version(
-    root: Path, model: str, version: str | None = None, stage: str | None = None
+    root: Path,
+    model: str,
+    version: str | None = None,
+    stage: str | None = None,
+    reads: Reads | None = None,
 ) -> VersionEntry:
     """The version of `model` named by number or by the stage it holds."""
+    reads = reads if reads is not None else Reads(root)
     if version is not None:
         relative = layout.version_path(model, version)
-        if not (root / relative).is_file():
-            version_paths(root, model)  # says so if the model itself is missing
+        if not reads.is_file(relative):
+            version_paths(root, model, reads)  # says so if the model itself is missing
             raise NotFound(f"{model} {version} is not registered ({relative} does not exist)")
-        entry: VersionEntry = read_entry(root, relative, Kind.VERSION)
+        entry: VersionEntry = read_entry(root, relative, Kind.VERSION, reads.read)
         return entry
-    holders = [entry for entry in versions(root, model) if entry.stage == stage]
+    holders = [entry for entry in versions(root, model, reads) if entry.stage == stage]
     if not holders:
         raise NotFound(f"no version of {model} is in {stage}")
     if len(holders) > 1:

@@ -42,8 +42,9 @@ from steward.entries.yamlio import MAX_FILE_BYTES, too_large
 from steward.errors import RemoteError, StewardError, UsageError
 from steward.gitio.tree import FileType, GitSnapshot, TreeFile, WorktreeSnapshot, blob_id
 from steward.reading import catalog
+from steward.reading.answers import Reads
 from steward.reading.cache import RecordStore, cache_dir
-from steward.reading.central_policy import CentralUnavailable, floored_policy, worktree_reader
+from steward.reading.central_policy import CentralUnavailable, floored_policy
 from steward.reading.listing import NO_FILTERS, cached_listing, filtered, store_listing
 from steward.reading.listing import (
     Filters as Filters,  # the list's types, where callers import them
@@ -103,7 +104,7 @@ def list_versions(
     with nothing changed, it is one lookup. Filtering by owner reads only the owners' models."""
     _check_filters(filters)
     if filters.model is not None:
-        paths = _version_paths(root, filters.model)
+        paths = catalog.version_paths(root, filters.model)
         return filtered(_listing(_group_by_model(paths), _WorktreeFiles(root, None)), filters)
     snapshot = snapshot or WorktreeSnapshot(root)
     known = cached_listing(snapshot, filters)
@@ -314,17 +315,18 @@ class ModelView:
         }
 
 
-def show_model(root: Path, model: str) -> ModelView:
+def show_model(root: Path, model: str, reads: Reads | None = None) -> ModelView:
     """The model `model` and all its versions; its own file must be readable, its versions'
-    problems are collected."""
+    problems are collected. `reads`: records every file read (`answers`)."""
     require_model_name(model)
-    paths = _version_paths(root, model)  # raises NotFound for a model that does not exist
+    reads = reads if reads is not None else Reads(root)
+    paths = catalog.version_paths(root, model, reads)  # raises NotFound for no such model
     relative = layout.model_path(model)
-    entry: ModelEntry = read_entry(root, relative, Kind.MODEL)
+    entry: ModelEntry = read_entry(root, relative, Kind.MODEL, reads.read)
     versions: list[VersionEntry] = []
     problems: list[Problem] = []
     for path in paths:
-        parsed = _parse(root, path, Kind.VERSION)
+        parsed = _parse(root, path, Kind.VERSION, reads)
         problems.extend(parsed.problems)
         if parsed.entry is not None:
             versions.append(parsed.entry)
@@ -409,17 +411,19 @@ class VersionView:
         }
 
 
-def show_version(root: Path, model: str, version: str) -> VersionView:
-    """The version `version` of `model`, its datasets' classifications read from the registry."""
+def show_version(root: Path, model: str, version: str, reads: Reads | None = None) -> VersionView:
+    """The version `version` of `model`, its datasets' classifications read from the registry.
+    `reads`: records every file read (`answers`)."""
     require_model_name(model)
     if not is_version(version):
         raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
-    entry = catalog.find_version(root, model, version=version)
-    model_entry: ModelEntry = read_entry(root, layout.model_path(model), Kind.MODEL)
+    reads = reads if reads is not None else Reads(root)
+    entry = catalog.find_version(root, model, version=version, reads=reads)
+    model_entry: ModelEntry = read_entry(root, layout.model_path(model), Kind.MODEL, reads.read)
     datasets: list[DatasetLineage] = []
     problems: list[Problem] = []
     for ref in entry.training.datasets:
-        parsed = _parse(root, layout.dataset_path(ref.id), Kind.DATASET)
+        parsed = _parse(root, layout.dataset_path(ref.id), Kind.DATASET, reads)
         problems.extend(
             Problem(p.path, p.line, p.field, f"{p.message}; its classifications are unknown")
             for p in parsed.problems
@@ -488,23 +492,24 @@ class Whereabouts:
         }
 
 
-def which(root: Path, model: str, stage: str) -> Whereabouts:
+def which(root: Path, model: str, stage: str, reads: Reads | None = None) -> Whereabouts:
     """The version of `model` holding `stage`, and where its artifact is.
 
     Reads the model's own directory and `.dvc/config` only (DVC is not imported), and the
     policy only when several versions share the stage. Several holders of a `single` stage is
     an error naming them; of another stage, the highest version answers and the rest are listed
-    (as `gto which` answers with the latest).
+    (as `gto which` answers with the latest). `reads`: records every file read (`answers`).
     """
     require_model_name(model)
     if stage not in STAGES:
         raise UsageError(f"'{stage}' is not a stage: use one of {', '.join(STAGES)}")
+    recorded = reads if reads is not None else Reads(root)
     return whereabouts(
         model,
         stage,
-        catalog.versions(root, model),
-        lambda: _single_stages(root),
-        lambda: dvcconfig.default_remote(root),
+        catalog.versions(root, model, recorded),
+        lambda: _single_stages(root, recorded),
+        lambda: dvcconfig.default_remote(root, recorded.read),
     )
 
 
@@ -536,29 +541,29 @@ def whereabouts(
     return Whereabouts(stage, holders[0], remote, remote_problem, others)
 
 
-def _single_stages(root: Path) -> set[str]:
-    policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY)
+def _single_stages(root: Path, reads: Reads) -> set[str]:
+    policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY, reads.read)
+    if policy.central is not None:
+        # The central file is read from a mirror or checked against it, which `reads` does not
+        # record, and whether it could be read decides the answer.
+        reads.depends_on_more()
     with contextlib.suppress(CentralUnavailable):  # then as the registry's own file says
-        policy = floored_policy(root, policy, worktree_reader(root))
+        policy = floored_policy(root, policy, reads.read_or_none)
     return policy.single_stages()
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _parse(root: Path, relative: str, kind: Kind) -> Parsed:
+def _parse(root: Path, relative: str, kind: Kind, reads: Reads | None = None) -> Parsed:
     """The entry at `relative`, or its problems: never raises for a bad or missing file."""
     try:
-        raw = (root / relative).read_bytes()
+        raw = reads.read(relative) if reads is not None else (root / relative).read_bytes()
     except FileNotFoundError:
         return Parsed(relative, None, None, [Problem(relative, None, "", "does not exist")])
     except OSError as exc:
         return Parsed(relative, None, None, [Problem(relative, None, "", str(exc.strerror))])
     return parse_file(kind, raw, relative)
-
-
-def _version_paths(root: Path, model: str | None) -> list[str]:
-    return catalog.version_paths(root, model)
 
 
 def require_version(version: str) -> None:
@@ -572,11 +577,3 @@ def require_model_name(model: str) -> None:
         raise UsageError(
             f"'{model}' is not a model name: 1 to 64 lowercase letters, digits, '.', '_' or '-'"
         )
-
-
-def parse_target(target: str) -> tuple[str, str | None]:
-    """`MODEL` or `MODEL@VERSION` as given on the command line."""
-    model, at, version = target.partition("@")
-    if at and not version:
-        raise UsageError(f"'{target}': give a version after '@', or leave the '@' out")
-    return model, version or None
