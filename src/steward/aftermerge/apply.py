@@ -3,7 +3,8 @@ announced.
 
 For every registration and stage change that the first-parent commits between the two revisions
 made, apply writes a GTO-format annotated tag holding a JSON record (`steward.aftermerge.records`),
-then delivers the policy's hooks for it: a command run with the event in its environment and on
+commit by commit from the last one its records confirm (`steward.aftermerge.watermark`), then
+delivers the policy's hooks for it: a command run with the event in its environment and on
 stdin, and/or a `repository_dispatch` event. Each delivery is marked started
 (`refs/steward/hooks/<hook>/<kind>-started/<tag>`) before it runs and done
 (`refs/steward/hooks/<hook>/<kind>/<tag>`) after; with `--push` each mark is pushed as it is
@@ -26,6 +27,7 @@ from pathlib import Path
 from steward import faults
 from steward.aftermerge.history import decision_from_trailers
 from steward.aftermerge.records import Record, registration_tag, stage_tag
+from steward.aftermerge.watermark import applied_until, first_parent_chain
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import VersionEntry
@@ -73,14 +75,16 @@ class _Change:
 _NULL = {"0" * 40, "0" * 64}
 
 
-def _changes(root: Path, after: str, path: str = layout.MODELS_DIR) -> list[_Change]:
-    """Version-file changes of the first-parent history of `after` under `path`, oldest first:
-    one `git log` (messages are read by object id afterwards: a commit message is text a pull
-    request's author chose, and no separator is safe inside it)."""
+def _changes(
+    root: Path, after: str, since: str | None = None, path: str = layout.MODELS_DIR
+) -> list[_Change]:
+    """Version-file changes of the first-parent history of `after` under `path` (after `since`,
+    if given), oldest first: one `git log` (messages are read by object id afterwards: a commit
+    message is text a pull request's author chose, and no separator is safe inside it)."""
     out = run_git(
         root,
         "log", "--first-parent", "--reverse", "--no-renames", "--raw", "--no-abbrev", "-z",
-        "--format=%x01%H%x02%cI%x02%P%x02", after, "--", path,
+        "--format=%x01%H%x02%cI%x02%P%x02", after, *([f"^{since}"] if since else []), "--", path,
     )  # fmt: skip
     found: list[tuple[str, str, str, str, str | None, str | None]] = []
     for block in out.split(b"\x01")[1:]:
@@ -193,6 +197,7 @@ class _Tagger:
             *identity_args(self.root),
             "tag", "--annotate", "--message", record.tag_message(), name, record.version_commit,
         )  # fmt: skip
+        faults.point("apply:tag-written")
         self.records[name] = record
         self.known.add(_key(record))
         self.taken.add(name)
@@ -222,27 +227,44 @@ def _record(
     )
 
 
-def record_events(root: Path, after: str, result: ApplyResult) -> None:
+def record_events(
+    root: Path, after: str, result: ApplyResult, chain: list[str] | None = None
+) -> None:
     """Tag every registration and stage change in the first-parent history of `after` that has
-    no tag yet, model by model, oldest first.
+    no tag yet, commit by commit, oldest first (`chain`: that history, newest first, if the
+    caller has it).
 
-    The whole history is read (one `git log`), not only the pushed range: a push whose apply never
-    ran is caught up by the next one, and GTO, which reads a version's stage from the order of its
-    tags, never sees a record written after a later one. One model's trouble (a tag name someone
-    else took) is reported and does not stop the others."""
-    by_model: dict[str, list[_Change]] = {}
-    for change in _changes(root, after):
-        parts = change.path.split("/")
-        if len(parts) == 4:
-            by_model.setdefault(parts[2], []).append(change)
+    The history is read from where the records say apply got to (`watermark.applied_until`),
+    not only the pushed range: a push whose apply never ran is caught up by the next one, and
+    GTO, which reads a version's stage from the order of its tags, never sees a record written
+    after a later one. Commit by commit, so that a record at a commit means every earlier event
+    is recorded: a model's trouble (a tag git refuses) is reported, that commit's other events
+    are still recorded, and the walk stops there, so that the next run starts from it."""
+    chain = chain if chain is not None else first_parent_chain(root, after)
+    positions = {sha: position for position, sha in enumerate(chain)}
     with CatFile(root) as cat:
-        for model, changes in by_model.items():
+        applied = applied_until(root, positions, cat)
+    since = None  # the first parent of the watermark: its own events may be recorded in part
+    if applied is not None and positions[applied] + 1 < len(chain):
+        since = chain[positions[applied] + 1]
+    taggers: dict[str, _Tagger] = {}
+    failed: set[str] = set()
+    stopped_at = None
+    with CatFile(root) as cat:
+        for change in _changes(root, after, since):
+            parts = change.path.split("/")
+            if failed and change.commit != stopped_at:
+                break
+            if len(parts) != 4 or parts[2] in failed:
+                continue
+            model = parts[2]
             try:
-                tagger = _Tagger(root, model)
-                for change in changes:
-                    _record_change(cat, tagger, change, result)
+                tagger = taggers.get(model) or taggers.setdefault(model, _Tagger(root, model))
+                _record_change(cat, tagger, change, result)
             except StewardError as exc:
                 result.failed.append(f"{model}: {exc}")
+                failed.add(model)
+                stopped_at = change.commit
 
 
 def _record_change(cat: CatFile, tagger: _Tagger, change: _Change, result: ApplyResult) -> None:
@@ -297,12 +319,6 @@ class _DeclaredHooks:
             names = {hook.name for hook in policy.hooks} if isinstance(policy, Policy) else set()
             self.by_content[raw] = frozenset(names)
         return self.by_content[raw]
-
-
-def _wants(hook: Hook, record: Record) -> bool:
-    if record.event == "registration":
-        return "registered" in hook.on
-    return record.event == "assignment" and record.stage in hook.on
 
 
 # Secrets of the job a hook runs in that a hook has no business with (the push token above all).
@@ -433,19 +449,96 @@ def _confirmed(cat: CatFile, record: Record, history: set[str]) -> bool:
     return record.event == "registration" or entry.stage == record.stage
 
 
-def _pending(root: Path, after: str) -> list[tuple[str, Record]]:
-    """Every confirmed record on the branch, in the order GTO reads them: registrations, then
-    stage tags by number."""
-    out = run_git(root, "tag", "--list")
-    models = sorted({name.split("@")[0].split("#")[0] for name in out.decode().split()})
-    history = set(run_git(root, "rev-list", "--first-parent", after).decode().split())
+def _event_named(tag: str) -> tuple[str, str, str | None] | None:
+    """(model, event, stage) as a tag's name gives them (GTO's names), or None for another tag.
+    Only a name: the record in the tag must agree (`Record.tag_name_matches`) to count."""
+    if "#" in tag:
+        parts = tag.split("#")
+        if len(parts) != 3:
+            return None
+        model, stage, _ = parts
+        if stage.endswith("!"):
+            return model, "unassignment", stage[:-1]
+        return model, "assignment", stage
+    model, at, _ = tag.partition("@v")
+    return (model, "registration", None) if at else None
+
+
+def _kinds(hook: Hook) -> list[str]:
+    return [kind for kind, given in (("run", hook.run), ("dispatch", hook.dispatch)) if given]
+
+
+def _wants_event(hook: Hook, event: str, stage: str | None) -> bool:
+    if event == "registration":
+        return "registered" in hook.on
+    return event == "assignment" and stage in hook.on
+
+
+def _wants(hook: Hook, record: Record) -> bool:
+    return _wants_event(hook, record.event, record.stage)
+
+
+class _Records:
+    """The records in tags, read by name through one `git cat-file`, each once."""
+
+    def __init__(self, cat: CatFile) -> None:
+        self.cat = cat
+        self.read: dict[str, Record | None] = {}
+
+    def __call__(self, tag: str) -> Record | None:
+        if tag not in self.read:
+            raw = self.cat.read_optional(f"refs/tags/{tag}")
+            record = None
+            if raw is not None and raw.startswith(b"object "):  # a tag object, not a commit
+                record = Record.parse(raw.decode("utf-8", "replace"))
+            self.read[tag] = record if record is not None and record.tag_name_matches(tag) else None
+        return self.read[tag]
+
+
+def _pending(
+    root: Path, hooks: list[Hook], marks: set[str], history: set[str]
+) -> tuple[list[tuple[str, Record]], dict[tuple[str, str | None], str]]:
+    """The confirmed records some hook is still owed, in the order GTO reads them
+    (registrations, then stage tags by number), and the latest confirmed assignment of each of
+    their (model, stage).
+
+    Only tags whose name is an event a hook wants, with a delivery of it not yet marked done,
+    are read: at 100,000 versions, a push's apply reads its own few records, not every tag."""
+    names = run_git(root, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags")
+    owed: list[str] = []
+    stage_tags: dict[tuple[str, str | None], list[str]] = {}
+    for tag in names.decode("utf-8", "replace").split():
+        named = _event_named(tag)
+        if named is None:
+            continue
+        model, event, stage = named
+        if event == "assignment":
+            stage_tags.setdefault((model, stage), []).append(tag)
+        if any(
+            _wants_event(hook, event, stage)
+            and any(_hook_ref(hook, kind, tag) not in marks for kind in _kinds(hook))
+            for hook in hooks
+        ):
+            owed.append(tag)
     found: list[tuple[str, Record]] = []
+    latest: dict[tuple[str, str | None], str] = {}
     with CatFile(root) as cat:
-        for model in models:
-            for tag, record in _existing_records(root, model).items():
-                if _confirmed(cat, record, history):
-                    found.append((tag, record))
-    return sorted(found, key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
+        records = _Records(cat)
+        for tag in owed:
+            record = records(tag)
+            if record is not None and _confirmed(cat, record, history):
+                found.append((tag, record))
+        for _, record in found:
+            key = (record.model, record.stage)
+            if record.event != "assignment" or key in latest:
+                continue
+            for newer in sorted(stage_tags.get(key, []), key=_tag_number, reverse=True):
+                candidate = records(newer)
+                if candidate is not None and _confirmed(cat, candidate, history):
+                    latest[key] = newer
+                    break
+    found.sort(key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
+    return found, latest
 
 
 # Publishes one mark (a ref) where a fresh checkout's apply finds it; None, or why it could not.
@@ -462,13 +555,14 @@ class _Deliveries:
         checkout: _MergedCheckout,
         result: ApplyResult,
         publish: MarkPublisher | None,
+        marks: set[str],
     ) -> None:
         self.root = root
         self.forge = forge
         self.checkout = checkout
         self.result = result
         self.publish = publish
-        self.marks = _delivered(root)
+        self.marks = marks
 
     def mark(self, ref: str, tag: str) -> str | None:
         """Make the mark and publish it; one that cannot be published is taken back here too,
@@ -524,19 +618,19 @@ def deliver_hooks(
     result: ApplyResult,
     after: str,
     publish: MarkPublisher | None = None,
+    chain: list[str] | None = None,
 ) -> None:
     """Deliver each hook once per event owed to it, in order, only for the latest assignment of
     a stage (an older one still pending has been superseded: deploying it now would roll
-    production back). Commands run in a clean checkout of `after`, the merged commit."""
+    production back). Commands run in a clean checkout of `after`, the merged commit.
+    `chain`: the first-parent history of `after`, newest first, if the caller has it."""
     if not policy.hooks:
         return
-    pending = _pending(root, after)
-    latest: dict[tuple[str, str | None], str] = {}
-    for tag, record in pending:
-        if record.event == "assignment":
-            latest[(record.model, record.stage)] = tag
+    history = set(chain if chain is not None else first_parent_chain(root, after))
+    marks = _delivered(root)
+    pending, latest = _pending(root, policy.hooks, marks, history)
     checkout = _MergedCheckout(root, after)
-    deliveries = _Deliveries(root, forge, checkout, result, publish)
+    deliveries = _Deliveries(root, forge, checkout, result, publish, marks)
     try:
         with CatFile(root) as cat:
             declared = _DeclaredHooks(cat)
@@ -547,7 +641,7 @@ def deliver_hooks(
                         break
                     if not _wants(hook, record) or hook.name not in declared.at(record.commit):
                         continue
-                    kinds = [k for k, v in (("run", hook.run), ("dispatch", hook.dispatch)) if v]
+                    kinds = _kinds(hook)
                     superseded = (
                         record.event == "assignment"
                         and latest.get((record.model, record.stage)) != tag
@@ -583,10 +677,11 @@ def _push_refs(root: Path, token: str | None, *refspecs: str) -> str | None:
 def apply_range(
     root: Path, before: str | None, after: str, forge: Forge | None = None, push: bool = False
 ) -> ApplyResult:
-    """Record and announce what the push that moved the branch to `after` did. The whole
-    first-parent history of `after` is read, not only (before, after]: a push whose apply never
-    ran is caught up by the next one. `before` is checked to name a commit (GitHub's zeros for
-    a new branch mean none) and is otherwise informational."""
+    """Record and announce what the push that moved the branch to `after` did. The first-parent
+    history of `after` is read from where the records say the last run got to
+    (`watermark.applied_until`), not only (before, after]: a push whose apply never ran is
+    caught up by the next one. `before` is checked to name a commit (GitHub's zeros for a new
+    branch mean none) and is otherwise informational."""
     after_sha = run_git(root, "rev-parse", "--verify", "--end-of-options", f"{after}^{{commit}}")
     after = after_sha.decode().strip()
     if before is not None and (set(before) == {"0"} or not before.strip()):
@@ -610,7 +705,8 @@ def apply_range(
             why = fetched.stderr.decode("utf-8", "replace").strip()
             result.failed.append(f"could not fetch the delivery marks from origin: {why}")
             return result
-    record_events(root, after, result)
+    chain = first_parent_chain(root, after)
+    record_events(root, after, result, chain)
     faults.point("apply:tagged")
     publish: MarkPublisher | None = None
     if push:
@@ -627,7 +723,7 @@ def apply_range(
         raw = cat.read_optional(f"{after}:{layout.POLICY_FILE}")
     policy = parse_file(Kind.POLICY, raw or b"", layout.POLICY_FILE).entry
     if isinstance(policy, Policy):
-        deliver_hooks(root, policy, forge, result, after, publish)
+        deliver_hooks(root, policy, forge, result, after, publish, chain)
     elif policy is None and raw is not None:
         result.failed.append("policies/registry.yaml at the pushed commit is invalid: no hooks ran")
     return result

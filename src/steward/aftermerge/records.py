@@ -52,6 +52,16 @@ class Record:
         verb = "enters" if self.event == "assignment" else "leaves"
         return f"{self.model} {self.version} {verb} {self.stage}"
 
+    def tag_name_matches(self, name: str) -> bool:
+        """Whether `name` is the tag `apply` gives this record: GTO's name for its event."""
+        if self.event == "registration":
+            return name == registration_tag(self.model, self.version)
+        number = name.rsplit("#", 1)[-1]
+        unassign = self.event == "unassignment"
+        return number.isdigit() and name == stage_tag(
+            self.model, self.stage or "", int(number), unassign
+        )
+
     def tag_message(self) -> str:
         payload = json.dumps(asdict(self), sort_keys=True)
         return f"{self.summary}\n\n{RECORD_MARKER} {payload}\n"
