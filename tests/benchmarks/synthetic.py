@@ -578,6 +578,38 @@ def _commit_text(tree: bytes, parents: list[bytes], when: int, message: str) -> 
     return b"\n".join(lines) + b"\n\n" + message.encode() + b"\n"
 
 
+@dataclass(frozen=True)
+class Promotion:
+    """The `number`th promotion, the history's commit `index`: `model`'s staging version
+    `up` enters production and its production version `down` goes back to staging."""
+
+    index: int
+    number: int
+    model: str
+    up: int
+    down: int
+
+
+def promotions(shape: Shape) -> dict[int, Promotion]:
+    """The history's promotions by commit index (see `add_history`)."""
+    if shape.versions < 2:
+        return {}
+    state = _Stages(shape.versions)
+    found = {}
+    indexes = range(PROMOTION_EVERY // 2, shape.history, PROMOTION_EVERY)
+    for number, i in enumerate(indexes, start=1):
+        model = (
+            target_model(shape)
+            if number % TARGET_EVERY == 1
+            else model_name(number * 104_729 % shape.models)
+        )
+        up, down = state.holder(model, "staging"), state.holder(model, "production")
+        state.stages[(model, up)] = "production"
+        state.stages[(model, down)] = "staging"
+        found[i] = Promotion(i, number, model, up, down)
+    return found
+
+
 def add_history(repo: Path, shape: Shape) -> None:
     """`shape.history` commits on `main` of `repo` (a copy of a `make_registry`), written
     straight into one pack (see `PackWriter`)."""
@@ -586,16 +618,13 @@ def add_history(repo: Path, shape: Shape) -> None:
     state = _Stages(shape.versions)
     tip = bytes.fromhex(git(repo, "rev-parse", "main^{commit}").strip())
     when = START + 120
-    promotions = 0
+    planned = promotions(shape)
     for i in range(shape.history):
         when += 60
-        if i % PROMOTION_EVERY == PROMOTION_EVERY // 2 and shape.versions >= 2:
-            promotions += 1
-            if promotions % TARGET_EVERY == 1:
-                model = target_model(shape)
-            else:
-                model = model_name(promotions * 104_729 % shape.models)
-            staging, production = state.holder(model, "staging"), state.holder(model, "production")
+        promotion = planned.get(i)
+        if promotion is not None:
+            promotions_made = promotion.number
+            model, staging, production = promotion.model, promotion.up, promotion.down
             state.stages[(model, staging)] = "production"
             state.stages[(model, production)] = "staging"
             tree = trees.commit_tree(
@@ -605,8 +634,8 @@ def add_history(repo: Path, shape: Shape) -> None:
             side = pack.add(b"commit", _commit_text(tree, [tip], when - 30, title.capitalize()))
             digest = hashlib.sha256(title.encode()).hexdigest()
             message = (
-                f"Merge proposal #{promotions}: {title}\n\n"
-                f"Steward-Proposal: {promotions}\n"
+                f"Merge proposal #{promotions_made}: {title}\n\n"
+                f"Steward-Proposal: {promotions_made}\n"
                 "Steward-Proposed-By: carol\n"
                 "Steward-Approved-By: dave\n"
                 "Steward-Merged-By: carol\n"
@@ -670,6 +699,56 @@ def add_gto_tags(repo: Path, shape: Shape) -> int:
     return 2 * mark
 
 
+def add_apply_records(repo: Path, shape: Shape) -> int:
+    """The tags `steward apply` would have written for `repo` (a `Registries.history` clone):
+    per version its registration and the stage it was registered at, by the registry's first
+    commit, then per promotion of the history the four stage tags of its merge commit (its two
+    versions leave their stages and enter the other's), numbered per model as apply numbers them
+    and dated as the commits are, through one `git fast-import`. Returns how many."""
+    from steward.aftermerge.records import Record, registration_tag, stage_tag
+
+    chain = git(repo, "rev-list", "--first-parent", "main").split()
+    base = chain[-1]
+    chunks: list[bytes] = []
+
+    def tag(name: str, record: Record, when: int) -> None:
+        message = record.tag_message().encode()
+        chunks.append(
+            b"tag %s\nfrom %s\ntagger %s %d +0000\ndata %d\n%s\n"
+            % (name.encode(), base.encode(), IDENT, when, len(message), message)
+        )
+
+    numbers: dict[str, int] = {}
+    at = "2026-01-01T00:00:00+00:00"
+    for index in range(shape.models):
+        model = model_name(index)
+        for minor in range(shape.versions):
+            version, stage = version_name(minor), initial_stage(minor, shape.versions)
+            registered = Record("registration", model, version, None, base, base, at)
+            tag(registration_tag(model, version), registered, START)
+            numbers[model] = minor + 1
+            assigned = Record("assignment", model, version, stage, base, base, at)
+            tag(stage_tag(model, stage, minor + 1), assigned, START)
+    for promotion in promotions(shape).values():
+        commit = chain[shape.history - 1 - promotion.index]
+        when = START + 120 + 60 * (promotion.index + 1)
+        model = promotion.model
+        moves = sorted(
+            [(promotion.up, "staging", "production"), (promotion.down, "production", "staging")]
+        )
+        for minor, left, entered in moves:
+            version = version_name(minor)
+            for event, stage in (("unassignment", left), ("assignment", entered)):
+                numbers[model] += 1
+                record = Record(event, model, version, stage, commit, base, at)  # type: ignore[arg-type]
+                tag(stage_tag(model, stage, numbers[model], event == "unassignment"), record, when)
+    subprocess.run(
+        ["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(chunks), check=True
+    )
+    git(repo, "pack-refs", "--all")
+    return len(chunks)
+
+
 class Registries:
     """Generated registries under one temporary directory, each made once per (N, M, K).
 
@@ -681,6 +760,7 @@ class Registries:
         self.base = base or Path(tempfile.mkdtemp(prefix="steward-bench-registry-"))
         self.seconds: dict[Shape, float] = {}
         self.gto_seconds: dict[Shape, float] = {}
+        self.applied_seconds: dict[Shape, float] = {}
 
     def registry(self, shape: Shape) -> Path:
         shape = Shape(shape.models, shape.versions)
@@ -702,6 +782,21 @@ class Registries:
             )
             add_history(repo, shape)
             self.seconds[shape] = time.perf_counter() - started
+        return repo
+
+    def applied(self, shape: Shape) -> Path:
+        """`history(shape)` with the tags `steward apply` would have written for it
+        (`add_apply_records`): what a registry that has been applied all along holds."""
+        repo = self.base / f"{shape.label()}+applied"
+        if not repo.exists():
+            source = self.history(shape)
+            started = time.perf_counter()
+            subprocess.run(
+                ["git", "clone", "--quiet", "--local", "--bare", str(source), str(repo)],
+                check=True,
+            )
+            add_apply_records(repo, shape)
+            self.applied_seconds[shape] = time.perf_counter() - started
         return repo
 
     def gto(self, shape: Shape) -> Path:
