@@ -26,7 +26,13 @@ from pathlib import Path
 
 from steward import faults
 from steward.aftermerge.history import decision_from_trailers
-from steward.aftermerge.records import Record, registration_tag, stage_tag
+from steward.aftermerge.records import (
+    Record,
+    read_records,
+    registration_tag,
+    stage_tag,
+    well_formed,
+)
 from steward.aftermerge.watermark import applied_until, first_parent_chain
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
@@ -127,22 +133,7 @@ def _entry(cat: CatFile, oid: str | None, path: str) -> VersionEntry | None:
 
 
 def _existing_records(root: Path, model: str) -> dict[str, Record]:
-    out = run_git(
-        root,
-        "for-each-ref",
-        "--format=%(refname:strip=2)%00%(contents)%01",
-        f"refs/tags/{model}@*",
-        f"refs/tags/{model}#*",
-    )
-    records = {}
-    for item in out.split(b"\x01"):
-        name, _, contents = item.strip(b"\n").partition(b"\x00")
-        if not name:
-            continue
-        record = Record.parse(contents.decode("utf-8", "replace"))
-        if record is not None:
-            records[name.decode()] = record
-    return records
+    return dict(read_records(root, [f"refs/tags/{model}@*", f"refs/tags/{model}#*"]))
 
 
 def _key(record: Record) -> tuple[str, str, str | None, str]:
@@ -491,7 +482,13 @@ class _Records:
             record = None
             if raw is not None and raw.startswith(b"object "):  # a tag object, not a commit
                 record = Record.parse(raw.decode("utf-8", "replace"))
-            self.read[tag] = record if record is not None and record.tag_name_matches(tag) else None
+            if record is not None and not (
+                isinstance(record.model, str)
+                and well_formed(record, record.model)
+                and record.tag_name_matches(tag)
+            ):
+                record = None
+            self.read[tag] = record
         return self.read[tag]
 
 

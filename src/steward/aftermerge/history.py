@@ -21,14 +21,13 @@ stage on the base branch?) from the same walk, restricted to one file.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from steward.aftermerge.records import Record, parse_approvals
+from steward.aftermerge.records import Record, parse_approvals, read_records
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import format_timestamp
@@ -37,7 +36,7 @@ from steward.entries.semver import precedence
 from steward.entries.yamlio import loads
 from steward.errors import YamlError
 from steward.gitio.changelog import Landed, changes_by_model, first_parent_changes
-from steward.gitio.gitcmd import CatFile, resolve_commit, run_git
+from steward.gitio.gitcmd import CatFile, resolve_commit
 from steward.gitio.trailers import steward_trailers
 from steward.reading.catalog import NotFound
 
@@ -499,53 +498,10 @@ def _timestamp(text: str, fallback: str) -> str:
 
 def _read_records(root: Path, model: str | None) -> dict[str, list[tuple[str, Record]]]:
     """`apply`'s records of the model (of every model, when None) by the commit they say made
-    the change, in one `for-each-ref`. Each tag's text is preceded by a random marker, so no
-    tag message can pass itself off as another tag."""
-    marker = f"--steward-{secrets.token_hex(16)}--"
+    the change, in one `for-each-ref`."""
     patterns = ["refs/tags/"] if model is None else [f"refs/tags/{model}@*", f"refs/tags/{model}#*"]
-    out = run_git(
-        root,
-        "for-each-ref",
-        f"--format={marker}%(objecttype) %(refname)%0a%(contents)",
-        *patterns,
-    ).decode("utf-8", "replace")
     found: dict[str, list[tuple[str, Record]]] = {}
-    for chunk in out.split(marker)[1:]:
-        header, _, contents = chunk.partition("\n")
-        kind, _, refname = header.partition(" ")
-        if kind != "tag":
-            continue  # a lightweight tag holds no record
-        record = Record.parse(contents)
-        tag = refname.removeprefix("refs/tags/")
-        if record is None or not isinstance(record.model, str):
-            continue
-        owner = record.model if model is None else model
-        if not tag.startswith((f"{owner}@", f"{owner}#")) or not _well_formed(record, owner):
-            continue  # a record only counts under its own model's tag names
-        found.setdefault(record.commit, []).append((tag, record))
+    for tag, record in read_records(root, patterns):
+        if model is None or record.model == model:
+            found.setdefault(record.commit, []).append((tag, record))
     return found
-
-
-def _well_formed(record: Record, model: str) -> bool:
-    """A record is JSON from a tag: check the types before trusting a single field."""
-    strings_or_none: Iterable[object] = (
-        record.stage,
-        record.proposed_by,
-        record.merged_by,
-        record.verdict,
-    )
-    return (
-        record.model == model
-        and record.event in _RECORD_EVENTS
-        and isinstance(record.version, str)
-        and is_version(record.version)
-        and isinstance(record.commit, str)
-        and isinstance(record.at, str)
-        and all(value is None or isinstance(value, str) for value in strings_or_none)
-        and (record.event == "registration" or isinstance(record.stage, str))
-        and (record.proposal is None or type(record.proposal) is int)
-        and isinstance(record.approved_by, list)
-        and all(isinstance(login, str) for login in record.approved_by)
-        and isinstance(record.approvals, list)
-        and all(isinstance(text, str) for text in record.approvals)
-    )

@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from steward.entries.names import is_name, is_version
+from steward.gitio.gitcmd import run_git
 
 EventKind = Literal["registration", "assignment", "unassignment"]
 RECORD_MARKER = "steward-record:"
@@ -80,6 +85,68 @@ class Record:
                 except (ValueError, TypeError):
                     return None
         return None
+
+
+def well_formed(record: Record, model: str) -> bool:
+    """A record is JSON from a tag: check the types before trusting a single field."""
+    strings_or_none: Iterable[object] = (
+        record.stage,
+        record.proposed_by,
+        record.merged_by,
+        record.verdict,
+    )
+    return (
+        record.model == model
+        and isinstance(model, str)
+        and is_name(model)
+        and record.event in get_args(EventKind)
+        and isinstance(record.version, str)
+        and is_version(record.version)
+        and isinstance(record.commit, str)
+        and isinstance(record.version_commit, str)
+        and isinstance(record.at, str)
+        and all(value is None or isinstance(value, str) for value in strings_or_none)
+        and (record.event == "registration" or isinstance(record.stage, str))
+        and (record.proposal is None or type(record.proposal) is int)
+        and isinstance(record.approved_by, list)
+        and all(isinstance(login, str) for login in record.approved_by)
+        and isinstance(record.approvals, list)
+        and all(isinstance(text, str) for text in record.approvals)
+    )
+
+
+def read_records(
+    root: Path, patterns: list[str], newest: int | None = None
+) -> list[tuple[str, Record]]:
+    """The well-formed records in the annotated tags `patterns` name (`refs/tags/...`), with
+    their tag names, in one `for-each-ref`; with `newest`, only the records among that many
+    newest tags (by the date in the tag). A record counts only under its own model's tag
+    names. Each tag's text is preceded by a random marker, so no tag message can pass itself
+    off as another tag."""
+    marker = f"--steward-{secrets.token_hex(16)}--"
+    options = ["--sort=-taggerdate", f"--count={newest}"] if newest is not None else []
+    out = run_git(
+        root,
+        "for-each-ref",
+        *options,
+        f"--format={marker}%(objecttype) %(refname)%0a%(contents)",
+        *patterns,
+    ).decode("utf-8", "replace")
+    found = []
+    for chunk in out.split(marker)[1:]:
+        header, _, contents = chunk.partition("\n")
+        kind, _, refname = header.partition(" ")
+        if kind != "tag":
+            continue  # a lightweight tag holds no record
+        record = Record.parse(contents)
+        tag = refname.removeprefix("refs/tags/")
+        if record is None or not isinstance(record.model, str):
+            continue
+        if not tag.startswith((f"{record.model}@", f"{record.model}#")):
+            continue
+        if well_formed(record, record.model):
+            found.append((tag, record))
+    return found
 
 
 _APPROVAL = re.compile(r"\s*([^\s,()]+)(?:\s*\(([^)]*)\))?\s*(?:,|$)")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from steward.aftermerge.records import Record
+from steward.aftermerge.records import Record, read_records
 from steward.entries import layout
 from steward.entries.layout import Kind
 from steward.entries.models import VersionEntry
@@ -39,29 +39,11 @@ def first_parent_chain(root: Path, after: str) -> list[str]:
     return run_git(root, "rev-list", "--first-parent", after, "--").decode().split()
 
 
-def recent_records(root: Path, count: int = RECENT_TAGS) -> list[tuple[str, Record]]:
-    """The records of the `count` newest tags, with their tag names."""
-    out = run_git(
-        root,
-        "for-each-ref", "--sort=-taggerdate", f"--count={count}",
-        "--format=%(refname:strip=2)%00%(objecttype)%00%(contents)%01", "refs/tags",
-    )  # fmt: skip
-    found = []
-    for item in out.split(b"\x01"):
-        name, _, rest = item.strip(b"\n").partition(b"\x00")
-        kind, _, contents = rest.partition(b"\x00")
-        annotated = name and kind == b"tag"  # a lightweight tag's contents are a commit's
-        record = Record.parse(contents.decode("utf-8", "replace")) if annotated else None
-        if record is not None:
-            found.append((name.decode("utf-8", "replace"), record))
-    return found
-
-
 def applied_until(root: Path, chain: dict[str, int], cat: CatFile) -> str | None:
     """The newest commit of the chain that a confirmed record names, or None (walk it all)."""
     on_chain = [
         (chain[record.commit], record)
-        for name, record in recent_records(root)
+        for name, record in read_records(root, ["refs/tags/"], newest=RECENT_TAGS)
         if record.commit in chain and record.tag_name_matches(name)
     ]
     for _, record in sorted(on_chain, key=lambda item: item[0]):
