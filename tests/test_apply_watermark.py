@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from steward.aftermerge import apply
+from steward.aftermerge import apply, watermark
 from steward.aftermerge.apply import apply_range
 from steward.aftermerge.records import Record
 from tests.builders import run_git
@@ -63,9 +63,13 @@ def walked(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     return seen
 
 
+@pytest.mark.parametrize("asked", [watermark.MODELS_ASKED, 0], ids=["walking back", "by date"])
 def test_apply_walks_from_the_last_commit_it_recorded(
-    tmp_path: Path, walked: list[str | None]
+    tmp_path: Path, walked: list[str | None], monkeypatch: pytest.MonkeyPatch, asked: int
 ) -> None:
+    """Found walking back from the tip, or (where many models' changes have no record) among
+    the newest tags by date: the same commit."""
+    monkeypatch.setattr(watermark, "MODELS_ASKED", asked)
     pr = make_promotion_repo(tmp_path)
     apply_range(pr.root, None, "HEAD")
     assert walked == [None]  # no records yet: the whole history

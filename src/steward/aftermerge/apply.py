@@ -218,12 +218,9 @@ def _record(
     )
 
 
-def record_events(
-    root: Path, after: str, result: ApplyResult, chain: list[str] | None = None
-) -> None:
+def record_events(root: Path, after: str, result: ApplyResult) -> None:
     """Tag every registration and stage change in the first-parent history of `after` that has
-    no tag yet, commit by commit, oldest first (`chain`: that history, newest first, if the
-    caller has it).
+    no tag yet, commit by commit, oldest first.
 
     The history is read from where the records say apply got to (`watermark.applied_until`),
     not only the pushed range: a push whose apply never ran is caught up by the next one, and
@@ -231,13 +228,10 @@ def record_events(
     after a later one. Commit by commit, so that a record at a commit means every earlier event
     is recorded: a model's trouble (a tag git refuses) is reported, that commit's other events
     are still recorded, and the walk stops there, so that the next run starts from it."""
-    chain = chain if chain is not None else first_parent_chain(root, after)
-    positions = {sha: position for position, sha in enumerate(chain)}
     with CatFile(root) as cat:
-        applied = applied_until(root, positions, cat)
-    since = None  # the first parent of the watermark: its own events may be recorded in part
-    if applied is not None and positions[applied] + 1 < len(chain):
-        since = chain[positions[applied] + 1]
+        applied = applied_until(root, after, cat)
+    # From the watermark's first parent: its own events may be recorded in part.
+    since = applied.parent if applied is not None else None
     taggers: dict[str, _Tagger] = {}
     failed: set[str] = set()
     stopped_at = None
@@ -493,7 +487,7 @@ class _Records:
 
 
 def _pending(
-    root: Path, hooks: list[Hook], marks: set[str], history: set[str]
+    root: Path, after: str, hooks: list[Hook], marks: set[str]
 ) -> tuple[list[tuple[str, Record]], dict[tuple[str, str | None], str]]:
     """The confirmed records some hook is still owed, in the order GTO reads them
     (registrations, then stage tags by number), and the latest confirmed assignment of each of
@@ -519,6 +513,9 @@ def _pending(
             owed.append(tag)
     found: list[tuple[str, Record]] = []
     latest: dict[tuple[str, str | None], str] = {}
+    if not owed:
+        return found, latest
+    history = set(first_parent_chain(root, after))
     with CatFile(root) as cat:
         records = _Records(cat)
         for tag in owed:
@@ -615,17 +612,14 @@ def deliver_hooks(
     result: ApplyResult,
     after: str,
     publish: MarkPublisher | None = None,
-    chain: list[str] | None = None,
 ) -> None:
     """Deliver each hook once per event owed to it, in order, only for the latest assignment of
     a stage (an older one still pending has been superseded: deploying it now would roll
-    production back). Commands run in a clean checkout of `after`, the merged commit.
-    `chain`: the first-parent history of `after`, newest first, if the caller has it."""
+    production back). Commands run in a clean checkout of `after`, the merged commit."""
     if not policy.hooks:
         return
-    history = set(chain if chain is not None else first_parent_chain(root, after))
     marks = _delivered(root)
-    pending, latest = _pending(root, policy.hooks, marks, history)
+    pending, latest = _pending(root, after, policy.hooks, marks)
     checkout = _MergedCheckout(root, after)
     deliveries = _Deliveries(root, forge, checkout, result, publish, marks)
     try:
@@ -702,8 +696,7 @@ def apply_range(
             why = fetched.stderr.decode("utf-8", "replace").strip()
             result.failed.append(f"could not fetch the delivery marks from origin: {why}")
             return result
-    chain = first_parent_chain(root, after)
-    record_events(root, after, result, chain)
+    record_events(root, after, result)
     faults.point("apply:tagged")
     publish: MarkPublisher | None = None
     if push:
@@ -720,7 +713,7 @@ def apply_range(
         raw = cat.read_optional(f"{after}:{layout.POLICY_FILE}")
     policy = parse_file(Kind.POLICY, raw or b"", layout.POLICY_FILE).entry
     if isinstance(policy, Policy):
-        deliver_hooks(root, policy, forge, result, after, publish, chain)
+        deliver_hooks(root, policy, forge, result, after, publish)
     elif policy is None and raw is not None:
         result.failed.append("policies/registry.yaml at the pushed commit is invalid: no hooks ran")
     return result

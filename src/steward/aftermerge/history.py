@@ -22,26 +22,36 @@ stage on the base branch?) from the same walk, restricted to one file.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from steward.aftermerge.recorded import Vouched, coverage
 from steward.aftermerge.records import Record, parse_approvals, read_records
+from steward.aftermerge.version_facts import (
+    REGULAR_FILE_MODES,
+    EntryReader,
+    EventName,
+    blob_facts,
+    what_changed,
+)
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import format_timestamp
 from steward.entries.names import is_name, is_version
 from steward.entries.semver import precedence
-from steward.entries.yamlio import loads
-from steward.errors import YamlError
-from steward.gitio.changelog import Landed, changes_by_model, first_parent_changes
+from steward.gitio.changelog import (
+    Landed,
+    changes_between,
+    changes_by_model,
+    first_parent_changes,
+    index_missing,
+)
 from steward.gitio.gitcmd import CatFile, resolve_commit
 from steward.gitio.trailers import steward_trailers
 from steward.reading.catalog import NotFound
 
-EventName = Literal["registered", "entered", "left"]
-_REGULAR_FILE_MODES = ("100644", "100755")
 # Record kinds written by `steward apply`, as the events this module names them.
 _RECORD_EVENTS: dict[str, EventName] = {
     "registration": "registered",
@@ -121,15 +131,24 @@ class History:
         return [event.as_dict() for event in self.events]
 
 
-def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = True) -> History:
+def model_history(
+    root: Path, model: str, rev: str = "HEAD", use_index: bool = True, use_records: bool = True
+) -> History:
     """Every registration and stage change of `model` in the first-parent history of `rev`
     (read through the history index unless `use_index` is false: the same answer either way).
+    Where the index is not built yet (a fresh clone), from `apply`'s records up to the last
+    commit they cover and git after it, if the records can be relied on
+    (`steward.aftermerge.recorded`; not with `use_records` false): the same answer again.
 
     Raises NotFound when no commit of that history ever touched the model's directory."""
     if not is_name(model):
         raise NotFound(f"'{model}' is not a model name, so no such model is registered")
     commit = resolve_commit(root, rev)
     directory = f"{layout.MODELS_DIR}/{model}/"
+    if use_index and use_records and index_missing(root):
+        found = _history_from_records(root, model, commit)
+        if found is not None:
+            return found
     commits = first_parent_changes(root, commit, directory, use_index)
     if not commits:
         raise NotFound(
@@ -138,7 +157,7 @@ def model_history(root: Path, model: str, rev: str = "HEAD", use_index: bool = T
         )
     records = _read_records(root, model)
     with CatFile(root) as cat:
-        return _history(cat, _EntryReader(cat), model, commit, commits, records)
+        return _history(cat, EntryReader(cat), model, commit, commits, records)
 
 
 def model_histories(
@@ -160,7 +179,7 @@ def model_histories(
     records = _read_records(root, None) if wanted else {}
     histories: dict[str, History] = {}
     with CatFile(root) as cat:
-        entries = _EntryReader(cat, known)
+        entries = EntryReader(cat, known)
         for model in wanted:
             histories[model] = _history(cat, entries, model, commit, by_model[model], records)
     return histories
@@ -168,7 +187,7 @@ def model_histories(
 
 def _history(
     cat: CatFile,
-    entries: _EntryReader,
+    entries: EntryReader,
     model: str,
     commit: str,
     commits: list[Landed],
@@ -185,11 +204,51 @@ def _history(
     return History(model, commit, events)
 
 
+def _history_from_records(root: Path, model: str, commit: str) -> History | None:
+    """`model_history` from the records and the commits after them, or None where the records
+    cannot be relied on or hold nothing of the model."""
+    with CatFile(root) as cat:
+        entries = EntryReader(cat)
+        covered = coverage(root, cat, entries, model, commit)
+        if covered is None:
+            return None
+        directory = f"{layout.MODELS_DIR}/{model}/"
+        after = changes_between(root, covered.since, commit, directory)
+        events = _history(cat, entries, model, commit, after, _read_records(root, model)).events
+        by_commit: dict[int, list[Vouched]] = {}
+        for found in covered.events:
+            by_commit.setdefault(found.position, []).append(found)
+        for position in sorted(by_commit):  # newest first
+            events.extend(_ordered([_vouched_event(cat, found) for found in by_commit[position]]))
+    return History(model, commit, events) if events else None
+
+
+def _vouched_event(cat: CatFile, found: Vouched) -> Event:
+    record = found.record
+    event = Event(
+        "", record.commit, record.version, found.event, found.stage, created_by=found.created_by
+    )
+    recorded = _recorded(event, found.tag, record)
+    if recorded.at:
+        return recorded
+    return replace(recorded, at=_commit_time(cat, record.commit))  # the record's time unreadable
+
+
+def _commit_time(cat: CatFile, commit: str) -> str:
+    raw = cat.read_optional(commit) or b""
+    for line in raw.split(b"\n\n", 1)[0].split(b"\n"):
+        if line.startswith(b"committer "):
+            seconds = int(line.rsplit(b" ", 2)[-2])
+            return format_timestamp(datetime.fromtimestamp(seconds, UTC))
+    return ""
+
+
 def last_holder(root: Path, rev: str, model: str, stage: str) -> str | None:
     """The version of `model` that last entered `stage` in the first-parent history of `rev`
-    (it may have left it since), or None if none ever did. Only what git shows counts."""
+    (it may have left it since), or None if none ever did. Only what git shows counts: the gate
+    compares a version with this one, so a record missing from the tags must not change it."""
     try:
-        history = model_history(root, model, rev)
+        history = model_history(root, model, rev, use_records=False)
     except NotFound:
         return None
     for event in history.events:  # newest first
@@ -213,115 +272,65 @@ def held_stage(
     This is how a rollback is recognised: giving a stage back to a version that had it on the
     base branch before. Only commits that landed on the branch count, so a stage a version held
     for a while on a proposal's branch, and never on the base, does not make a rollback. Only
-    git history is read (not the apply records, which are tags anyone who may push can write):
-    the gate must not take a weaker rule on the word of a tag. A name that cannot be registered
-    never held anything."""
+    what git shows counts: the gate must not take a weaker rule on the word of a tag. Where the
+    index is not built yet (a fresh clone), `apply`'s records say where to look, each borne out
+    by git, and which commits need no walk (`steward.aftermerge.recorded`): a tag can hide a
+    holding (the stricter answer), never invent one. A name that cannot be registered never
+    held anything."""
     if not (is_name(model) and is_version(version)):
         return False
     commit = resolve_commit(root, rev)
     path = layout.version_path(model, version)
+    landed_commits: list[Landed] | None = None
+    if use_index and index_missing(root):
+        with CatFile(root) as cat:
+            covered = coverage(root, cat, EntryReader(cat), model, commit)
+            if covered is not None:
+                for found in covered.events:
+                    entered = (found.record.version, found.event, found.stage)
+                    if entered == (version, "entered", stage) and (
+                        not merges_only or _is_merge(cat, found.record.commit)
+                    ):
+                        return True
+                landed_commits = changes_between(root, covered.since, commit, path)
+    if landed_commits is None:
+        landed_commits = first_parent_changes(root, commit, path, use_index)
     blobs: list[str] = []
-    for landed in first_parent_changes(root, commit, path, use_index):
+    for landed in landed_commits:
         if merges_only and len(landed.parents) < 2:
             # Only what a merge brought counts: commits that landed one by one (a rebase or a
             # fast-forward) may hold states nobody reviewed, such as a stage set and undone.
             continue
         for change in landed.changes:
-            if change.path == path and change.new_mode in _REGULAR_FILE_MODES:
+            if change.path == path and change.new_mode in REGULAR_FILE_MODES:
                 blobs.append(change.new)
     if not blobs:
         return False
     with CatFile(root) as cat:
-        entries = _EntryReader(cat)
+        entries = EntryReader(cat)
         return any(entries.stage(blob) == stage for blob in dict.fromkeys(blobs))
+
+
+def _is_merge(cat: CatFile, commit: str) -> bool:
+    raw = cat.read_optional(commit) or b""
+    header = raw.split(b"\n\n", 1)[0]
+    return sum(line.startswith(b"parent ") for line in header.split(b"\n")) >= 2
 
 
 # --- the walk -----------------------------------------------------------------------------------
 
 
-# --- reading entries ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Facts:
-    stage: str | None
-    created_by: str | None
-
-
-class _EntryReader:
-    """The stage (and `created_by`) of version-file blobs, each blob parsed once: a blob is the
-    new side of one commit and the old side of the next change, and blob ids never go stale."""
-
-    def __init__(
-        self, cat: CatFile, known: dict[str, tuple[str | None, str | None]] | None = None
-    ) -> None:
-        self._cat = cat
-        self._facts: dict[str, _Facts] = {
-            oid: _Facts(stage, created_by) for oid, (stage, created_by) in (known or {}).items()
-        }
-
-    def facts(self, oid: str) -> _Facts:
-        found = self._facts.get(oid)
-        if found is None:
-            found = self._facts[oid] = self._read(oid)
-        return found
-
-    def stage(self, oid: str) -> str | None:
-        return self.facts(oid).stage
-
-    def _read(self, oid: str) -> _Facts:
-        """Strict YAML, but no schema validation: an entry valid when it was committed may not
-        be under today's schema, and its stage is history all the same. A file that is not
-        even YAML has no stage we could report."""
-        raw = self._cat.read_optional(oid)
-        if raw is None:
-            return _Facts(None, None)
-        try:
-            data = loads(raw, oid).data
-        except YamlError:
-            return _Facts(None, None)
-        if not isinstance(data, dict):
-            return _Facts(None, None)
-        stage, created_by = data.get("stage"), data.get("created_by")
-        return _Facts(
-            stage if isinstance(stage, str) else None,
-            created_by if isinstance(created_by, str) else None,
-        )
-
-
-def _events_of(landed: Landed, model: str, entries: _EntryReader) -> Iterator[Event]:
+def _events_of(landed: Landed, model: str, entries: EntryReader) -> Iterator[Event]:
     """What one commit did to the model's versions, from the blobs on both sides."""
     at = format_timestamp(datetime.fromtimestamp(landed.time, UTC))
     for change in landed.changes:
         version = _version_of(change.path, model)
         if version is None:
             continue
-        before = _blob_facts(entries, change.old, change.old_mode)
-        after = _blob_facts(entries, change.new, change.new_mode)
-        for name, stage, created_by in _what_changed(before, after):
+        before = blob_facts(entries, change.old, change.old_mode)
+        after = blob_facts(entries, change.new, change.new_mode)
+        for name, stage, created_by in what_changed(before, after):
             yield Event(at, landed.sha, version, name, stage, created_by=created_by)
-
-
-def _what_changed(
-    before: _Facts | None, after: _Facts | None
-) -> list[tuple[EventName, str | None, str | None]]:
-    """A file that appears is a registration, and its version enters the stage it was
-    registered at (as `steward apply` records it, and GTO reads it); a stage that differs was
-    left and entered."""
-    changed: list[tuple[EventName, str | None, str | None]] = []
-    if before is None:
-        if after is not None:
-            changed.append(("registered", after.stage, after.created_by))
-            if after.stage is not None:
-                changed.append(("entered", after.stage, after.created_by))
-        return changed
-    if after is None or before.stage != after.stage:
-        # A deleted version (never on a governed branch) holds no stage any more.
-        if before.stage is not None:
-            changed.append(("left", before.stage, None))
-        if after is not None and after.stage is not None:
-            changed.append(("entered", after.stage, None))
-    return changed
 
 
 def _version_of(path: str, model: str) -> str | None:
@@ -332,16 +341,6 @@ def _version_of(path: str, model: str) -> str | None:
     if place.kind is Kind.VERSION and place.model == model:
         return place.version
     return None
-
-
-def _blob_facts(entries: _EntryReader, oid: str, mode: str) -> _Facts | None:
-    """None where the file does not exist on that side; a symlink or submodule in its place is
-    a file with no stage."""
-    if set(oid) == {"0"}:  # git's null id: SHA-1 or SHA-256
-        return None
-    if mode not in _REGULAR_FILE_MODES:
-        return _Facts(None, None)
-    return entries.facts(oid)
 
 
 # --- who decided --------------------------------------------------------------------------------
@@ -377,8 +376,12 @@ def _decide(
         _decided(event, decision) if found is None else _recorded(event, *found)
         for event, found in zip(derived, matched, strict=True)
     ]
-    # Within one commit: each version's events together, higher versions first, and what
-    # happened last (entering a stage) before what happened first (leaving one).
+    return _ordered(events)
+
+
+def _ordered(events: list[Event]) -> list[Event]:
+    """One commit's events: each version's together, higher versions first, and what happened
+    last (entering a stage) before what happened first (leaving one)."""
     events.sort(key=lambda e: _ORDER_IN_COMMIT[e.event])
     events.sort(key=lambda e: precedence(e.version), reverse=True)
     return events

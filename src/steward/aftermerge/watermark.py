@@ -18,6 +18,7 @@ commit is always safe (recording is idempotent), so any doubt means walking furt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from steward.aftermerge.records import Record, read_records
@@ -26,12 +27,25 @@ from steward.entries.layout import Kind
 from steward.entries.models import VersionEntry
 from steward.entries.names import is_name, is_version
 from steward.entries.validate import parse_file
+from steward.gitio.changelog import newest_first
 from steward.gitio.gitcmd import CatFile, run_git
 
-# How many of the newest tags (by the date in the tag) are looked at for the watermark. A run
-# tags each event once, so the last run's tags are the newest; forged or foreign tags among them
-# only mean looking further back, which `None` (walk everything) ends.
+# Where the walk back from the tip (below) has asked this many models for their records without
+# finding one that git bears out, the newest tags by date are asked instead.
+MODELS_ASKED = 32
+# How many of the newest tags (by the date in the tag) that asks: a run tags each event once, so
+# the last run's tags are the newest; forged or foreign tags among them only mean walking
+# further back, which `None` (walk everything) ends.
 RECENT_TAGS = 64
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The newest commit of the chain a confirmed record names, and its first parent (None for
+    the chain's first commit): the next walk starts after `parent`, re-reading `commit`."""
+
+    commit: str
+    parent: str | None
 
 
 def first_parent_chain(root: Path, after: str) -> list[str]:
@@ -39,17 +53,55 @@ def first_parent_chain(root: Path, after: str) -> list[str]:
     return run_git(root, "rev-list", "--first-parent", after, "--").decode().split()
 
 
-def applied_until(root: Path, chain: dict[str, int], cat: CatFile) -> str | None:
-    """The newest commit of the chain that a confirmed record names, or None (walk it all)."""
-    on_chain = [
-        (chain[record.commit], record)
-        for name, record in read_records(root, ["refs/tags/"], newest=RECENT_TAGS)
-        if record.commit in chain and record.tag_name_matches(name)
-    ]
-    for _, record in sorted(on_chain, key=lambda item: item[0]):
-        if happened_at(cat, record):
-            return record.commit
+def applied_until(root: Path, tip: str, cat: CatFile) -> Applied | None:
+    """The newest commit of `tip`'s first-parent chain that a confirmed record names, or None
+    (walk it all).
+
+    The chain's changes are read back from the tip, as git finds them, and each commit's models
+    asked for a record of what it did there: in a registry applied at every push, the newest
+    change has one, and nothing older is read. Only where the changes of many models have none
+    (apply has not run for a long while) are the newest tags by date read, which costs reading
+    every tag (2 s at 200,000 tags)."""
+    if not run_git(root, "for-each-ref", "--count=1", "--format=x", "refs/tags/").strip():
+        return None  # nothing recorded yet: the whole chain is to be walked anyway
+    asked: dict[str, list[tuple[str, Record]]] = {}
+    with newest_first(root, tip, f"{layout.MODELS_DIR}/") as commits:
+        for landed in commits:
+            models = {_model_of(change.path) for change in landed.changes}
+            for model in sorted(model for model in models if model is not None):
+                if model not in asked:
+                    if len(asked) >= MODELS_ASKED:
+                        return _newest_by_date(root, tip, cat)
+                    patterns = [f"refs/tags/{model}@*", f"refs/tags/{model}#*"]
+                    asked[model] = read_records(root, patterns)
+                for tag, record in asked[model]:
+                    if record.commit == landed.sha and _confirmed_at(cat, tag, record):
+                        return Applied(landed.sha, landed.parents[0] if landed.parents else None)
     return None
+
+
+def _newest_by_date(root: Path, tip: str, cat: CatFile) -> Applied | None:
+    chain = first_parent_chain(root, tip)
+    positions = {sha: position for position, sha in enumerate(chain)}
+    on_chain = [
+        (positions[record.commit], tag, record)
+        for tag, record in read_records(root, ["refs/tags/"], newest=RECENT_TAGS)
+        if record.commit in positions
+    ]
+    for position, tag, record in sorted(on_chain, key=lambda item: item[0]):
+        if _confirmed_at(cat, tag, record):
+            parent = chain[position + 1] if position + 1 < len(chain) else None
+            return Applied(record.commit, parent)
+    return None
+
+
+def _model_of(path: str) -> str | None:
+    parts = path.split("/")
+    return parts[2] if len(parts) == 4 else None
+
+
+def _confirmed_at(cat: CatFile, tag: str, record: Record) -> bool:
+    return record.tag_name_matches(tag) and happened_at(cat, record)
 
 
 def happened_at(cat: CatFile, record: Record) -> bool:

@@ -163,10 +163,30 @@ def iter_landed(tokens: Iterator[bytes]) -> Iterator[Landed]:
         yield current
 
 
-def _tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:
-    """NUL-separated tokens of a stream, read a chunk at a time."""
+@contextlib.contextmanager
+def newest_first(root: Path, commit: str, pathspec: str) -> Iterator[Iterator[Landed]]:
+    """`first_parent_changes` from git, yielded as git finds them, newest first: a caller that
+    stops early has paid for the commits read, not for the whole chain."""
+    process = subprocess.Popen(
+        ["git", "-C", str(root), *_LOG_OPTIONS, commit, "--", pathspec],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    try:
+        yield iter_landed(_tokens(process.stdout, eager=True))
+    finally:
+        process.kill()
+        process.stdout.close()
+        process.wait()
+
+
+def _tokens(stream: IO[bytes], chunk: int = 1 << 20, eager: bool = False) -> Iterator[bytes]:
+    """NUL-separated tokens of a stream, read a chunk at a time (`eager`: whatever has
+    arrived, not waiting for a whole chunk)."""
+    read = getattr(stream, "read1", stream.read) if eager else stream.read
     tail = b""
-    while block := stream.read(chunk):
+    while block := read(chunk):
         parts = (tail + block).split(b"\0")
         tail = parts.pop()
         yield from parts
@@ -232,6 +252,13 @@ def _ask_index(root: Path, question: Callable[[_HistoryIndex], _T | None]) -> _T
         return None
     except (OSError, GitCommandError):
         return None
+
+
+def index_missing(root: Path) -> bool:
+    """Whether the index could be used here but is not built yet (a fresh clone): a walk would
+    build it. False where it is built, or where commit ids cannot stand for the walk."""
+    path = _index_path(root)
+    return path is not None and not path.exists()
 
 
 def _index_path(root: Path) -> Path | None:

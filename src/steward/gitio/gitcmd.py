@@ -149,6 +149,11 @@ class CatFile:
 
     def read_optional(self, name: str) -> bytes | None:
         """An object by id or by `REV:path`; None when there is no such object."""
+        found = self.read_named(name)
+        return None if found is None else found[1]
+
+    def read_named(self, name: str) -> tuple[str, bytes] | None:
+        """An object's id and content, by id or by `REV:path`; None when there is none."""
         if "\n" in name:
             return None  # cat-file --batch reads one name per line
         stdin: IO[bytes] | None = self._process.stdin
@@ -162,7 +167,7 @@ class CatFile:
         size = int(header[2])
         data = stdout.read(size)
         stdout.read(1)  # the newline after each object
-        return data
+        return header[0].decode("ascii"), data
 
     def close(self) -> None:
         if self._process.stdin is not None:
