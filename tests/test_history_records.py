@@ -14,6 +14,7 @@ from steward.aftermerge import history
 from steward.aftermerge.apply import apply_range
 from steward.aftermerge.history import held_stage, model_history
 from steward.aftermerge.records import Record
+from steward.entries import layout
 from steward.gitio.changelog import INDEX_FILE
 from tests.builders import run_git
 from tests.promotion_setup import make_promotion_repo
@@ -21,6 +22,7 @@ from tests.test_apply_watermark import copy_model
 from tests.test_history import commit_to_main, merge_branch, promote, stage_edit
 
 STAGES = ("development", "staging", "production", "archived")
+ONLY_A_WALK_SHOWS = layout.version_path("fraud", "0.1.0")  # archived without a merge: see origin
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,13 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     promote(pr, "0.1.0", "staging", ["carol"])
     promote(pr, "0.1.0", "production", ["carol", "erin"])
     promote(pr, "0.2.0", "staging", ["carol"])
+    # 0.1.0 archived by a commit that is not a merge, then a merge touching its file while it
+    # is archived: for the gate's question (what merges brought) it held the stage from then.
+    commit_to_main(pr.root, stage_edit(pr.root, "0.1.0", "archived"), "Archive 0.1.0")
+    path = layout.version_path("fraud", "0.1.0")
+    noted = (pr.root / path).read_bytes() + b"# reviewed\n"
+    merge_branch(pr.root, {path: noted}, "note", "Merge a note")
+    apply_range(pr.root, None, "HEAD")
     copy_model(pr.root, "fraud", "churn")  # another model's records are the newest
     apply_range(pr.root, None, "HEAD")
     commit_to_main(pr.root, stage_edit(pr.root, "0.2.0", "development"), "Back to development")
@@ -88,15 +97,27 @@ def from_git(root: Path) -> tuple[object, dict[tuple[str, str, bool], bool]]:
     return found, held
 
 
+def _without_a_walk(root: Path, expected: tuple[object, dict[tuple[str, str, bool], bool]]) -> None:
+    """The history, and the gate's questions whose answers the records hold, with no walk of the
+    branch (`walks` must be empty after): the records, and git after the last one."""
+    assert model_history(root, "fraud") == expected[0]
+    for question in [("0.1.0", "production", True), ("0.2.0", "production", True)]:
+        assert held_stage(root, "HEAD", "fraud", *question) == expected[1][question]
+    assert not held_stage(root, "HEAD", "fraud", "9.9.9", "staging", True)
+
+
 def test_a_fresh_clone_answers_from_the_records_as_git_does(clone: Path, walks: list[str]) -> None:
     expected = from_git(clone)
     walks.clear()
-    assert answers(clone) == expected
-    assert walks == []  # no walk of the branch: the records, and git after the last one
+    _without_a_walk(clone, expected)
+    assert walks == []
     assert not (clone / ".git" / "steward" / INDEX_FILE).exists()
     assert any(event.record for event in model_history(clone, "fraud").events)
-    assert held_stage(clone, "HEAD", "fraud", "0.1.0", "production", merges_only=True)
-    assert not held_stage(clone, "HEAD", "fraud", "0.2.0", "production")
+    # Every other question too. A version that entered a stage without a merge (0.1.0
+    # archived) is walked for: a merge that later touched its file counts, and only git shows it.
+    assert answers(clone) == expected
+    assert ONLY_A_WALK_SHOWS in walks
+    assert held_stage(clone, "HEAD", "fraud", "0.1.0", "archived", merges_only=True)
 
 
 def _forge(root: Path, tag: str, record: Record) -> None:
@@ -164,5 +185,5 @@ def test_tags_deleted_at_the_last_recorded_commit_are_read_from_git(
             run_git(clone, "tag", "--delete", tag)
     expected = from_git(clone)
     walks.clear()
-    assert answers(clone) == expected
+    _without_a_walk(clone, expected)
     assert walks == []

@@ -286,13 +286,18 @@ def held_stage(
         with CatFile(root) as cat:
             covered = coverage(root, cat, EntryReader(cat), model, commit)
             if covered is not None:
-                for found in covered.events:
-                    entered = (found.record.version, found.event, found.stage)
-                    if entered == (version, "entered", stage) and (
-                        not merges_only or _is_merge(cat, found.record.commit)
-                    ):
-                        return True
-                landed_commits = changes_between(root, covered.since, commit, path)
+                entered = [
+                    found.record.commit
+                    for found in covered.events
+                    if (found.record.version, found.event, found.stage)
+                    == (version, "entered", stage)
+                ]
+                if entered and (not merges_only or any(_is_merge(cat, c) for c in entered)):
+                    return True
+                if not entered:  # it never held the stage up to `since`: only git after it
+                    landed_commits = changes_between(root, covered.since, commit, path)
+                # Else it entered the stage without a merge: a merge that later touched its file
+                # while it held the stage counts, and only the walk shows those.
     if landed_commits is None:
         landed_commits = first_parent_changes(root, commit, path, use_index)
     blobs: list[str] = []
