@@ -6,9 +6,10 @@ fresh clone, instead of walking every commit (100,000 of them: a minute without 
 commit its records confirm, every registration and stage change has a record. Here the records
 of one model are used for that part of the branch only if:
 
-- each is borne out by git: its commit is on the branch, and against that commit's first parent
-  the version file shows exactly the event recorded (a record git does not show, forged or
-  from a rewritten branch, means none of them is used);
+- each is borne out by git: its tag name is the one `apply` gives it, its commit is on the
+  branch, and against that commit's first parent the version file shows exactly the event
+  recorded (a record git does not show, forged or from a rewritten branch, means none of them
+  is used);
 - none is missing: every version file the model has at the watermark has its registration
   recorded, the model's stage tags are numbered 1 to N with none gone (`apply` numbers them so,
   as GTO does, and a deleted tag leaves a gap), and replaying the records gives every version
@@ -78,7 +79,7 @@ def coverage(
         position = positions.get(record.commit)
         if record.model != model or position is None or position < boundary:
             continue  # another branch's, or after the watermark: git is read there
-        found = _borne_out(entries, tag, record, position)
+        found = _borne_out(entries, tag, record, position) if record.tag_name_matches(tag) else None
         if found is None:
             return None
         vouched.setdefault((position, record.version, found.event, found.stage), found)
