@@ -199,6 +199,23 @@ def test_a_forged_record_deploys_nothing(tmp_path: Path) -> None:
     assert not log.exists()
 
 
+def test_an_old_record_copied_under_a_new_number_deploys_nothing(tmp_path: Path) -> None:
+    """A true record of 0.1.0 entering staging, long superseded, pushed again under the highest
+    number: the latest assignment is the one made last on the branch, so nothing rolls back."""
+    policy, log = with_hook(tmp_path)
+    pr = make_promotion_repo(tmp_path, policy)
+    promote(pr, "0.1.0", "staging")
+    first = run_git(pr.root, "rev-parse", "HEAD").strip()
+    promote(pr, "0.2.0", "staging")
+    delivered = log.read_text().splitlines()
+    registered = run_git(pr.root, "rev-list", "-n", "1", "fraud@v0.1.0").strip()
+    old = Record("assignment", "fraud", "0.1.0", "staging", first, registered, "2026-01-01T00:00Z")
+    run_git(pr.root, "tag", "-a", "-m", old.tag_message(), "fraud#staging#50", registered)
+    result = apply_range(pr.root, None, "HEAD")
+    assert result.ok
+    assert log.read_text().splitlines() == delivered  # nothing deployed again
+
+
 def test_tags_made_by_others_do_not_break_the_numbering(tmp_path: Path) -> None:
     pr = make_promotion_repo(tmp_path)
     apply_range(pr.root, None, "HEAD")

@@ -194,3 +194,44 @@ def test_a_model_whose_tag_fails_stops_the_walk_at_that_commit(
     found = records(pr.root)
     assert {t for t in found if t.startswith("churn")} >= {"churn@v0.1.0", "churn@v0.2.0"}
     assert found["fraud#production#6"][:3] == ("assignment", "0.1.0", "production")
+
+
+def test_records_reach_the_remote_all_or_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tag name taken on the remote while apply ran rejects the whole push of the records:
+    a later commit's record on the remote without an earlier one's would put a fresh clone's
+    watermark past the unrecorded event for good."""
+    from steward import faults
+
+    pr = make_promotion_repo(tmp_path / "w")
+    copy_model(pr.root, "fraud", "churn")
+    apply_range(pr.root, None, "HEAD")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(pr.root), str(origin)], check=True)
+    work = tmp_path / "dev"
+    subprocess.run(["git", "clone", "-q", str(origin), str(work)], check=True)
+    earlier = set_stage(work, "fraud", "0.1.0", "staging")
+    set_stage(work, "churn", "0.1.0", "staging")
+    run_git(work, "push", "-q", "origin", "HEAD")
+    ci = tmp_path / "ci"
+    subprocess.run(["git", "clone", "-q", str(origin), str(ci)], check=True)
+    taken = "fraud#staging#4"  # the name apply is about to give the earlier commit's record
+    real = faults.point
+
+    def race(name: str) -> None:
+        if name == "apply:tagged":  # someone pushes a tag of that name meanwhile
+            run_git(work, "tag", taken, "HEAD")
+            run_git(work, "push", "-q", "origin", f"refs/tags/{taken}")
+        real(name)
+
+    monkeypatch.setattr(faults, "point", race)
+    first = apply_range(ci, None, "HEAD", push=True)
+    monkeypatch.setattr(faults, "point", real)
+    assert not first.ok
+    pushed = run_git(origin, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags").split()
+    assert not [tag for tag in pushed if tag.startswith("churn#staging")]  # none of that run's
+    fresh = tmp_path / "ci2"
+    subprocess.run(["git", "clone", "-q", str(origin), str(fresh)], check=True)
+    assert apply_range(fresh, None, "HEAD", push=True).ok
+    assert ("assignment", "0.1.0", "staging", earlier) in records(fresh).values()

@@ -153,7 +153,20 @@ def _deleted_registration(root: Path) -> None:
     run_git(root, "tag", "--delete", "fraud@v0.2.0")
 
 
+def _replaced_by_a_tag_without_a_record(root: Path) -> None:
+    """A record's tag made lightweight under the same name: no gap in the numbers."""
+    tag = _tags(root, "fraud#")[len(_tags(root, "fraud#")) // 2]
+    run_git(root, "tag", "-f", tag, f"refs/tags/{tag}^{{commit}}")
+
+
+def _a_tag_numbered_in_another_script(root: Path) -> None:
+    """`²` is a digit to `str.isdigit`, and no number to `int`."""
+    run_git(root, "tag", "fraud#production#\u00b2", "HEAD")
+
+
 DOUBTS: dict[str, Callable[[Path], None]] = {
+    "a record's tag replaced by one without a record": _replaced_by_a_tag_without_a_record,
+    "a tag numbered in another script": _a_tag_numbered_in_another_script,
     "a forged record of a holding": _forged_holding,
     "a stage tag deleted in the middle": _deleted_tag(lambda tags: tags[len(tags) // 2]),
     "the model's newest stage tag deleted": _deleted_tag(lambda tags: tags[-1]),

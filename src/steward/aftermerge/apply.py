@@ -20,7 +20,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from steward.aftermerge.records import (
     stage_tag,
     well_formed,
 )
-from steward.aftermerge.watermark import applied_until, first_parent_chain
+from steward.aftermerge.watermark import applied_until, first_parent_chain, happened_at
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import VersionEntry
@@ -144,7 +144,7 @@ def _key(record: Record) -> tuple[str, str, str | None, str]:
 
 def _tag_number(name: str) -> int:
     tail = name.rsplit("#", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+    return int(tail) if tail.isascii() and tail.isdigit() else 0  # "²".isdigit() too
 
 
 class _Tagger:
@@ -421,17 +421,13 @@ def _dispatch(
     return None
 
 
-def _confirmed(cat: CatFile, record: Record, history: set[str]) -> bool:
+def _confirmed(cat: CatFile, record: Record, history: Container[str]) -> bool:
     """A record is acted on only if git says the same: its names are valid, its commit is on the
-    branch, and there the version file says what the record says. A tag anyone could push does
-    not deploy anything by itself."""
+    branch, and there, against its first parent, the version file shows the event the record
+    names. A tag anyone could push does not deploy anything by itself."""
     if not (is_name(record.model) and is_version(record.version)) or record.commit not in history:
         return False
-    raw = cat.read_optional(f"{record.commit}:{layout.version_path(record.model, record.version)}")
-    entry = parse_file(Kind.VERSION, raw or b"", "record").entry
-    if not isinstance(entry, VersionEntry):
-        return False
-    return record.event == "registration" or entry.stage == record.stage
+    return happened_at(cat, record)
 
 
 def _event_named(tag: str) -> tuple[str, str, str | None] | None:
@@ -515,7 +511,7 @@ def _pending(
     latest: dict[tuple[str, str | None], str] = {}
     if not owed:
         return found, latest
-    history = set(first_parent_chain(root, after))
+    history = {sha: position for position, sha in enumerate(first_parent_chain(root, after))}
     with CatFile(root) as cat:
         records = _Records(cat)
         for tag in owed:
@@ -526,11 +522,15 @@ def _pending(
             key = (record.model, record.stage)
             if record.event != "assignment" or key in latest:
                 continue
-            for newer in sorted(stage_tags.get(key, []), key=_tag_number, reverse=True):
-                candidate = records(newer)
-                if candidate is not None and _confirmed(cat, candidate, history):
-                    latest[key] = newer
-                    break
+            # The latest is the assignment made last on the branch, not the highest number: an
+            # old record copied under a new number must not pass for the newest and deploy.
+            confirmed = [
+                (history[candidate.commit], -_tag_number(tag), tag)
+                for tag in stage_tags.get(key, [])
+                if (candidate := records(tag)) is not None and _confirmed(cat, candidate, history)
+            ]
+            if confirmed:
+                latest[key] = min(confirmed)[2]
     found.sort(key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
     return found, latest
 
@@ -701,7 +701,9 @@ def apply_range(
     publish: MarkPublisher | None = None
     if push:
         # The records first, so that no hook is told of an event the remote has no record of.
-        problem = _push_refs(root, token, "refs/tags/*:refs/tags/*")
+        # Atomically: the tags of a later commit must never reach the remote without those of an
+        # earlier one (a name taken there meanwhile), or a fresh clone's watermark would pass it.
+        problem = _push_refs(root, token, "--atomic", "refs/tags/*:refs/tags/*")
         if problem is not None:
             result.failed.append(f"could not push the records: {problem}")
             return result

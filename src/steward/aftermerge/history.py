@@ -226,7 +226,7 @@ def _history_from_records(root: Path, model: str, commit: str) -> History | None
 def _vouched_event(cat: CatFile, found: Vouched) -> Event:
     record = found.record
     event = Event(
-        "", record.commit, record.version, found.event, found.stage, created_by=found.created_by
+        "", record.commit, found.version, found.event, found.stage, created_by=found.created_by
     )
     recorded = _recorded(event, found.tag, record)
     if recorded.at:
@@ -289,8 +289,7 @@ def held_stage(
                 entered = [
                     found.record.commit
                     for found in covered.events
-                    if (found.record.version, found.event, found.stage)
-                    == (version, "entered", stage)
+                    if (found.version, found.event, found.stage) == (version, "entered", stage)
                 ]
                 if entered and (not merges_only or any(_is_merge(cat, c) for c in entered)):
                     return True
@@ -432,7 +431,7 @@ def _proposal_number(text: str | None) -> int | None:
     if text is None:
         return None
     text = text.removeprefix("#")
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _from_record(record: Record) -> _Decision:

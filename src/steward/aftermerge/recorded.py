@@ -10,27 +10,35 @@ of one model are used for that part of the branch only if:
   branch, and against that commit's first parent the version file shows exactly the event
   recorded (a record git does not show, forged or from a rewritten branch, means none of them
   is used);
-- none is missing: every version file the model has at the watermark has its registration
-  recorded, the model's stage tags are numbered 1 to N with none gone (`apply` numbers them so,
-  as GTO does, and a deleted tag leaves a gap), and replaying the records gives every version
-  the stage its file says at the watermark.
+- none is missing: every event git shows at a recorded commit has its record; every version
+  file the model has at the watermark has its registration recorded; the model's stage tags
+  are numbered 1 to N with none gone, each holding a record (`apply` numbers them so, as GTO
+  does: a deleted tag leaves a gap, and one put in a record's place holds none); and replaying
+  the records, strictly (a version enters a stage only from none and leaves only the one it
+  holds), gives every version the stage its file says at the watermark.
 
-Otherwise (no records, or any doubt) the caller walks git as before. The commits after the
-watermark are always read from git. A record can therefore never add an event git does not
-show; the worst a tampered set of tags can do is hide an event in a way these checks miss, and
-the gate only ever asks a question ("did this version hold this stage before?") whose "no" is
-the stricter answer.
+What the records say is read with one `git log --no-walk` of the commits they name (what each
+changed against its first parent) and the chain with one `rev-list`, at once. Otherwise (no
+records, or any doubt) the caller walks git as before. The commits after the watermark are
+always read from git. A record can therefore never add an event git does not show; the worst a
+tampered set of tags can do is hide events in a way these checks miss (the newest stage tags of
+a model whose events cancel out, deleted together), and the gate only ever asks a question
+("did this version hold this stage before?") whose "no" is the stricter answer; its other
+question (who held a stage last) is always read from git. For an audit that must not depend on
+the tags, `steward audit` reads git.
 """
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from steward.aftermerge.records import Record, read_records
-from steward.aftermerge.version_facts import EntryReader, EventName, what_changed
-from steward.aftermerge.watermark import applied_until, first_parent_chain
+from steward.aftermerge.version_facts import EntryReader, EventName, blob_facts, what_changed
+from steward.aftermerge.watermark import applied_until
 from steward.entries import layout
+from steward.gitio.changelog import Landed, changes_at
 from steward.gitio.gitcmd import CatFile, run_git
 
 _RECORD_EVENTS: dict[str, EventName] = {
@@ -49,6 +57,7 @@ class Vouched:
     tag: str
     record: Record
     position: int  # on the branch: 0 is its tip
+    version: str
     event: EventName
     stage: str | None
     created_by: str | None
@@ -68,47 +77,85 @@ def coverage(
     """The model's events on `commit`'s first-parent chain up to the watermark, from its
     records, or None when they cannot be relied on (see the module's docstring)."""
     applied = applied_until(root, commit, cat)
-    if applied is None or applied.parent is None or not _numbered_without_gaps(root, model):
+    if applied is None or applied.parent is None:
         return None
     since = applied.parent  # the watermark's own events may be recorded in part
-    chain = first_parent_chain(root, commit)
-    positions = {sha: position for position, sha in enumerate(chain)}
+    records = read_records(root, [f"refs/tags/{model}@*", f"refs/tags/{model}#*"])
+    if not _numbered_without_gaps(root, model, records):
+        return None
+    # The chain, while what the recorded commits changed is read (two processes at once).
+    with subprocess.Popen(
+        ["git", "-C", str(root), "rev-list", "--first-parent", commit, "--"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as walk:
+        named = sorted({record.commit for _, record in records})
+        changed = changes_at(root, named, f"{layout.MODELS_DIR}/{model}/")
+        chain, _ = walk.communicate()
+    if walk.returncode != 0:
+        return None
+    positions = {sha: position for position, sha in enumerate(chain.decode().split())}
     boundary = positions[since]
-    vouched: dict[tuple[int, str, EventName, str | None], Vouched] = {}
-    for tag, record in read_records(root, [f"refs/tags/{model}@*", f"refs/tags/{model}#*"]):
-        position = positions.get(record.commit)
-        if record.model != model or position is None or position < boundary:
+    shown: dict[_Key, tuple[str | None, str | None]] = {}  # the stage, and `created_by`
+    for landed in changed.values():
+        position = positions.get(landed.sha)
+        if position is None or position < boundary:
             continue  # another branch's, or after the watermark: git is read there
-        found = _borne_out(entries, tag, record, position) if record.tag_name_matches(tag) else None
-        if found is None:
-            return None
-        vouched.setdefault((position, record.version, found.event, found.stage), found)
+        for version, event, stage, created_by in _events_at(landed, model, entries):
+            key = (position, version, event, None if event == "registered" else stage)
+            shown[key] = (stage, created_by)
+    vouched: dict[_Key, Vouched] = {}
+    for tag, record in records:
+        position = positions.get(record.commit)
+        if position is None or position < boundary:
+            continue
+        event = _RECORD_EVENTS[record.event]
+        key = (position, record.version, event, None if event == "registered" else record.stage)
+        if key not in shown or not record.tag_name_matches(tag):
+            return None  # a record git does not bear out: none of them is relied on
+        if key not in vouched:
+            stage, created_by = shown[key]
+            vouched[key] = Vouched(tag, record, position, record.version, event, stage, created_by)
+    if set(vouched) != set(shown):
+        return None  # an event git shows at a recorded commit has no record
     events = list(vouched.values())
     if not _accounts_for(root, entries, model, since, events):
         return None
     return Coverage(since, events)
 
 
-def _borne_out(entries: EntryReader, tag: str, record: Record, position: int) -> Vouched | None:
-    path = layout.version_path(record.model, record.version)
-    before = entries.at(f"{record.commit}^1:{path}")
-    after = entries.at(f"{record.commit}:{path}")
-    wanted = _RECORD_EVENTS[record.event]
-    for event, stage, created_by in what_changed(before, after):
-        if event == wanted and (event == "registered" or stage == record.stage):
-            return Vouched(tag, record, position, event, stage, created_by)
-    return None
+_Key = tuple[int, str, EventName, str | None]
 
 
-def _numbered_without_gaps(root: Path, model: str) -> bool:
-    """Whether the model's stage tags (anyone's: GTO numbers them the same way) are numbered
-    1 to N, each number there."""
+def _events_at(
+    landed: Landed, model: str, entries: EntryReader
+) -> list[tuple[str, EventName, str | None, str | None]]:
+    """The events one commit made to the model's versions, as the walk derives them."""
+    found = []
+    prefix = f"{layout.MODELS_DIR}/{model}/"
+    for change in landed.changes:
+        name = change.path.removeprefix(prefix)
+        if "/" in name or not name.endswith(".yaml") or name == "model.yaml":
+            continue
+        before = blob_facts(entries, change.old, change.old_mode)
+        after = blob_facts(entries, change.new, change.new_mode)
+        for event, stage, created_by in what_changed(before, after):
+            found.append((name.removesuffix(".yaml"), event, stage, created_by))
+    return found
+
+
+def _numbered_without_gaps(root: Path, model: str, records: list[tuple[str, Record]]) -> bool:
+    """Whether the model's stage tags are numbered 1 to N, each number there, and each holds a
+    record of the model (a tag without one, GTO's own or one put in a record's place, means the
+    records may not tell the whole story)."""
     names = run_git(root, "for-each-ref", "--format=%(refname:strip=2)", f"refs/tags/{model}#*")
+    recorded = {tag for tag, record in records if record.model == model}
     numbers = set()
     for name in names.decode("utf-8", "replace").split():
         tail = name.rsplit("#", 1)[-1]
-        if tail.isdigit():
-            numbers.add(int(tail))
+        if name not in recorded or not (tail.isascii() and tail.isdigit()):
+            return False
+        numbers.add(int(tail))
     return numbers == set(range(1, len(numbers) + 1))
 
 
@@ -126,14 +173,20 @@ def _accounts_for(
     }
     stages: dict[str, str | None] = {}
     for found in sorted(events, key=lambda v: (-v.position, _REPLAY_ORDER[v.event])):
-        version = found.record.version
+        version = found.version
         if found.event == "registered":
+            if version in stages:
+                return False  # registered twice
             stages[version] = None
         elif version not in stages:
             return False  # a stage change of a version whose registration has no record
         elif found.event == "entered":
+            if stages[version] is not None:
+                return False  # entered a stage without leaving the one it held
             stages[version] = found.stage
-        elif stages[version] == found.stage:
+        elif stages[version] != found.stage:
+            return False  # left a stage it did not hold
+        else:
             stages[version] = None
     if set(stages) != versions:
         return False

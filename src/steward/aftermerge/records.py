@@ -63,8 +63,10 @@ class Record:
             return name == registration_tag(self.model, self.version)
         number = name.rsplit("#", 1)[-1]
         unassign = self.event == "unassignment"
-        return number.isdigit() and name == stage_tag(
-            self.model, self.stage or "", int(number), unassign
+        return (
+            number.isascii()
+            and number.isdigit()
+            and name == stage_tag(self.model, self.stage or "", int(number), unassign)
         )
 
     def tag_message(self) -> str:

@@ -10,10 +10,14 @@ The records are tags, which anyone who may push can write, so a record moves the
 if git says the same: its tag name is the one `apply` gives that record, its commit is on the
 chain, and at that commit the event really happened (the version file appeared, or its `stage:`
 became, or stopped being, the record's stage, against the first parent). A forged record of an
-event that did not happen there is ignored; one of a true event can at worst make this run skip
-events that an earlier, interrupted run left unrecorded, and it cannot make anything run: hooks
-act only on records confirmed against the branch (`apply._confirmed`). Walking from an older
-commit is always safe (recording is idempotent), so any doubt means walking further back.
+event that did not happen there is ignored, and no record makes anything run: hooks act only on
+records confirmed against the branch (`apply._confirmed`). What a watermark cannot check is that
+everything before it was recorded: a true record of a newer event, written by someone else
+while older events wait unrecorded (a run that failed or was cancelled), makes apply skip those
+for good, as a record written for an event before apply ran already stood for it. The tags are
+as trustworthy as whoever may push them: protect them (README, "On GitHub": a tag ruleset that
+lets only the Actions bot create, update or delete them). Walking from an older commit is
+always safe (recording is idempotent), so any doubt means walking further back.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steward.aftermerge.records import Record, read_records
+from steward.aftermerge.version_facts import EntryReader, blob_facts, what_changed
 from steward.entries import layout
 from steward.entries.layout import Kind
 from steward.entries.models import VersionEntry
 from steward.entries.names import is_name, is_version
 from steward.entries.validate import parse_file
-from steward.gitio.changelog import newest_first
+from steward.gitio.changelog import Landed, newest_first
 from steward.gitio.gitcmd import CatFile, run_git
 
 # Where the walk back from the tip (below) has asked this many models for their records without
@@ -57,18 +62,18 @@ def applied_until(root: Path, tip: str, cat: CatFile) -> Applied | None:
     """The newest commit of `tip`'s first-parent chain that a confirmed record names, or None
     (walk it all).
 
-    The chain's changes are read back from the tip, as git finds them, and each commit's models
-    asked for a record of what it did there: in a registry applied at every push, the newest
-    change has one, and nothing older is read. Only where the changes of many models have none
-    (apply has not run for a long while) are the newest tags by date read, which costs reading
-    every tag (2 s at 200,000 tags)."""
+    The chain's changes are read back from the tip, as git finds them, and the models whose
+    versions each commit registered or moved asked for a record of what it did there: in a
+    registry applied at every push, the newest such change has one, and nothing older is read.
+    Only where the changes of many models have none (apply has not run for a long while) are
+    the newest tags by date read, which costs reading every tag (2 s at 200,000 tags)."""
     if not run_git(root, "for-each-ref", "--count=1", "--format=x", "refs/tags/").strip():
         return None  # nothing recorded yet: the whole chain is to be walked anyway
     asked: dict[str, list[tuple[str, Record]]] = {}
+    entries = EntryReader(cat)
     with newest_first(root, tip, f"{layout.MODELS_DIR}/") as commits:
         for landed in commits:
-            models = {_model_of(change.path) for change in landed.changes}
-            for model in sorted(model for model in models if model is not None):
+            for model in _models_with_events(landed, entries):
                 if model not in asked:
                     if len(asked) >= MODELS_ASKED:
                         return _newest_by_date(root, tip, cat)
@@ -95,9 +100,19 @@ def _newest_by_date(root: Path, tip: str, cat: CatFile) -> Applied | None:
     return None
 
 
-def _model_of(path: str) -> str | None:
-    parts = path.split("/")
-    return parts[2] if len(parts) == 4 else None
+def _models_with_events(landed: Landed, entries: EntryReader) -> list[str]:
+    """The models whose versions the commit registered or moved (an edit that leaves every
+    stage as it was is no event, and has no record to find)."""
+    found = set()
+    for change in landed.changes:
+        parts = change.path.split("/")
+        if len(parts) != 4 or not parts[3].endswith(".yaml") or parts[3] == "model.yaml":
+            continue
+        before = blob_facts(entries, change.old, change.old_mode)
+        after = blob_facts(entries, change.new, change.new_mode)
+        if what_changed(before, after):
+            found.add(parts[2])
+    return sorted(found)
 
 
 def _confirmed_at(cat: CatFile, tag: str, record: Record) -> bool:

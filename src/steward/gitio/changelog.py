@@ -126,6 +126,23 @@ def changes_between(root: Path, older: str, newer: str, pathspec: str) -> list[L
     return parse_log(run_git(root, *_LOG_OPTIONS, newer, f"^{older}", "--", pathspec))
 
 
+def changes_at(root: Path, commits: list[str], pathspec: str) -> dict[str, Landed]:
+    """What each of `commits` changed under `pathspec` against its first parent, by commit (one
+    that changed nothing there is left out): one `git log --no-walk`, the commits on stdin."""
+    if not commits:
+        return {}
+    out = run_git(
+        root,
+        *_LOG_OPTIONS,
+        "--no-walk=unsorted",
+        "--stdin",
+        "--",
+        pathspec,
+        input_bytes="".join(f"{commit}\n" for commit in commits).encode(),
+    )
+    return {landed.sha: landed for landed in parse_log(out)}
+
+
 def _split_by_model(changes: list[Change]) -> dict[str, list[Change]]:
     split: dict[str, list[Change]] = {}
     for change in changes:

@@ -234,7 +234,8 @@ def audit(root: Path, model: str | None = None, rev: str = "HEAD") -> AuditRepor
     for name in sorted(state.models):
         entry = state.models[name]
         versions = state.versions_of(name)
-        events = model_history(root, name, state.commit).events
+        # From git, not from apply's records: an audit must not depend on who may push tags.
+        events = model_history(root, name, state.commit, use_records=False).events
         uses = {v.version: dataset_uses(v, state.datasets) for v in versions}
         models.append(ModelAudit(entry, versions, uses, events, state.policy))
     committed_at = run_git(root, "show", "-s", "--format=%cI", state.commit).decode().strip()
