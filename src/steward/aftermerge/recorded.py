@@ -31,6 +31,7 @@ the tags, `steward audit` reads git.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,24 +77,34 @@ def coverage(
 ) -> Coverage | None:
     """The model's events on `commit`'s first-parent chain up to the watermark, from its
     records, or None when they cannot be relied on (see the module's docstring)."""
-    applied = applied_until(root, commit, cat)
-    if applied is None or applied.parent is None:
-        return None
-    since = applied.parent  # the watermark's own events may be recorded in part
-    records = read_records(root, [f"refs/tags/{model}@*", f"refs/tags/{model}#*"])
-    if not _numbered_without_gaps(root, model, records):
-        return None
-    # The chain, while what the recorded commits changed is read (two processes at once).
-    with subprocess.Popen(
-        ["git", "-C", str(root), "rev-list", "--first-parent", commit, "--"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    ) as walk:
-        named = sorted({record.commit for _, record in records})
-        changed = changes_at(root, named, f"{layout.MODELS_DIR}/{model}/")
-        chain, _ = walk.communicate()
-    if walk.returncode != 0:
-        return None
+    # The chain is read while the rest is (it takes a second at 100,000 commits), into a file:
+    # a pipe nobody reads would stop it after 64 KB.
+    with tempfile.TemporaryFile() as out:
+        walk = subprocess.Popen(
+            ["git", "-C", str(root), "rev-list", "--first-parent", commit, "--"],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+        wanted = False
+        try:
+            applied = applied_until(root, commit, cat)
+            if applied is None or applied.parent is None:
+                return None
+            since = applied.parent  # the watermark's own events may be recorded in part
+            records = read_records(root, [f"refs/tags/{model}@*", f"refs/tags/{model}#*"])
+            if not _numbered_without_gaps(root, model, records):
+                return None
+            named = sorted({record.commit for _, record in records})
+            changed = changes_at(root, named, f"{layout.MODELS_DIR}/{model}/")
+            wanted = True
+        finally:
+            if not wanted:
+                walk.kill()
+            walk.wait()
+        if walk.returncode != 0:
+            return None
+        out.seek(0)
+        chain = out.read()
     positions = {sha: position for position, sha in enumerate(chain.decode().split())}
     boundary = positions[since]
     shown: dict[_Key, tuple[str | None, str | None]] = {}  # the stage, and `created_by`
