@@ -30,6 +30,7 @@ from typing import Any
 from steward.aftermerge.recorded import Vouched, coverage
 from steward.aftermerge.records import Record, parse_approvals, read_records
 from steward.aftermerge.version_facts import (
+    RECORD_EVENTS,
     REGULAR_FILE_MODES,
     EntryReader,
     EventName,
@@ -52,12 +53,6 @@ from steward.gitio.gitcmd import CatFile, resolve_commit
 from steward.gitio.trailers import steward_trailers
 from steward.reading.catalog import NotFound
 
-# Record kinds written by `steward apply`, as the events this module names them.
-_RECORD_EVENTS: dict[str, EventName] = {
-    "registration": "registered",
-    "assignment": "entered",
-    "unassignment": "left",
-}
 # Newest first inside one commit: what a commit did last is listed first.
 _ORDER_IN_COMMIT: dict[EventName, int] = {"entered": 0, "left": 1, "registered": 2}
 
@@ -450,7 +445,7 @@ def _event_key(event: Event) -> tuple[str, str, str | None]:
 
 
 def _record_key(record: Record) -> tuple[str, str, str | None]:
-    name = _RECORD_EVENTS[record.event]
+    name = RECORD_EVENTS[record.event]
     return (name, record.version, None if name == "registered" else record.stage)
 
 

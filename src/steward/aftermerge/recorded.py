@@ -36,17 +36,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steward.aftermerge.records import Record, read_records
-from steward.aftermerge.version_facts import EntryReader, EventName, blob_facts, what_changed
+from steward.aftermerge.version_facts import (
+    RECORD_EVENTS,
+    EntryReader,
+    EventName,
+    blob_facts,
+    what_changed,
+)
 from steward.aftermerge.watermark import applied_until
 from steward.entries import layout
 from steward.gitio.changelog import Landed, changes_at
 from steward.gitio.gitcmd import CatFile, run_git
 
-_RECORD_EVENTS: dict[str, EventName] = {
-    "registration": "registered",
-    "assignment": "entered",
-    "unassignment": "left",
-}
 # Replaying one commit's events: registered, then left, then entered.
 _REPLAY_ORDER: dict[EventName, int] = {"registered": 0, "left": 1, "entered": 2}
 
@@ -120,7 +121,7 @@ def coverage(
         position = positions.get(record.commit)
         if position is None or position < boundary:
             continue
-        event = _RECORD_EVENTS[record.event]
+        event = RECORD_EVENTS[record.event]
         key = (position, record.version, event, None if event == "registered" else record.stage)
         if key not in shown or not record.tag_name_matches(tag):
             return None  # a record git does not bear out: none of them is relied on

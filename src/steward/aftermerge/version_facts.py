@@ -14,6 +14,12 @@ from steward.gitio.gitcmd import CatFile
 
 EventName = Literal["registered", "entered", "left"]
 REGULAR_FILE_MODES = ("100644", "100755")
+# The kinds of `steward apply`'s records, as the events of history name them.
+RECORD_EVENTS: dict[str, EventName] = {
+    "registration": "registered",
+    "assignment": "entered",
+    "unassignment": "left",
+}
 
 
 @dataclass(frozen=True)
