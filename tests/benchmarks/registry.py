@@ -34,6 +34,10 @@ For each size it measures, median of `--runs`:
   `--mlflow-max`, asked in this process: `get_model_version_by_alias`, a registered model and its
   versions, every version (paged); its import is timed as a process of its own.
 
+Then, unless `--no-fresh-clone`, the "CI on a fresh clone" section (`tests.benchmarks.fresh_clone`:
+gate, merge + apply, history and check as a CI job runs them, in a clone carrying the tags
+`steward apply` would have written).
+
 A command whose first run takes longer than `--repeat-under` seconds is not run again (its
 figure is marked `*`). Then prints a table of seconds per size with the issue's targets, one of
 ratios (list and check against the read + parse floor, which and gate against themselves at the
@@ -782,6 +786,11 @@ def main() -> None:
     parser.add_argument(
         "--mlflow-max", type=int, default=10_000, help="the largest size MLflow is filled at"
     )
+    parser.add_argument(
+        "--no-fresh-clone",
+        action="store_true",
+        help="skip the 'CI on a fresh clone' section (tests.benchmarks.fresh_clone)",
+    )
     parser.add_argument("--floors-of", type=Path, help=argparse.SUPPRESS)  # see floors()
     args = parser.parse_args()
     if args.floors_of is not None:
@@ -812,10 +821,19 @@ def main() -> None:
                     {key: "skipped" for key, _ in BASELINE_ROWS if key.startswith("mlflow-")}
                 )
             all_figures.append(figures)
+        fresh = []
+        if not args.no_fresh_clone:
+            from tests.benchmarks.fresh_clone import measure_fresh_clone, section
+
+            for shape in shapes:
+                print(f"on a fresh clone, {shape.total:,} ...", file=sys.stderr, flush=True)
+                fresh.append(measure_fresh_clone(registries, shape, args.runs))
     finally:
         if args.keep is None:
             registries.cleanup()
     print(report(all_figures, args.runs))
+    if fresh:
+        print("\n" + section(fresh, args.runs))
     print(f"\n(whole run: {time.perf_counter() - started:.0f} s)")
 
 
