@@ -216,6 +216,46 @@ def test_an_old_record_copied_under_a_new_number_deploys_nothing(tmp_path: Path)
     assert log.read_text().splitlines() == delivered  # nothing deployed again
 
 
+def _stage_tags(root: Path) -> list[str]:
+    names = run_git(root, "tag", "--list", "fraud#*").split()
+    return sorted(names, key=lambda tag: int(tag.rsplit("#", 1)[1]))
+
+
+def test_a_record_copied_at_its_own_commit_deploys_nothing(tmp_path: Path) -> None:
+    """0.1.0 went to production (deployed), then was archived. Its true production record,
+    copied under a higher number, names the same commit as the original: the first record of
+    an assignment counts, and a version that left the stage is deployed no more."""
+    policy, log = with_hook(tmp_path)
+    pr = make_promotion_repo(tmp_path, policy)
+    promote(pr, "0.1.0", "staging")
+    promote(pr, "0.1.0", "production", ("carol", "erin"))
+    promote(pr, "0.1.0", "archived")
+    delivered = log.read_text().splitlines()
+    entered = next(tag for tag in _stage_tags(pr.root) if tag.startswith("fraud#production#"))
+    old = Record.parse(run_git(pr.root, "tag", "-l", "--format=%(contents)", entered))
+    assert old is not None
+    run_git(
+        pr.root, "tag", "-a", "-m", old.tag_message(), "fraud#production#50", old.version_commit
+    )
+    assert apply_range(pr.root, None, "HEAD").ok
+    assert log.read_text().splitlines() == delivered
+
+
+def test_an_assignment_undone_before_its_delivery_is_not_deployed(tmp_path: Path) -> None:
+    """The hook fails on 0.1.0 entering production; 0.1.0 is archived; the hook works again:
+    the version left the stage, so that delivery is superseded, not made."""
+    policy, _ = with_hook(tmp_path, exit_code=3)
+    pr = make_promotion_repo(tmp_path, policy)
+    promote(pr, "0.1.0", "staging")
+    promote(pr, "0.1.0", "production", ("carol", "erin"))  # the hook fails
+    promote(pr, "0.1.0", "archived")
+    script = tmp_path / "deploy.py"
+    script.write_text(script.read_text().replace("sys.exit(3)", "sys.exit(0)"))
+    result = apply_range(pr.root, None, "HEAD")
+    assert result.ok
+    assert not [label for label in result.delivered if "production" in label]
+
+
 def test_tags_made_by_others_do_not_break_the_numbering(tmp_path: Path) -> None:
     pr = make_promotion_repo(tmp_path)
     apply_range(pr.root, None, "HEAD")

@@ -164,7 +164,25 @@ def _a_tag_numbered_in_another_script(root: Path) -> None:
     run_git(root, "tag", "fraud#production#\u00b2", "HEAD")
 
 
+def _a_record_naming_no_commit(root: Path) -> None:
+    head = run_git(root, "rev-parse", "HEAD").strip()
+    bogus = Record("registration", "fraud", "9.9.9", None, "f" * 40, "f" * 40, "2026-01-01T00:00Z")
+    run_git(root, "tag", "-a", "-m", bogus.tag_message(), "fraud@v9.9.9", head)
+
+
+def _records_moved_past_the_watermark(root: Path) -> None:
+    """A round trip's stage tags replaced in place (same names: no gap) by records naming the
+    tip, past the watermark: the events git shows at their commits would have no record."""
+    tip = run_git(root, "rev-parse", "HEAD").strip()
+    for tag in _tags(root, "fraud#")[2:6]:
+        record = _record_at(root, tag)
+        moved = Record(**{**record.as_dict(), "commit": tip})
+        run_git(root, "tag", "-f", "-a", "-m", moved.tag_message(), tag, record.version_commit)
+
+
 DOUBTS: dict[str, Callable[[Path], None]] = {
+    "a record naming no commit": _a_record_naming_no_commit,
+    "records moved past the watermark": _records_moved_past_the_watermark,
     "a record's tag replaced by one without a record": _replaced_by_a_tag_without_a_record,
     "a tag numbered in another script": _a_tag_numbered_in_another_script,
     "a forged record of a holding": _forged_holding,
@@ -200,3 +218,26 @@ def test_tags_deleted_at_the_last_recorded_commit_are_read_from_git(
     walks.clear()
     _without_a_walk(clone, expected)
     assert walks == []
+
+
+def test_a_round_trip_whose_records_name_another_commit_is_not_hidden(tmp_path: Path) -> None:
+    """0.1.0 goes to production and back to staging; the four stage tags of that round trip
+    are replaced in place (same names: no gap) by records naming a later commit. The replay
+    still ends in each file's stage, but a record past the watermark is refused: the walk."""
+    pr = make_promotion_repo(tmp_path)
+    promote(pr, "0.1.0", "staging", ["carol"])
+    first = len(_tags(pr.root, "fraud#"))
+    commit_to_main(pr.root, stage_edit(pr.root, "0.1.0", "production"), "Up")
+    commit_to_main(pr.root, stage_edit(pr.root, "0.1.0", "staging"), "Down")
+    apply_range(pr.root, None, "HEAD")
+    promote(pr, "0.2.0", "staging", ["carol"])  # newer records: the watermark is past the trip
+    tip = run_git(pr.root, "rev-parse", "HEAD").strip()
+    for tag in _tags(pr.root, "fraud#")[first : first + 4]:
+        record = _record_at(pr.root, tag)
+        moved = Record(**{**record.as_dict(), "commit": tip})
+        run_git(pr.root, "tag", "-f", "-a", "-m", moved.tag_message(), tag, record.version_commit)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(pr.root), str(clone)], check=True)
+    walked = model_history(clone, "fraud", use_index=False)
+    assert "entered production" in [event.summary for event in walked.events]
+    assert model_history(clone, "fraud") == walked

@@ -430,6 +430,13 @@ def _confirmed(cat: CatFile, record: Record, history: Container[str]) -> bool:
     return happened_at(cat, record)
 
 
+def _stage_at(cat: CatFile, commit: str, record: Record) -> str | None:
+    """The stage the record's version has at `commit` (None: no readable version file)."""
+    raw = cat.read_optional(f"{commit}:{layout.version_path(record.model, record.version)}")
+    entry = parse_file(Kind.VERSION, raw or b"", "record").entry
+    return entry.stage if isinstance(entry, VersionEntry) else None
+
+
 def _event_named(tag: str) -> tuple[str, str, str | None] | None:
     """(model, event, stage) as a tag's name gives them (GTO's names), or None for another tag.
     Only a name: the record in the tag must agree (`Record.tag_name_matches`) to count."""
@@ -523,14 +530,18 @@ def _pending(
             if record.event != "assignment" or key in latest:
                 continue
             # The latest is the assignment made last on the branch, not the highest number: an
-            # old record copied under a new number must not pass for the newest and deploy.
+            # old record copied under a new number must not pass for the newest and deploy. At
+            # one commit the first record of it counts (a copy takes a higher number).
             confirmed = [
-                (history[candidate.commit], -_tag_number(tag), tag)
+                (history[candidate.commit], _tag_number(tag), tag, candidate)
                 for tag in stage_tags.get(key, [])
                 if (candidate := records(tag)) is not None and _confirmed(cat, candidate, history)
             ]
             if confirmed:
-                latest[key] = min(confirmed)[2]
+                _, _, tag, newest = min(confirmed)
+                # A version that left the stage since is deployed no more: it is superseded too.
+                if _stage_at(cat, after, newest) == newest.stage:
+                    latest[key] = tag
     found.sort(key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
     return found, latest
 

@@ -7,9 +7,9 @@ commit its records confirm, every registration and stage change has a record. He
 of one model are used for that part of the branch only if:
 
 - each is borne out by git: its tag name is the one `apply` gives it, its commit is on the
-  branch, and against that commit's first parent the version file shows exactly the event
-  recorded (a record git does not show, forged or from a rewritten branch, means none of them
-  is used);
+  branch and not after the watermark, and against that commit's first parent the version file
+  shows exactly the event recorded (a record git does not show, forged or from a rewritten
+  branch, means none of them is used);
 - none is missing: every event git shows at a recorded commit has its record; every version
   file the model has at the watermark has its registration recorded; the model's stage tags
   are numbered 1 to N with none gone, each holding a record (`apply` numbers them so, as GTO
@@ -22,7 +22,7 @@ changed against its first parent) and the chain with one `rev-list`, at once. Ot
 records, or any doubt) the caller walks git as before. The commits after the watermark are
 always read from git. A record can therefore never add an event git does not show; the worst a
 tampered set of tags can do is hide events in a way these checks miss (the newest stage tags of
-a model whose events cancel out, deleted together), and the gate only ever asks a question
+a model whose events cancel out, deleted together, for one), and the gate only ever asks a question
 ("did this version hold this stage before?") whose "no" is the stricter answer; its other
 question (who held a stage last) is always read from git. For an audit that must not depend on
 the tags, `steward audit` reads git.
@@ -30,6 +30,7 @@ the tags, `steward audit` reads git.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from steward.aftermerge.version_facts import (
 )
 from steward.aftermerge.watermark import applied_until
 from steward.entries import layout
+from steward.errors import GitCommandError
 from steward.gitio.changelog import Landed, changes_at
 from steward.gitio.gitcmd import CatFile, run_git
 
@@ -96,7 +98,12 @@ def coverage(
             if not _numbered_without_gaps(root, model, records):
                 return None
             named = sorted({record.commit for _, record in records})
-            changed = changes_at(root, named, f"{layout.MODELS_DIR}/{model}/")
+            if not all(_OBJECT_ID.fullmatch(sha) for sha in named):
+                return None  # a record naming no commit: none of them is relied on
+            try:
+                changed = changes_at(root, named, f"{layout.MODELS_DIR}/{model}/")
+            except GitCommandError:
+                return None  # one names a commit this clone does not have
             wanted = True
         finally:
             if not wanted:
@@ -111,24 +118,26 @@ def coverage(
     shown: dict[_Key, tuple[str | None, str | None]] = {}  # the stage, and `created_by`
     for landed in changed.values():
         position = positions.get(landed.sha)
-        if position is None or position < boundary:
-            continue  # another branch's, or after the watermark: git is read there
+        if position is None or position < boundary - 1:
+            continue  # refused below
         for version, event, stage, created_by in _events_at(landed, model, entries):
             key = (position, version, event, None if event == "registered" else stage)
             shown[key] = (stage, created_by)
     vouched: dict[_Key, Vouched] = {}
     for tag, record in records:
         position = positions.get(record.commit)
-        if position is None or position < boundary:
-            continue
+        if position is None or position < boundary - 1:
+            return None  # off the branch, or after the watermark where none is confirmed
         event = RECORD_EVENTS[record.event]
         key = (position, record.version, event, None if event == "registered" else record.stage)
         if key not in shown or not record.tag_name_matches(tag):
             return None  # a record git does not bear out: none of them is relied on
+        if position < boundary:
+            continue  # the watermark's own, borne out: git is read there all the same
         if key not in vouched:
             stage, created_by = shown[key]
             vouched[key] = Vouched(tag, record, position, record.version, event, stage, created_by)
-    if set(vouched) != set(shown):
+    if set(vouched) != {key for key in shown if key[0] >= boundary}:
         return None  # an event git shows at a recorded commit has no record
     events = list(vouched.values())
     if not _accounts_for(root, entries, model, since, events):
@@ -137,6 +146,7 @@ def coverage(
 
 
 _Key = tuple[int, str, EventName, str | None]
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
 def _events_at(
