@@ -625,8 +625,10 @@ def deliver_hooks(
     publish: MarkPublisher | None = None,
 ) -> None:
     """Deliver each hook once per event owed to it, in order, only for the latest assignment of
-    a stage (an older one still pending has been superseded: deploying it now would roll
-    production back). Commands run in a clean checkout of `after`, the merged commit."""
+    a stage (made last on the branch), and only while its version still holds the stage at
+    `after`: an older one still pending, or one whose version has left the stage since, is
+    superseded (deploying it now would roll production back, or deploy an archived version).
+    Commands run in a clean checkout of `after`, the merged commit."""
     if not policy.hooks:
         return
     marks = _delivered(root)
