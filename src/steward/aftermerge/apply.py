@@ -31,9 +31,10 @@ from steward.aftermerge.records import (
     read_records,
     registration_tag,
     stage_tag,
+    tag_number,
     well_formed,
 )
-from steward.aftermerge.watermark import applied_until, first_parent_chain, happened_at
+from steward.aftermerge.watermark import applied_until, first_parent_chain, happened_at, stage_at
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import VersionEntry
@@ -143,8 +144,7 @@ def _key(record: Record) -> tuple[str, str, str | None, str]:
 
 
 def _tag_number(name: str) -> int:
-    tail = name.rsplit("#", 1)[-1]
-    return int(tail) if tail.isascii() and tail.isdigit() else 0  # "²".isdigit() too
+    return tag_number(name) or 0
 
 
 class _Tagger:
@@ -430,13 +430,6 @@ def _confirmed(cat: CatFile, record: Record, history: Container[str]) -> bool:
     return happened_at(cat, record)
 
 
-def _stage_at(cat: CatFile, commit: str, record: Record) -> str | None:
-    """The stage the record's version has at `commit` (None: no readable version file)."""
-    raw = cat.read_optional(f"{commit}:{layout.version_path(record.model, record.version)}")
-    entry = parse_file(Kind.VERSION, raw or b"", "record").entry
-    return entry.stage if isinstance(entry, VersionEntry) else None
-
-
 def _event_named(tag: str) -> tuple[str, str, str | None] | None:
     """(model, event, stage) as a tag's name gives them (GTO's names), or None for another tag.
     Only a name: the record in the tag must agree (`Record.tag_name_matches`) to count."""
@@ -540,7 +533,8 @@ def _pending(
             if confirmed:
                 _, _, tag, newest = min(confirmed)
                 # A version that left the stage since is deployed no more: it is superseded too.
-                if _stage_at(cat, after, newest) == newest.stage:
+                path = layout.version_path(newest.model, newest.version)
+                if stage_at(cat, f"{after}:{path}") == newest.stage:
                     latest[key] = tag
     found.sort(key=lambda item: ("#" in item[0], _tag_number(item[0]), item[0]))
     return found, latest

@@ -34,11 +34,9 @@ from steward.aftermerge.version_facts import (
     REGULAR_FILE_MODES,
     EntryReader,
     EventName,
-    blob_facts,
-    what_changed,
+    version_events,
 )
 from steward.entries import layout
-from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import format_timestamp
 from steward.entries.names import is_name, is_version
 from steward.entries.semver import precedence
@@ -322,24 +320,10 @@ def _is_merge(cat: CatFile, commit: str) -> bool:
 def _events_of(landed: Landed, model: str, entries: EntryReader) -> Iterator[Event]:
     """What one commit did to the model's versions, from the blobs on both sides."""
     at = format_timestamp(datetime.fromtimestamp(landed.time, UTC))
-    for change in landed.changes:
-        version = _version_of(change.path, model)
-        if version is None:
-            continue
-        before = blob_facts(entries, change.old, change.old_mode)
-        after = blob_facts(entries, change.new, change.new_mode)
-        for name, stage, created_by in what_changed(before, after):
-            yield Event(at, landed.sha, version, name, stage, created_by=created_by)
-
-
-def _version_of(path: str, model: str) -> str | None:
-    try:
-        place = layout.classify(path)
-    except Misplaced:
-        return None
-    if place.kind is Kind.VERSION and place.model == model:
-        return place.version
-    return None
+    for found in version_events(landed, entries, model):
+        yield Event(
+            at, landed.sha, found.version, found.event, found.stage, created_by=found.created_by
+        )
 
 
 # --- who decided --------------------------------------------------------------------------------

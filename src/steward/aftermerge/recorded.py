@@ -36,18 +36,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from steward.aftermerge.records import Record, read_records
+from steward.aftermerge.records import Record, read_records, tag_number
 from steward.aftermerge.version_facts import (
     RECORD_EVENTS,
     EntryReader,
     EventName,
-    blob_facts,
-    what_changed,
+    version_events,
 )
 from steward.aftermerge.watermark import applied_until
 from steward.entries import layout
 from steward.errors import GitCommandError
-from steward.gitio.changelog import Landed, changes_at
+from steward.gitio.changelog import changes_at
 from steward.gitio.gitcmd import CatFile, run_git
 
 # Replaying one commit's events: registered, then left, then entered.
@@ -120,9 +119,9 @@ def coverage(
         position = positions.get(landed.sha)
         if position is None or position < boundary - 1:
             continue  # refused below
-        for version, event, stage, created_by in _events_at(landed, model, entries):
-            key = (position, version, event, None if event == "registered" else stage)
-            shown[key] = (stage, created_by)
+        for found in version_events(landed, entries, model):
+            stage = None if found.event == "registered" else found.stage
+            shown[(position, found.version, found.event, stage)] = (found.stage, found.created_by)
     vouched: dict[_Key, Vouched] = {}
     for tag, record in records:
         position = positions.get(record.commit)
@@ -149,23 +148,6 @@ _Key = tuple[int, str, EventName, str | None]
 _OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
-def _events_at(
-    landed: Landed, model: str, entries: EntryReader
-) -> list[tuple[str, EventName, str | None, str | None]]:
-    """The events one commit made to the model's versions, as the walk derives them."""
-    found = []
-    prefix = f"{layout.MODELS_DIR}/{model}/"
-    for change in landed.changes:
-        name = change.path.removeprefix(prefix)
-        if "/" in name or not name.endswith(".yaml") or name == "model.yaml":
-            continue
-        before = blob_facts(entries, change.old, change.old_mode)
-        after = blob_facts(entries, change.new, change.new_mode)
-        for event, stage, created_by in what_changed(before, after):
-            found.append((name.removesuffix(".yaml"), event, stage, created_by))
-    return found
-
-
 def _numbered_without_gaps(root: Path, model: str, records: list[tuple[str, Record]]) -> bool:
     """Whether the model's stage tags are numbered 1 to N, each number there, and each holds a
     record of the model (a tag without one, GTO's own or one put in a record's place, means the
@@ -174,10 +156,10 @@ def _numbered_without_gaps(root: Path, model: str, records: list[tuple[str, Reco
     recorded = {tag for tag, record in records if record.model == model}
     numbers = set()
     for name in names.decode("utf-8", "replace").split():
-        tail = name.rsplit("#", 1)[-1]
-        if name not in recorded or not (tail.isascii() and tail.isdigit()):
+        number = tag_number(name)
+        if name not in recorded or number is None:
             return False
-        numbers.add(int(tail))
+        numbers.add(number)
     return numbers == set(range(1, len(numbers) + 1))
 
 

@@ -34,6 +34,13 @@ def stage_tag(model: str, stage: str, number: int, unassign: bool = False) -> st
     return f"{model}#{stage}{'!' if unassign else ''}#{number}"
 
 
+def tag_number(name: str) -> int | None:
+    """N of a stage tag `MODEL#STAGE#N`, or None where the name ends in no number (ASCII
+    digits only: `"²".isdigit()` is true, and `int("²")` fails)."""
+    tail = name.rsplit("#", 1)[-1]
+    return int(tail) if "#" in name and tail.isascii() and tail.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Record:
     event: EventKind
@@ -61,12 +68,10 @@ class Record:
         """Whether `name` is the tag `apply` gives this record: GTO's name for its event."""
         if self.event == "registration":
             return name == registration_tag(self.model, self.version)
-        number = name.rsplit("#", 1)[-1]
+        number = tag_number(name)
         unassign = self.event == "unassignment"
-        return (
-            number.isascii()
-            and number.isdigit()
-            and name == stage_tag(self.model, self.stage or "", int(number), unassign)
+        return number is not None and name == stage_tag(
+            self.model, self.stage or "", number, unassign
         )
 
     def tag_message(self) -> str:

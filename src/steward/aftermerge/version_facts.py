@@ -5,11 +5,15 @@ between two sides of a commit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from steward.entries import layout
+from steward.entries.layout import Kind, Misplaced
 from steward.entries.yamlio import loads
 from steward.errors import YamlError
+from steward.gitio.changelog import Landed
 from steward.gitio.gitcmd import CatFile
 
 EventName = Literal["registered", "entered", "left"]
@@ -111,3 +115,34 @@ def blob_facts(entries: EntryReader, oid: str, mode: str) -> Facts | None:
     if mode not in REGULAR_FILE_MODES:
         return Facts(None, None)
     return entries.facts(oid)
+
+
+@dataclass(frozen=True)
+class VersionEvent:
+    """One event a commit made to a version file: (model, version, event, stage, created_by)."""
+
+    model: str
+    version: str
+    event: EventName
+    stage: str | None
+    created_by: str | None
+
+
+def version_events(
+    landed: Landed, entries: EntryReader, model: str | None = None
+) -> Iterator[VersionEvent]:
+    """What one commit did to the version files (of `model`, when given), from the blobs on both
+    sides of each change: the events the walk of history derives."""
+    for change in landed.changes:
+        try:
+            place = layout.classify(change.path)
+        except Misplaced:
+            continue
+        if place.kind is not Kind.VERSION or place.model is None or place.version is None:
+            continue
+        if model is not None and place.model != model:
+            continue
+        before = blob_facts(entries, change.old, change.old_mode)
+        after = blob_facts(entries, change.new, change.new_mode)
+        for event, stage, created_by in what_changed(before, after):
+            yield VersionEvent(place.model, place.version, event, stage, created_by)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steward.aftermerge.records import Record, read_records
-from steward.aftermerge.version_facts import EntryReader, blob_facts, what_changed
+from steward.aftermerge.version_facts import EntryReader, version_events
 from steward.entries import layout
 from steward.entries.layout import Kind
 from steward.entries.models import VersionEntry
@@ -103,16 +103,7 @@ def _newest_by_date(root: Path, tip: str, cat: CatFile) -> Applied | None:
 def _models_with_events(landed: Landed, entries: EntryReader) -> list[str]:
     """The models whose versions the commit registered or moved (an edit that leaves every
     stage as it was is no event, and has no record to find)."""
-    found = set()
-    for change in landed.changes:
-        parts = change.path.split("/")
-        if len(parts) != 4 or not parts[3].endswith(".yaml") or parts[3] == "model.yaml":
-            continue
-        before = blob_facts(entries, change.old, change.old_mode)
-        after = blob_facts(entries, change.new, change.new_mode)
-        if what_changed(before, after):
-            found.add(parts[2])
-    return sorted(found)
+    return sorted({found.model for found in version_events(landed, entries)})
 
 
 def _confirmed_at(cat: CatFile, tag: str, record: Record) -> bool:
@@ -125,8 +116,8 @@ def happened_at(cat: CatFile, record: Record) -> bool:
     if not (is_name(record.model) and is_version(record.version)):
         return False
     path = layout.version_path(record.model, record.version)
-    now = _stage(cat, f"{record.commit}:{path}")
-    before = _stage(cat, f"{record.commit}^1:{path}")
+    now = stage_at(cat, f"{record.commit}:{path}")
+    before = stage_at(cat, f"{record.commit}^1:{path}")
     if now is None:
         return False  # a version file is never deleted: no event ends with it gone
     if record.event == "registration":
@@ -136,7 +127,7 @@ def happened_at(cat: CatFile, record: Record) -> bool:
     return before == record.stage and now != record.stage  # unassignment
 
 
-def _stage(cat: CatFile, spec: str) -> str | None:
+def stage_at(cat: CatFile, spec: str) -> str | None:
     """The stage of the version file `spec` names (REV:PATH), or None where there is none."""
     raw = cat.read_optional(spec)
     if raw is None:
