@@ -8,7 +8,7 @@ make the exit code 1, whatever the format, so a script never takes a partial ans
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,26 +115,22 @@ def show(settings: Settings, target: str, as_json: bool, federation_file: Path |
         problems = _report_problems(answer.problems)
         return max(report_gaps(found.unavailable, []), problems)
     root = find_repo_root(settings.start)
-    question = ("show", target, _format(as_json))
-    known = answers.recall(root, question)
-    if known is not None:
-        click.echo(known)
-        return 0
-    from steward.reading import queries
 
-    reads = answers.Reads(root)
-    view: ModelView | VersionView
-    if version is None:
-        view = queries.show_model(root, model, reads)
-        text = render_model(view)
-    else:
-        view = queries.show_version(root, model, version, reads)
-        text = render_version(view)
-    output = json.dumps(view.as_dict(), indent=2) if as_json else text
-    if not view.problems:  # an answer with a gap is never kept
-        answers.remember(root, question, reads, output)
+    def afresh(reads: answers.Reads) -> tuple[str, list[Problem]]:
+        from steward.reading import queries
+
+        view: ModelView | VersionView
+        if version is None:
+            view = queries.show_model(root, model, reads)
+            text = render_model(view)
+        else:
+            view = queries.show_version(root, model, version, reads)
+            text = render_version(view)
+        return json.dumps(view.as_dict(), indent=2) if as_json else text, view.problems
+
+    output, gaps = _kept_answer(root, ("show", target, _format(as_json)), afresh)
     click.echo(output)
-    return _report_problems(view.problems)
+    return _report_problems(gaps)
 
 
 @click.command()
@@ -178,21 +174,38 @@ def which(
         click.echo(json.dumps(located.as_dict(), indent=2) if as_json else text)
         return report_gaps(located.unavailable, [])
     root = find_repo_root(settings.start)
-    question = ("which", model, stage, _format(as_json))
-    output = answers.recall(root, question)
-    if output is None:
+    held = stage  # narrowed for the function below
+
+    def afresh(reads: answers.Reads) -> tuple[str, list[Problem]]:
         from steward.reading import queries
 
-        reads = answers.Reads(root)
-        found = queries.which(root, model, stage, reads)
-        output = json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found)
-        answers.remember(root, question, reads, output)
+        found = queries.which(root, model, held, reads)
+        return json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found), []
+
+    output, _ = _kept_answer(root, ("which", model, stage, _format(as_json)), afresh)
     click.echo(output)
     return 0
 
 
 def _format(as_json: bool) -> str:
     return "json" if as_json else "text"
+
+
+def _kept_answer(
+    root: Path,
+    question: tuple[str, ...],
+    afresh: Callable[[answers.Reads], tuple[str, list[Problem]]],
+) -> tuple[str, list[Problem]]:
+    """The output kept for `question` if what it read is unchanged (`steward.reading.answers`),
+    else `afresh`'s, kept when it has no problems (an answer with a gap is never kept)."""
+    known = answers.recall(root, question)
+    if known is not None:
+        return known, []
+    reads = answers.Reads(root)
+    output, problems = afresh(reads)
+    if not problems:
+        answers.remember(root, question, reads, output)
+    return output, problems
 
 
 # --- text renderers ---------------------------------------------------------------------------
