@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from steward.artifacts.hashing import digest_sources
 from steward.artifacts.store import ArtifactStore
 from steward.cli.main import run
 from tests.builders import run_git
@@ -66,19 +65,42 @@ def test_a_full_cache_is_exit_1_with_nothing_left_behind(
     assert run(["-C", str(repo.root), "register", "fraud", str(sources)]) == 0
 
 
+@pytest.mark.parametrize("copied", ["while hashing", "at the push"])
 def test_a_full_remote_is_exit_1_with_nothing_left_on_it(
-    repo: RegistryRepo, tmp_path: Path
+    repo: RegistryRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    copied: str,
 ) -> None:
+    """The remote's disk fills mid-copy (the kernel copy fails with ENOSPC after part of the
+    file): exit 1 naming the remote, no partial file on it, the cache and the repository as they
+    were. The copy is made during the pass over the files, or, where the pass had no remote
+    directory to copy into, when the objects are pushed."""
     sources = _artifact(tmp_path)
-    with ArtifactStore(repo.root) as store:  # in the cache already: only the remote write fails
-        store.add_to_cache(digest_sources((sources,)))
     head = repo.head()
-    result = _limited_register(repo.root, sources)
-    assert result.returncode == 1, result.stderr
-    assert "(the DVC remote)" in result.stderr and str(repo.remote) in result.stderr
-    assert _temporaries(repo.remote) == []
+    real = os.copy_file_range
+    remote = str(repo.remote.resolve())
+
+    def full_remote(source: int, target: int, count: int, *offsets: int | None) -> int:
+        if str(Path(f"/proc/self/fd/{target}").readlink()).startswith(remote):
+            real(source, target, min(count, 4096), *offsets)  # part of it lands, then no more
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(source, target, count, *offsets)
+
+    monkeypatch.setattr(os, "copy_file_range", full_remote)
+    if copied == "at the push":
+        monkeypatch.setattr(ArtifactStore, "mirror_directory", lambda self: None)
+        monkeypatch.setattr("steward.cli.register_cmd.begin_staging", lambda *args: None)
+    assert run(["-C", str(repo.root), "register", "fraud", str(sources)]) == 1
+    err = capsys.readouterr().err
+    assert "no space left on device" in err and "(the DVC remote)" in err, err
+    assert str(repo.remote) in err
+    assert list(repo.remote.iterdir()) == []  # not even the directories the copy went to
+    assert [p for p in (repo.root / ".dvc" / "cache").rglob("*") if p.is_file()] == []
     assert repo.head() == head
     assert run_git(repo.root, "status", "--porcelain") == ""
+    monkeypatch.undo()
     assert run(["-C", str(repo.root), "register", "fraud", str(sources)]) == 0
 
 

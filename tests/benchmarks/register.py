@@ -2,14 +2,17 @@
 
     python -m tests.benchmarks.register [--size-mb 1024] [--runs 3] [--with-dvc]
 
-Prints the median wall time of each and the ratio; asserts nothing. Every run registers into a
-fresh registry (registration is idempotent, so the same file would not register twice), with the
-file already in the page cache for every contender.
+Prints the median wall time of each and the ratio, then where `steward register`'s time goes
+(its phases, written by `steward.timings` to the file `STEWARD_TIMINGS` names; start-up is from
+the process's start to its first phase, "other" what no phase covers); asserts nothing. Every run
+registers into a fresh registry (registration is idempotent, so the same file would not register
+twice), with the file already in the page cache for every contender.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -53,8 +56,54 @@ def discard(root: Path) -> None:
     shutil.rmtree(root.with_name(root.name + ".dvc-storage"), ignore_errors=True)
 
 
-def run(cmd: list[str], cwd: Path | None = None) -> None:
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=env)
+
+
+def register_timed(
+    root: Path, artifact: Path, timings: Path
+) -> tuple[float, dict[str, float], dict[str, float]]:
+    """Wall time of one `steward register`, and its breakdown: seconds per phase of the command
+    (summing to the wall time), and per phase run beside them in a thread of their own."""
+    timings.unlink(missing_ok=True)
+    env = {**os.environ, "STEWARD_TIMINGS": str(timings)}
+    os.sync()
+    spawned = time.time()
+    started = time.perf_counter()
+    run([*STEWARD, "register", "big", str(artifact)], root, env)
+    wall = time.perf_counter() - started
+    phases = [json.loads(line) for line in timings.read_text("utf-8").splitlines()]
+    own = [p for p in phases if not p["beside"]]
+    breakdown = {"start-up": min(p["start"] for p in own) - spawned}
+    for item in own:
+        breakdown[item["phase"]] = breakdown.get(item["phase"], 0.0) + item["seconds"]
+    breakdown["other (between phases, exit)"] = wall - sum(breakdown.values())
+    beside = {p["phase"]: p["seconds"] for p in phases if p["beside"]}
+    return wall, breakdown, beside
+
+
+def parts_alone(artifact: Path, base: Path, runs: int) -> list[tuple[str, list[float]]]:
+    """What the pass's parts cost each on its own, on the same file: sha256 (hashlib, as
+    Steward runs it) and one kernel copy to a new file (each of the pass's two copies)."""
+    import hashlib
+
+    from steward.artifacts.copying import copy_into_place
+
+    def sha256() -> None:
+        digest = hashlib.sha256()
+        with artifact.open("rb") as stream:
+            while chunk := stream.read(16 * 1024 * 1024):
+                digest.update(chunk)
+
+    copies = []
+    for i in range(runs):
+        target = base / f"copy{i}"
+        copies.append(timed(lambda t=target: copy_into_place(artifact, t, 64 * 1024 * 1024)))
+        target.unlink()
+    return [
+        ("sha256 (hashlib)", [timed(sha256) for _ in range(runs)]),
+        ("one kernel copy (copy_file_range)", copies),
+    ]
 
 
 def main() -> None:
@@ -70,14 +119,19 @@ def main() -> None:
         make_file(artifact, args.size_mb)
         run(["md5sum", str(artifact)])  # warm the page cache
         md5sum = [timed(lambda: run(["md5sum", str(artifact)])) for _ in range(args.runs)]
-        steward = []
+        steward, breakdowns, besides = [], [], []
         for i in range(args.runs):
             root = fresh_registry(base, f"reg{i}")
-            steward.append(
-                timed(lambda r=root: run([*STEWARD, "register", "big", str(artifact)], r))
-            )
+            wall, breakdown, beside = register_timed(root, artifact, base / "timings.jsonl")
+            steward.append(wall)
+            breakdowns.append(breakdown)
+            besides.append(beside)
             discard(root)
-        rows = [("md5sum", md5sum), ("steward register (CLI, local remote)", steward)]
+        rows = [
+            ("md5sum", md5sum),
+            *parts_alone(artifact, base, args.runs),
+            ("steward register (CLI, local remote)", steward),
+        ]
         if args.with_dvc:
             dvc = []
             for i in range(args.runs):
@@ -94,6 +148,14 @@ def main() -> None:
         for label, times in rows:
             median = statistics.median(times)
             print(f"{label:40} {median:8.2f} {median / floor:9.2f}")
+        print("\nwhere `steward register`'s time goes (median of each phase)")
+        for name in breakdowns[0]:
+            median = statistics.median(b.get(name, 0.0) for b in breakdowns)
+            print(f"  {name:38} {median:8.2f} {median / floor:9.2f}")
+        print("beside those, in a thread of its own from start-up on")
+        for name in besides[0]:
+            median = statistics.median(b.get(name, 0.0) for b in besides)
+            print(f"  {name:38} {median:8.2f} {median / floor:9.2f}")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -5,6 +5,8 @@ the one `dvc add` would have written.
 Each file is read once in 4 MiB chunks; md5 runs in a worker thread while sha256 runs in the
 caller's (hashlib releases the GIL on large updates), so on two cores hashing costs about what md5
 alone costs. Nothing is read whole into memory.
+
+Registration hashes while it copies (`staging.stage_sources`); this module is the plain reading.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class FileDigest:
     size: int
     md5: str
     sha256: str
+    # Registration's copies (`staging`), under temporary names until they are moved into place:
+    # in the cache's directory, and in a local-directory remote's.
+    staged: Path | None = None
+    mirrored: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from steward.artifacts.environment import (
     code_reference,
     current_login,
 )
-from steward.artifacts.hashing import ArtifactDigest, digest_sources
+from steward.artifacts.hashing import ArtifactDigest
 from steward.artifacts.open_registrations import (
     branch_entry,
     open_registrations,
@@ -58,6 +58,7 @@ from steward.artifacts.publishing import (
     push_timeout,
     versions_at,
 )
+from steward.artifacts.staging import Staging
 from steward.artifacts.store import ArtifactStore
 from steward.entries import classification, layout
 from steward.entries.entryfiles import render_entry
@@ -74,7 +75,7 @@ from steward.entries.policy import (
 from steward.entries.problems import field_path, summarize_validation
 from steward.entries.semver import Bump, bump, highest, precedence, require_version
 from steward.entries.validate import EntryError, read_entry
-from steward.errors import GitCommandError, UsageError
+from steward.errors import GitCommandError, RemoteError, UsageError
 from steward.forge.choose import open_forge
 from steward.forge.local import LocalForge
 from steward.forge.protocol import BranchTaken, Forge, proposer_trailer
@@ -89,6 +90,7 @@ from steward.gitio.gitcmd import (
 from steward.gitio.landing import BranchMoved, Landing, land
 from steward.reading.central_policy import CentralUnavailable, floored_policy, worktree_reader
 from steward.reading.registry_root import require_registry
+from steward.timings import phase
 
 LOCAL_RETRIES = 5  # another process in this clone moved the branch first: rebuild and retry
 
@@ -186,21 +188,52 @@ def register_version(
     clock: Clock = _utc_now,
     training_code_dir: Path | None = None,
     forge: Forge | None = None,
+    staging: Staging | None = None,
 ) -> Registration:
-    """Register `request.sources` as a new version of `request.model` in the repo at `root`."""
-    _check_request(request)
-    require_registry(root)
-    if not request.pull_request:
-        current_branch(root)  # a detached HEAD is refused before anything is stored
-    recover_landings(root)  # a registration a killed run left half done is finished first
-    _require_committed(root, request)
-    model = read_entry(root, layout.model_path(request.model), Kind.MODEL)
-    datasets = [_cited_dataset(root, citation) for citation in request.datasets]
-    _check_classification(root, model, datasets)
-    team_validator = _team_version_validator(root, model)
-    digest = digest_sources(request.sources, show_progress=request.show_progress)
-    faults.point("register:hashed")
-    attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
+    """Register `request.sources` as a new version of `request.model` in the repo at `root`.
+
+    `staging`: the pass over the files, started by the caller (`staging.begin_staging`) so that
+    it runs while the registry is read; otherwise it is started here. Either way it is closed:
+    copies not moved into place are removed."""
+    try:
+        with phase("checks"):
+            _check_request(request)
+            require_registry(root)
+            if not request.pull_request:
+                current_branch(root)  # a detached HEAD is refused before anything is stored
+            recover_landings(root)  # a registration a killed run left half done is finished first
+            _require_committed(root, request)
+            model = read_entry(root, layout.model_path(request.model), Kind.MODEL)
+            datasets = [_cited_dataset(root, citation) for citation in request.datasets]
+            _check_classification(root, model, datasets)
+            team_validator = _team_version_validator(root, model)
+        with phase("opening DVC"):
+            store = ArtifactStore(root)
+            with contextlib.suppress(RemoteError):  # reported where the objects are pushed
+                store.remote()  # its configuration read while the pass runs, not after
+        with store:
+            staging = staging or store.staging(request.sources, request.show_progress)
+            with phase("waiting for the pass"):
+                digest = store.staged(staging)
+            faults.point("register:hashed")
+            attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
+            registration = _store_and_commit(attempt, store, team_validator, forge)
+    finally:
+        if staging is not None:
+            staging.close()  # removes the copies not moved into place
+    if registration.created is False or not request.push:
+        return registration
+    with phase("git push"):
+        return _pushed(root, registration)
+
+
+def _store_and_commit(
+    attempt: _Attempt, store: ArtifactStore, team_validator: Any, forge: Forge | None
+) -> Registration:
+    """With the artifact hashed and staged: the registration it already is, or a new version
+    numbered, its objects put in the cache and on the remote, and its entry committed (or
+    proposed)."""
+    root, request, digest = attempt.root, attempt.request, attempt.digest
     found = attempt.existing_identical()
     if found is not None:
         attempt.refuse_other_metadata(found)
@@ -221,23 +254,22 @@ def register_version(
         attempt.taken |= set(waiting)
     attempt.choose_version()
     attempt.check_against_team(team_validator)
-    with ArtifactStore(root) as store:
+    with phase("cache"):
         added = store.add_to_cache(digest)
-        faults.point("register:cached")
-        try:
+    faults.point("register:cached")
+    try:
+        with phase("remote"):
             store.push(digest, show_progress=request.show_progress)
-            faults.point("register:remote-has-objects")
+        faults.point("register:remote-has-objects")
+        with phase("commit"):
             if request.pull_request:
                 assert forge is not None
                 return attempt.propose(forge)
-            registration = attempt.commit()
-        except BaseException:
-            if not attempt.landed:
-                store.remove_from_cache(added)
-            raise
-    if registration.created is False or not request.push:
-        return registration
-    return _pushed(root, registration)
+            return attempt.commit()
+    except BaseException:
+        if not attempt.landed:
+            store.remove_from_cache(added)
+        raise
 
 
 def _pushed(root: Path, registration: Registration) -> Registration:

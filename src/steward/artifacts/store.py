@@ -17,20 +17,30 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from steward.artifacts.copying import (
+    DVC_TEMPORARY,
+    STALE_TEMPORARY_S,
+    copy_into_place,
+    move_into_place,
+    sweep_temporaries,
+)
 from steward.artifacts.hashing import ArtifactDigest
+from steward.artifacts.staging import MirrorFailed, Staging, discard_staged
 from steward.entries.models import VersionEntry
 from steward.errors import OUT_OF_SPACE, RemoteError, StewardError
 from steward.gitio.dvcio import import_dvc_repo
+from steward.progress import byte_progress
 
 CHUNK = 4 * 1024 * 1024
+# The kernel copies this much per call between stores (nothing passes through Python).
+REMOTE_CHUNK = 64 * 1024 * 1024
 
 
 class IntegrityError(StewardError):
@@ -40,12 +50,6 @@ class IntegrityError(StewardError):
 class StorageFull(StewardError):
     """The cache or the remote ran out of space (or hit a file-size limit) while writing; the
     partial files were removed and nothing was registered."""
-
-
-# A temporary file DVC writes before renaming it into place: `.<22 url-safe characters>.tmp`.
-_DVC_TEMPORARY = re.compile(r"^\.[A-Za-z0-9_-]{22}\.tmp$")
-# A temporary older than this was left by a killed process; a live writer keeps touching its own.
-STALE_TEMPORARY_S = 15 * 60
 
 
 def _storage_failure(exc: BaseException) -> OSError | None:
@@ -72,7 +76,7 @@ def _temporaries_in(directory: Path, oids: list[str]) -> set[Path]:
     shards = {base / oid[:2] for oid in oids for base in (directory / "files" / "md5", directory)}
     for shard in shards:
         if shard.is_dir():
-            found |= {p for p in shard.iterdir() if _DVC_TEMPORARY.match(p.name)}
+            found |= {p for p in shard.iterdir() if DVC_TEMPORARY.match(p.name)}
     return found
 
 
@@ -81,31 +85,6 @@ def _remove_new_temporaries(directory: Path, oids: list[str], before: set[Path])
     (in the shards it wrote to; another writer's older temporaries are left alone)."""
     for path in _temporaries_in(directory, oids) - before:
         path.unlink(missing_ok=True)
-
-
-def sweep_temporaries(directory: Path, older_than_s: float) -> list[Path]:
-    """Remove DVC's temporary files under an object directory (`files/md5/xx/`) untouched for
-    `older_than_s` seconds: left by a killed run (a live writer keeps touching its own). What
-    was removed."""
-    import time
-
-    removed = []
-    now = time.time()
-    for shard in (directory / "files" / "md5", directory):
-        if not shard.is_dir():
-            continue
-        for sub in shard.iterdir():
-            candidates = sub.iterdir() if sub.is_dir() else [sub]
-            for path in candidates:
-                if not _DVC_TEMPORARY.match(path.name):
-                    continue
-                try:
-                    if now - path.stat().st_mtime > older_than_s:
-                        path.unlink()
-                        removed.append(path)
-                except FileNotFoundError:
-                    continue
-    return removed
 
 
 @dataclass(frozen=True)
@@ -157,10 +136,53 @@ class ArtifactStore:
 
     # --- registration ---------------------------------------------------------------------
 
+    def staging(self, sources: Sequence[Path], show_progress: bool = False) -> Staging:
+        """The one pass over the artifact's files that hashes them and copies them into the
+        cache's directory and, for a remote that is a local directory, the remote's (started;
+        `staging.begin_staging` starts one before DVC is opened)."""
+        return Staging(
+            sources, Path(self.cache.path), self.mirror_directory(), show_progress
+        ).start()
+
+    def staged(self, staging: Staging) -> ArtifactDigest:
+        """The pass's result, a failure named by the store it could not write."""
+        try:
+            return staging.result()
+        except MirrorFailed as exc:
+            raise self._remote_failure(exc.__cause__ or exc) from exc
+        except OSError as exc:
+            full = _storage_failure(exc)
+            if full is None:
+                raise
+            raise _full(full, f"{staging.cache_dir} (the DVC cache)") from exc
+
+    def mirror_directory(self) -> Path | None:
+        """Where registration copies objects for a remote that is a local directory (its
+        `files/md5/`); None for any other remote."""
+        from dvc_objects.fs.local import LocalFileSystem
+
+        try:
+            local = self._require_local_remote_directory()
+            remote = self.remote() if local is not None else None
+        except RemoteError:  # reported where the objects are pushed
+            return None
+        if remote is None or not isinstance(remote.fs, LocalFileSystem):
+            return None
+        return Path(remote.path)
+
+    def _remote_failure(self, exc: BaseException) -> StewardError:
+        full = _storage_failure(exc)
+        if full is not None:
+            return _full(full, f"{self.remote_url()} (the DVC remote)")
+        return RemoteError(f"could not push to the DVC remote {self.remote_url()}: {exc}")
+
     def add_to_cache(self, digest: ArtifactDigest) -> list[str]:
-        """Put every file and the `.dir` listing into the local cache (reflink or copy: the
-        cache never shares an inode with the caller's files, which may change later).
-        Returns the objects that were not there before, for `remove_from_cache`."""
+        """Put every file and the `.dir` listing into the local cache: a staged copy is moved
+        into place (it was created read-only, as DVC protects its objects; DVC's state database
+        is not told its hash, which would cost a synced sqlite write, so a later `dvc status`
+        hashes the file once), any other file copied (reflink or copy: the cache never shares an
+        inode with the caller's files, which may change later). Returns the objects that were
+        not there before, for `remove_from_cache`."""
         from dvc_objects.fs.local import LocalFileSystem
 
         cache = self.cache
@@ -169,18 +191,29 @@ class ArtifactStore:
         oids = [*(f.md5 for f in digest.files), digest.md5]
         new = [oid for oid in dict.fromkeys(oids) if not cache.exists(oid)]
         before = _temporaries_in(cache_dir, oids)
+        staged = [f for f in digest.files if f.staged is not None]
+        copied = [f for f in digest.files if f.staged is None]
         try:
-            cache.add(
-                [str(f.source) for f in digest.files],
-                LocalFileSystem(),  # type: ignore[no-untyped-call]
-                [f.md5 for f in digest.files],
-            )
+            for item in staged:
+                assert item.staged is not None
+                target = Path(cache.oid_to_path(item.md5))
+                if target.exists():  # content-addressed: the object there is this one
+                    item.staged.unlink(missing_ok=True)
+                    continue
+                move_into_place(item.staged, target, REMOTE_CHUNK)
+            if copied:
+                cache.add(
+                    [str(f.source) for f in copied],
+                    LocalFileSystem(),  # type: ignore[no-untyped-call]
+                    [f.md5 for f in copied],
+                )
             cache.add_bytes(digest.md5, digest.dir_object)
         except Exception as exc:
             full = _storage_failure(exc)
             if full is None:
                 raise
             _remove_new_temporaries(cache_dir, oids, before)
+            discard_staged(digest.files)
             self.remove_from_cache(new)
             raise _full(full, f"{cache_dir} (the DVC cache)") from exc
         return new
@@ -193,7 +226,7 @@ class ArtifactStore:
     def push(self, digest: ArtifactDigest, show_progress: bool = False) -> None:
         """Copy the version's objects from the cache to the default remote; the listing last, so a
         listing on the remote always means its files are there too."""
-        from fsspec.callbacks import DEFAULT_CALLBACK, TqdmCallback
+        from dvc_objects.fs.local import LocalFileSystem
 
         local = self._require_local_remote_directory()
         remote = self.remote()
@@ -203,7 +236,22 @@ class ArtifactStore:
             sweep_temporaries(local, STALE_TEMPORARY_S)
             before = _temporaries_in(local, oids_all)
         cache = self.cache
-        oids = [f.md5 for f in digest.files]
+        try:
+            if local is not None and isinstance(remote.fs, LocalFileSystem):
+                self._copy_to_directory(remote, digest, show_progress)
+            else:
+                self._upload(remote, [f.md5 for f in digest.files], show_progress)
+            remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=False)
+        except Exception as exc:
+            if local is not None and _storage_failure(exc) is not None:
+                _remove_new_temporaries(local, oids_all, before)
+            raise self._remote_failure(exc) from exc
+
+    def _upload(self, remote: Any, oids: list[str], show_progress: bool) -> None:
+        """Copy the cache's objects to a remote that is not a local directory, through DVC."""
+        from fsspec.callbacks import DEFAULT_CALLBACK, TqdmCallback
+
+        cache = self.cache
         progress = (
             TqdmCallback(
                 tqdm_kwargs={"desc": "pushing to the DVC remote", "unit": "file", "leave": False}
@@ -211,31 +259,37 @@ class ArtifactStore:
             if show_progress
             else DEFAULT_CALLBACK
         )
-        try:
-            remote.add(
-                [cache.oid_to_path(oid) for oid in oids],
-                cache.fs,
-                oids,
-                # The remote holds its own copy (or a reflink): a hard link would make the
-                # workspace file, the cache object and the remote object one inode, and an
-                # edit of the workspace file (made writable) would corrupt the remote.
-                hardlink=False,
-                callback=progress,
-            )
-            remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=False)
-            if isinstance(progress, TqdmCallback):
-                # Removed now, not whenever the garbage collector gets to it: after the
-                # command's answer, a late clear would leave the terminal on a blank line.
-                progress.close()
-        except Exception as exc:
-            full = _storage_failure(exc)
-            if full is None:
-                raise RemoteError(
-                    f"could not push to the DVC remote {self.remote_url()}: {exc}"
-                ) from exc
-            if local is not None:
-                _remove_new_temporaries(local, oids_all, before)
-            raise _full(full, f"{self.remote_url()} (the DVC remote)") from exc
+        remote.add(
+            [cache.oid_to_path(oid) for oid in oids],
+            cache.fs,
+            oids,
+            # The remote holds its own copy (or a reflink): a hard link would make the workspace
+            # file, the cache object and the remote object one inode, and an edit of the
+            # workspace file (made writable) would corrupt the remote.
+            hardlink=False,
+            callback=progress,
+        )
+        if isinstance(progress, TqdmCallback):
+            # Removed now, not whenever the garbage collector gets to it: after the command's
+            # answer, a late clear would leave the terminal on a blank line.
+            progress.close()
+
+    def _copy_to_directory(self, remote: Any, digest: ArtifactDigest, show_progress: bool) -> None:
+        """Put the version's file objects on a remote that is a local directory, each its own
+        copy (never a hard link: an edit of the workspace file, made writable, would reach it):
+        the copy registration made while hashing is moved into place, or the cache's object is
+        copied by the kernel; either appears whole or not at all."""
+        wanted = {f.md5: f for f in digest.files}
+        missing = [f for oid, f in wanted.items() if not Path(remote.oid_to_path(oid)).exists()]
+        total = sum(f.size for f in missing) if show_progress else 0
+        with byte_progress(total, "copying to the DVC remote", show_progress) as advance:
+            for item in missing:
+                target = Path(remote.oid_to_path(item.md5))
+                if item.mirrored is not None and item.mirrored.exists():
+                    move_into_place(item.mirrored, target, REMOTE_CHUNK)
+                else:
+                    copy_into_place(Path(self.cache.oid_to_path(item.md5)), target, REMOTE_CHUNK)
+                advance(item.size)
 
     def _require_local_remote_directory(self) -> Path | None:
         """A remote that is a local directory must exist: DVC would create it, and an unmounted

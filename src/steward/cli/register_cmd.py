@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from steward import progress
-from steward.artifacts.publishing import push_registrations
-from steward.artifacts.registration import DatasetCitation, RegistrationRequest, register_version
+from steward.artifacts.staging import begin_staging
 from steward.cli.options import (
     parse_metric_value,
     parse_pairs,
@@ -100,32 +99,45 @@ def register(
         raise UsageError("give --version or --bump, not both")
     if push and pull_request:
         raise UsageError("give --push or --pr, not both: a pull request is pushed anyway")
-    metric_values = read_metrics_file(metrics_file) if metrics_file else {}
-    for name, text in parse_pairs(metrics, "metric").items():
-        metric_values[name] = parse_metric_value(name, text)
-    param_values: dict[str, Any] = read_params_file(params_file) if params_file else {}
-    for key, text in parse_pairs(params, "parameter").items():
-        param_values[key] = parse_param_value(text)
-    request = RegistrationRequest(
-        model=model,
-        sources=tuple(settings.start / p for p in paths),
-        version=version,
-        bump="minor" if bump is None else bump,  # type: ignore[arg-type]
-        metrics=metric_values,
-        datasets=tuple(DatasetCitation.parse(d) for d in datasets),
-        params=param_values,
-        features=features,
-        description=description,
-        tags=tags,
-        format=artifact_format,
-        created_by=login,
-        push=push,
-        show_progress=progress.wanted(quiet, as_json),
-        pull_request=pull_request,
-    )
     root = find_repo_root(settings.start)
-    forge = open_forge(root, settings.github_token) if pull_request else None
-    result = register_version(root, request, forge=forge)
+    sources = tuple(settings.start / p for p in paths)
+    # The files are hashed and copied while the rest of the command loads and reads the registry.
+    staging = begin_staging(root, sources, progress.wanted(quiet, as_json))
+    try:
+        from steward.artifacts.registration import (
+            DatasetCitation,
+            RegistrationRequest,
+            register_version,
+        )
+
+        metric_values = read_metrics_file(metrics_file) if metrics_file else {}
+        for name, text in parse_pairs(metrics, "metric").items():
+            metric_values[name] = parse_metric_value(name, text)
+        param_values: dict[str, Any] = read_params_file(params_file) if params_file else {}
+        for key, text in parse_pairs(params, "parameter").items():
+            param_values[key] = parse_param_value(text)
+        request = RegistrationRequest(
+            model=model,
+            sources=sources,
+            version=version,
+            bump="minor" if bump is None else bump,  # type: ignore[arg-type]
+            metrics=metric_values,
+            datasets=tuple(DatasetCitation.parse(d) for d in datasets),
+            params=param_values,
+            features=features,
+            description=description,
+            tags=tags,
+            format=artifact_format,
+            created_by=login,
+            push=push,
+            show_progress=progress.wanted(quiet, as_json),
+            pull_request=pull_request,
+        )
+        forge = open_forge(root, settings.github_token) if pull_request else None
+        result = register_version(root, request, forge=forge, staging=staging)
+    finally:
+        if staging is not None:
+            staging.close()
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     elif result.proposal is not None:
@@ -160,6 +172,8 @@ def push_command(settings: Settings, as_json: bool) -> int:
     everything; 1 if it could not be pushed, or if a registration made with --version lost its
     number (it is taken back and named).
     """
+    from steward.artifacts.publishing import push_registrations
+
     root = find_repo_root(settings.start)
     result = push_registrations(root)
     if as_json:

@@ -79,6 +79,19 @@ def default_remote(root: Path, read: Callable[[str], bytes] | None = None) -> De
     return _default_of(_layers(root, read), root / ".dvc")
 
 
+def cache_directory(root: Path) -> Path | None:
+    """Where DVC 3 keeps the cache's objects (`files/md5/` under `cache.dir`, by default
+    `.dvc/cache`; a relative `dir` is relative to `.dvc/`, as DVC resolves it); None for a `dir`
+    that is a URL. A guess good enough to stage copies in before DVC is imported: the store moves
+    them to where DVC says."""
+    configured = _merge(_layers(root).values()).get("cache", {}).get("dir")
+    config_dir = root / ".dvc"
+    if configured and _URL_SCHEME.match(configured):
+        return None
+    base = Path(_resolve_url(config_dir, configured)) if configured else config_dir / "cache"
+    return base / "files" / "md5"
+
+
 def default_remote_committed(config_text: str | None) -> DefaultRemote:
     """The default remote `.dvc/config` names, from the file's text as committed (read from a
     commit, with no checkout: `.dvc/config.local` is never committed). A relative local URL
