@@ -4,10 +4,14 @@ the owners to notify; exit 1 when production is affected or the registry cannot 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from steward.cli import main
 from tests.builders import add_model, add_version, run_git
@@ -214,3 +218,139 @@ def test_text_report_names_production_and_whom_to_notify(
         "  Carol  (owner of crm, a consumer of churn)",
         "  @acme/ads  (owner of ad-ranker.v2)",
     ]
+
+
+def test_a_warm_impact_imports_neither_pydantic_nor_the_entry_models(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asked again with nothing changed, impact answers from the registry's cached index (as
+    `list` does), never parsing an entry: it imports no entry model nor their validation."""
+    first, report, _ = impact(registry, capsys, "--dataset", "transactions")
+    probe = (
+        "import sys\n"
+        "from steward.cli import main\n"
+        f"code = main.run(['-C', {str(registry)!r}, 'impact', '--dataset', 'transactions'])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'dvc')\n"
+        "               or m in ('steward.entries.models', 'steward.entries.policy'))\n"
+        "print(code, heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.stderr.strip().splitlines()[-1] == f"{first} []", done.stderr
+    assert names(report["affected"])[0] == "churn 2.0.0 production"
+
+
+def test_the_cached_answer_follows_the_working_tree(
+    registry: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each change to the working tree gives the answer an uncached run gives."""
+
+    def both() -> dict[str, Any]:
+        _, cached, _ = impact(registry, capsys, "--dataset", "transactions")
+        monkeypatch.setenv("STEWARD_NO_CACHE", "1")
+        _, fresh, _ = impact(registry, capsys, "--dataset", "transactions")
+        monkeypatch.delenv("STEWARD_NO_CACHE")
+        assert cached == fresh
+        return cached
+
+    before = both()
+    version = registry / "registry/models/churn/2.0.0.yaml"
+    text = version.read_text("utf-8")
+    version.write_text(text.replace("stage: production", "stage: archived"), "utf-8")
+    assert "churn 2.0.0 archived" in names(both()["affected"])
+    version.write_text(text, "utf-8")
+    assert both() == before
+    version.unlink()
+    assert "churn 2.0.0 production" not in names(both()["affected"])
+
+
+def test_a_fact_is_kept_under_the_bytes_it_was_read_from(registry: Path) -> None:
+    """A version file changed after the working tree was listed and before it was read: what
+    was read is cached under the new bytes' id, never under the listed (old) one, so the old
+    content, restored, is not answered with the new content's facts."""
+    from steward.gitio.tree import WorktreeSnapshot
+    from steward.governance.impact import Question
+    from steward.governance.impact import impact as impact_of
+    from steward.reading.uses import uses_index
+
+    version = registry / "registry/models/churn/2.0.0.yaml"
+    text = version.read_text("utf-8")
+    snapshot = WorktreeSnapshot(registry)
+    snapshot.files()  # listed with the committed content
+    version.write_text(text.replace("stage: production", "stage: archived"), "utf-8")
+    racing = impact_of(uses_index(snapshot), Question("transactions"))
+    assert "churn" in {item.model_name for item in racing.affected}
+    version.write_text(text, "utf-8")
+    again = impact_of(uses_index(WorktreeSnapshot(registry)), Question("transactions"))
+    assert [i.stage for i in again.affected if i.model_name == "churn"] == ["production"]
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=12)
+_MAYBE = st.none() | _TEXT
+
+
+@st.composite
+def _rows(draw: st.DrawFn) -> list[Any]:
+    from steward.governance.impact import Affected
+    from steward.reading.uses import ModelFacts
+
+    models = draw(
+        st.lists(
+            st.none()
+            | st.builds(
+                ModelFacts,
+                _TEXT,
+                _TEXT,
+                _TEXT,
+                _TEXT,
+                _MAYBE,
+                st.lists(st.tuples(_TEXT, _MAYBE), max_size=3).map(tuple),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    rows = []
+    for _ in range(draw(st.integers(0, 4))):
+        model = draw(st.sampled_from(models))
+        name = model.name if model is not None else draw(_TEXT)
+        rows.append(
+            Affected(
+                draw(_TEXT),
+                name,
+                draw(_TEXT),
+                draw(_TEXT),
+                draw(_TEXT),
+                model,
+                draw(_TEXT),
+                draw(_MAYBE),
+                tuple(draw(st.lists(_TEXT, max_size=3))),
+                tuple(draw(st.lists(_TEXT, min_size=1, max_size=2))),
+                draw(_TEXT),
+            )
+        )
+    return rows
+
+
+@given(_rows(), _rows(), _rows())
+def test_the_json_report_is_what_json_dumps_writes(
+    affected: list[Any], retired: list[Any], other: list[Any]
+) -> None:
+    """`to_json` builds the rows without the pure-Python encoder: byte for byte what
+    `json.dumps(as_dict(), indent=2)` writes, whatever the strings and the empty parts."""
+    from steward.entries.problems import Problem
+    from steward.governance.impact import ImpactReport, Question
+    from steward.governance.notify import gather
+
+    report = ImpactReport(
+        Question("transactions", None, "amount"),
+        "registry/datasets/transactions.yaml",
+        None,
+        affected,
+        retired,
+        other,
+        gather(item.notify() for item in affected),
+        [Problem("registry/models/x/1.0.0.yaml", 3, "stage", 'é "quoted"')],
+    )
+    assert report.to_json() == json.dumps(report.as_dict(), indent=2)

@@ -232,6 +232,8 @@ ROWS = [
     ("list-again", "`steward list --json` (again, nothing changed)", "< 1 s"),
     ("check", "`steward check` (first, no cache)", "<= 3x floor"),
     ("check-again", "`steward check` (again, nothing changed)", "< 2 s"),
+    ("impact", "`steward impact --dataset D --json` (first, no cache)", ""),
+    ("impact-again", "`steward impact --dataset D --json` (again)", "<= 2x `list` again"),
     ("gate", "`steward gate` (promotion, 2 files, no cache)", "<= 1.5x at 1,000"),
     ("history-cold", "`steward history MODEL` (K commits; first: builds its index)", ""),
     ("history", "`steward history MODEL` (K commits; again)", "< 2 s"),
@@ -269,11 +271,18 @@ def commands(shape: Shape) -> dict[str, list[str]]:
 
 
 # Run after forgetting Steward's cache (a first run), each followed by a run with it (again).
-COLD_THEN_WARM = {"list": ["list", "--json"], "check": ["check"]}
+# `impact` is asked about the dataset every synthetic version cites: 100,000 rows, as `list`.
+COLD_THEN_WARM = {
+    "list": ["list", "--json"],
+    "check": ["check"],
+    "impact": ["impact", "--dataset", "transactions", "--json"],
+}
 GATE = ["gate", "--base", "main", "--head", GATE_BRANCH]
 
 
-EXPECTED_CODES = {"gate": (0, 1)}  # the gate's verdict fails without a forge's reviews
+# The gate's verdict fails without a forge's reviews; impact exits 1 when production depends on
+# the dataset, as every synthetic model's production version does.
+EXPECTED_CODES = {"gate": (0, 1), "impact": (1,), "impact-again": (1,)}
 
 
 def cache_of(repo: Path) -> Path:
@@ -678,6 +687,13 @@ def report(all_figures: list[Figures], runs: int) -> str:
         [
             "`check` (again) / read + parse floor",
             *(_ratio(f.seconds.get("check-again"), f.seconds["parse"]) for f in all_figures),
+        ],
+        [
+            "`impact` (again) / `list --json` (again)",
+            *(
+                _ratio(f.seconds.get("impact-again"), f.seconds.get("list-again"))
+                for f in all_figures
+            ),
         ],
         [
             "`site` (first) / `list --json` (first)",

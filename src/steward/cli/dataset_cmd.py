@@ -18,6 +18,7 @@ from steward.errors import EXIT_FAILURE, EXIT_OK, StewardError
 from steward.forge.choose import open_forge
 from steward.gate.change_proposal import propose_files
 from steward.gitio.gitcmd import find_repo_root
+from steward.gitio.tree import open_snapshot
 from steward.governance.impact import Question
 from steward.governance.impact import impact as impact_of
 from steward.reading.contents import RegistryContents, read_contents
@@ -28,7 +29,7 @@ from steward.reading.datasets import (
     dataset_file,
     merge_columns,
 )
-from steward.reading.registry import open_snapshot
+from steward.reading.uses import uses_index
 
 _REV_HELP = "Read the registry at this git revision instead of the working tree."
 
@@ -186,7 +187,8 @@ def show(settings: Settings, dataset_id: str, rev: str | None, as_json: bool) ->
     if entry is None:
         known = ", ".join(sorted(contents.datasets)) or "none"
         raise StewardError(f"no dataset '{dataset_id}' (registered: {known})")
-    report = impact_of(contents, Question(dataset_id))
+    index = uses_index(open_snapshot(find_repo_root(settings.start), rev))
+    report = impact_of(index, Question(dataset_id))
     if as_json:
         click.echo(
             json.dumps({"dataset": dump_entry(entry), "used_by": report.as_dict()}, indent=2)

@@ -38,8 +38,8 @@ _REV_HELP = "Read the registry at this git revision instead of the working tree.
 def _read(
     settings: Settings, rev: str | None, with_policy: bool = False
 ) -> tuple[Path, RegistryContents]:
+    from steward.gitio.tree import open_snapshot
     from steward.reading.contents import read_contents
-    from steward.reading.registry import open_snapshot
 
     root = find_repo_root(settings.start)
     return root, read_contents(open_snapshot(root, rev), with_policy=with_policy)
@@ -172,12 +172,14 @@ def impact(
         )
         gaps = report_gaps(found.unavailable, found.problems)
         return EXIT_FAILURE if found.production or gaps else EXIT_OK
+    from steward.gitio.tree import open_snapshot
     from steward.governance.impact import Question
     from steward.governance.impact import impact as impact_of
+    from steward.reading.uses import uses_index
 
-    _, contents = _read(settings, rev)
-    report = impact_of(contents, Question(dataset, dataset_version, column))
-    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else render_impact(report))
+    index = uses_index(open_snapshot(settings.start, rev))
+    report = impact_of(index, Question(dataset, dataset_version, column))
+    click.echo(report.to_json() if as_json else render_impact(report))
     _report_problems(
         report.problems, "the answer cannot be sure: one of them may depend on the dataset"
     )
@@ -293,14 +295,11 @@ def render_impact(report: ImpactReport) -> str:
 
 
 def _affected_line(item: Affected) -> str:
-    from steward.entries.models import format_timestamp
-
-    entry = item.version
-    cited = f"@{item.ref.version}" if item.ref.version else " (no version cited)"
+    cited = f"@{item.dataset_version}" if item.dataset_version else " (no version cited)"
     return (
-        f"{entry.model} {entry.version}  {entry.stage}  "
-        f"uses {item.ref.id}{cited}: {'; '.join(item.reasons)}  "
-        f"(registered {format_timestamp(entry.created_at)})"
+        f"{item.model_name} {item.version}  {item.stage}  "
+        f"uses {item.dataset}{cited}: {'; '.join(item.reasons)}  "
+        f"(registered {item.created_at})"
     )
 
 

@@ -282,7 +282,7 @@ def _governance_step(root: Path, work: Path) -> Step:
     from steward.governance.impact import Question, impact
     from steward.governance.modelcard import model_card
     from steward.governance.modelcard_render import render_card
-    from steward.reading.contents import read_contents
+    from steward.reading.uses import uses_index
 
     card_file = work / f"{MODEL}-card.md"
     card_file.write_text(render_card(model_card(root, MODEL)), encoding="utf-8")
@@ -290,11 +290,9 @@ def _governance_step(root: Path, work: Path) -> Step:
     audit_file = work / "audit.html"
     audit_file.write_text(render_html(report), encoding="utf-8")
     affected = impact(
-        read_contents(WorktreeSnapshot(root)), Question("transactions", column=FEATURES[0])
+        uses_index(WorktreeSnapshot(root)), Question("transactions", column=FEATURES[0])
     )
-    holders = ", ".join(
-        f"{a.version.model} {a.version.version} ({a.version.stage})" for a in affected.affected
-    )
+    holders = ", ".join(f"{a.model_name} {a.version} ({a.stage})" for a in affected.affected)
     return Step(
         "Governance: model card, audit report, impact of a data change",
         command=f"steward card {MODEL} -o card.md && steward audit --format html -o audit.html "

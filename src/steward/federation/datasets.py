@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from steward.entries import layout
-from steward.federation.uses import DatasetFacts, RefUse, UsesIndex
+from steward.reading.uses import DatasetFacts, RefUse, UsesIndex
 
 
 def normalize_uri(uri: str) -> str:

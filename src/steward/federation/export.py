@@ -21,10 +21,10 @@ from typing import Any
 from steward.federation.datasets import Registered, conflicts, normalize_uri, registered
 from steward.federation.sources import RegistryProblem, Source, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.federation.uses import uses_index
 from steward.governance.export_catalog import export_catalog
 from steward.governance.export_openlineage import export_events
 from steward.reading.contents import RegistryContents, read_contents
+from steward.reading.uses import uses_index
 
 FORMAT = "steward-federation-catalog"
 FORMAT_VERSION = 1

@@ -31,18 +31,9 @@ from steward.federation.datasets import (
 )
 from steward.federation.sources import RegistryProblem, Source, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.federation.uses import ModelFacts, RefUse, UsesIndex, VersionUse, uses_index
+from steward.governance.impact import MATCH_RANK, Question, Reasons
 from steward.governance.notify import STAGE_ORDER, Notify, gather
-
-
-@dataclass(frozen=True)
-class Question:
-    dataset: str
-    version: str | None = None
-    column: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "version": self.version, "column": self.column}
+from steward.reading.uses import ModelFacts, UsesIndex, VersionUse, uses_index
 
 
 class Affected(NamedTuple):
@@ -253,10 +244,6 @@ def _check_column(entries: list[Registered], column: str | None, uri: str) -> No
         raise UsageError(f"no registry describes a column '{column}' of {uri} (known: {listed})")
 
 
-# When a version cites the dataset more than once, the reference that binds it most decides.
-_MATCH_RANK = {"exact": 0, "any": 0, "unversioned": 1, "other": 2}
-
-
 class _Matcher:
     """Whether a version depends on the dataset at `uri`, as `question` asks. Up to 100,000
     versions are asked in one answer, so what repeats is computed once: a URI's normal form,
@@ -267,7 +254,7 @@ class _Matcher:
         self.uri = uri
         self.question = question
         self._uris: dict[str, bool] = {}
-        self._reasons: dict[RefUse, tuple[str, tuple[str, ...]]] = {}
+        self._reasons = Reasons(question, naming_the_id=True)
 
     def dependency(
         self, registry: str, index: UsesIndex, use: VersionUse, cited_as: set[str]
@@ -284,8 +271,8 @@ class _Matcher:
             column = self.question.column
             if column is not None and columns and column not in columns:
                 continue
-            match, reasons = self._reasons_of(ref)
-            if best is not None and _MATCH_RANK[match] >= _MATCH_RANK[best.version_match]:
+            match, reasons = self._reasons.of(ref)
+            if best is not None and MATCH_RANK[match] >= MATCH_RANK[best.version_match]:
                 continue
             best = tuple.__new__(
                 Affected,
@@ -301,41 +288,6 @@ class _Matcher:
         if same is None:
             same = self._uris[ref_uri] = normalize_uri(ref_uri) == self.uri
         return same
-
-    def _reasons_of(self, ref: RefUse) -> tuple[str, tuple[str, ...]]:
-        """How the reference binds the version (`exact`, `unversioned`, `any`, `other`) and
-        why it counts."""
-        ref_id, ref_version, _, columns = ref
-        key = (ref_id, ref_version, None, columns)  # the URI does not change the reasons
-        known = self._reasons.get(key)
-        if known is not None:
-            return known
-        asked = self.question.version
-        first = _column_reason(ref_id, columns, self.question.column)
-        reasons: tuple[str, ...]
-        if asked is None:
-            match, reasons = "any", (first,)
-        elif ref_version == asked:
-            match, reasons = "exact", (first,)
-        elif ref_version is None:
-            match = "unversioned"
-            reasons = (
-                first,
-                f"cites no dataset version: counted as affected, it may have used {asked}",
-            )
-        else:
-            match = "other"
-            reasons = (first, f"cites dataset version {ref_version}, not {asked}")
-        self._reasons[key] = (match, reasons)
-        return match, reasons
-
-
-def _column_reason(dataset: str, columns: tuple[str, ...], column: str | None) -> str:
-    if column is None:
-        return f"trained on the dataset (as {dataset})"
-    if columns:
-        return f"lists column {column}"
-    return "lists no columns, so uses all of them"
 
 
 _STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGE_ORDER)}

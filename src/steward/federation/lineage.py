@@ -17,9 +17,9 @@ from steward.federation.datasets import Conflict, conflicts, normalize_uri, ref_
 from steward.federation.queries import locate
 from steward.federation.sources import RegistryProblem, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.federation.uses import RefUse, UsesIndex, VersionUse, uses_index
 from steward.governance.lineage import Edge, LineageGraph, Node, model_lineage
 from steward.reading.contents import read_contents
+from steward.reading.uses import RefUse, UsesIndex, VersionUse, uses_index
 
 
 @dataclass(frozen=True)

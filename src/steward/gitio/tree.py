@@ -17,7 +17,7 @@ from typing import Protocol
 from steward.entries.layout import CHECKED_ROOTS, CODEOWNERS_PATH
 from steward.entries.yamlio import MAX_FILE_BYTES
 from steward.errors import GitCommandError, RepoError
-from steward.gitio.gitcmd import CatFile, run_git, run_git_parallel
+from steward.gitio.gitcmd import CatFile, find_repo_root, run_git, run_git_parallel
 
 
 class FileType(Enum):
@@ -292,3 +292,9 @@ class GitSnapshot:
         if self._cat is not None:
             self._cat.close()
             self._cat = None
+
+
+def open_snapshot(start: Path, rev: str | None = None) -> Snapshot:
+    """The working tree of the repository containing `start`, or the tree of `rev` in it."""
+    root = find_repo_root(start)
+    return WorktreeSnapshot(root) if rev is None else GitSnapshot(root, rev)

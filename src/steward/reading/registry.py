@@ -11,15 +11,9 @@ from steward.entries.models import ModelEntry
 from steward.entries.policy import Policy
 from steward.entries.validate import read_entry
 from steward.errors import StewardError
-from steward.gitio.gitcmd import find_repo_root
-from steward.gitio.tree import GitSnapshot, Snapshot, WorktreeSnapshot
+from steward.gitio.tree import WorktreeSnapshot, open_snapshot
 from steward.reading.central_policy import floored_policy, worktree_reader
 from steward.reading.check import CheckReport, check_cached, check_snapshot
-
-
-def open_snapshot(start: Path, rev: str | None = None) -> Snapshot:
-    root = find_repo_root(start)
-    return WorktreeSnapshot(root) if rev is None else GitSnapshot(root, rev)
 
 
 def check_registry(start: Path, rev: str | None = None) -> CheckReport:

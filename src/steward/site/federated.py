@@ -25,7 +25,7 @@ from steward.errors import StewardError
 from steward.federation.datasets import Conflict, Registered, all_conflicts, by_uri
 from steward.federation.sources import Source, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.federation.uses import UsesIndex, uses_index
+from steward.reading.uses import UsesIndex, uses_index
 from steward.site.build import (
     MANIFEST,
     SiteResult,

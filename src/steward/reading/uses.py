@@ -1,13 +1,16 @@
-"""What impact analysis across registries needs of one registry, kept small and cached: each
-version's stage and the datasets it cites (id, version, URI, columns), each model's owners and
-consumers, each dataset's URI and classifications.
+"""What impact analysis needs of one registry, kept small and cached: each version's stage and
+the datasets it cites (id, version, URI, columns), each model's owners and consumers, each
+dataset's URI and classifications. `steward impact` reads it for the registry it runs in, and for
+every registry of a federation (their mirrors).
 
 Impact across 20 registries of 5,000 versions must answer in about a second when warm, and
-parsing 100,000 YAML files takes half a minute (DESIGN.md). So a registry's index is cached in
-its mirror under its tree's id (a commit never changes), and built from per-file facts cached
-under each file's blob id: after a sync that brought one new version, only that file is parsed.
-Both caches live in the mirror's own `steward/cache/` (`steward.reading.cache`), in a directory of
-their own (`federation/`), apart from the list's records.
+parsing 100,000 YAML files takes half a minute (DESIGN.md). So the index is cached under the
+snapshot's key (a commit's tree id; the working tree's state, as `list` keys it), and built from
+per-file facts cached under each file's blob id: after a change to one version, only that file is
+parsed. Both caches live in the repository's `steward/cache/` (`steward.reading.cache`), in a
+directory of their own (`federation/`, its name from when only federations read it), apart from
+the list's records. A working tree's index is kept only if no file changed while it was read,
+and a fact is kept under the id of the bytes it was read from.
 
 A file that cannot be read is a problem in the index, never skipped: impact fails closed on it.
 """
@@ -21,7 +24,7 @@ from steward.entries.layout import Kind, Misplaced
 from steward.entries.problems import Problem, sorted_problems
 from steward.entries.semver import precedence
 from steward.entries.yamlio import MAX_FILE_BYTES, too_large
-from steward.gitio.tree import FileType, GitSnapshot, TreeFile
+from steward.gitio.tree import FileType, Snapshot, TreeFile
 from steward.reading.cache import RecordStore, cache_dir, load_tree_answer, store_tree_answer
 
 # Bump when a fact's fields or meaning change: another format's index is never read.
@@ -70,11 +73,12 @@ class UsesIndex(NamedTuple):
 _KINDS = (Kind.MODEL, Kind.VERSION, Kind.DATASET)
 
 
-def uses_index(snapshot: GitSnapshot) -> UsesIndex:
-    """The index of the tree `snapshot` reads, from the mirror's cache when it has it."""
+def uses_index(snapshot: Snapshot) -> UsesIndex:
+    """The index of the files `snapshot` reads, from the repository's cache when it has it."""
     directory = cache_dir(snapshot.root, snapshot.git_dir)
     tree_cache = directory / "federation" if directory is not None else None
-    key = f"{USES_FORMAT}-{snapshot.key()}"
+    state = snapshot.key()
+    key = f"{USES_FORMAT}-{state}"
     known = load_tree_answer(tree_cache, "uses", key)
     if isinstance(known, tuple) and len(known) == len(UsesIndex._fields):
         return _unpack(known)
@@ -84,7 +88,8 @@ def uses_index(snapshot: GitSnapshot) -> UsesIndex:
     finally:
         snapshot.close()
     records.save()
-    store_tree_answer(tree_cache, "uses", key, _pack(index))
+    if snapshot.unchanged_since(state):
+        store_tree_answer(tree_cache, "uses", key, _pack(index))
     return index
 
 
@@ -110,7 +115,7 @@ def _unpack(packed: _Packed) -> UsesIndex:
     )
 
 
-def _build(snapshot: GitSnapshot, records: RecordStore) -> UsesIndex:
+def _build(snapshot: Snapshot, records: RecordStore) -> UsesIndex:
     versions: list[VersionUse] = []
     models: dict[str, ModelFacts] = {}
     datasets: dict[str, DatasetFacts] = {}
@@ -150,13 +155,13 @@ def _build(snapshot: GitSnapshot, records: RecordStore) -> UsesIndex:
 
 
 def _fact(
-    snapshot: GitSnapshot,
+    snapshot: Snapshot,
     records: RecordStore,
     file: TreeFile,
     kind: Kind,
     problems: list[Problem],
 ) -> Fact | None:
-    if file.type is not FileType.REGULAR or file.oid is None:
+    if file.type is not FileType.REGULAR:
         problems.append(Problem(file.path, None, "", f"not read: a {file.type.value}"))
         return None
     if file.size is not None and file.size > MAX_FILE_BYTES:
@@ -166,10 +171,12 @@ def _fact(
     if not (isinstance(record, tuple) and len(record) == 2):
         from steward.entries.validate import parse_file  # the entry models: only on a miss
 
-        parsed = parse_file(kind, snapshot.read(file), file.path)
+        raw = snapshot.read(file)
+        parsed = parse_file(kind, raw, file.path)
         own = tuple((p.line, p.field, p.message) for p in parsed.problems)
         record = (own, _facts_of(parsed.entry))
-        records.put(kind, file.oid, record)
+        # Under the id of the bytes read: a working-tree file may have changed since listed.
+        records.put(kind, snapshot.content_id(file, raw), record)
     own_problems, found = record
     problems.extend(Problem(file.path, line, name, message) for line, name, message in own_problems)
     fact: Fact | None = found
