@@ -12,6 +12,9 @@ import errno
 import hashlib
 import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -195,3 +198,103 @@ def test_the_cache_directory_read_without_dvc_is_dvcs(
     (dvc / "config.local").write_text(local)
     with ArtifactStore(repo.root) as store:
         assert cache_directory(repo.root) == Path(store.cache.path)
+
+
+@pytest.mark.parametrize("store", ["cache", "remote"])
+def test_a_retry_needs_no_room_for_copies_it_will_not_keep(
+    repo: RegistryRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store: str,
+) -> None:
+    """Content registered already needs nothing written: a full (or read-only) cache or remote
+    does not fail its retry, which says the version holds it, as it did before the pass."""
+    out = write_model_files(tmp_path / "out", os.urandom(200_000))
+    assert run(["-C", str(repo.root), "register", "fraud", str(out)]) == 0
+    real = os.copy_file_range
+    full = str((repo.root / ".dvc" if store == "cache" else repo.remote).resolve())
+
+    def no_room(source: int, target: int, count: int, *offsets: int | None) -> int:
+        if str(Path(f"/proc/self/fd/{target}").readlink()).startswith(full):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(source, target, count, *offsets)
+
+    monkeypatch.setattr(os, "copy_file_range", no_room)
+    capsys.readouterr()
+    assert run(["-C", str(repo.root), "register", "fraud", str(out)]) == 0
+    assert "already holds this content" in capsys.readouterr().out
+    assert _leftovers(repo.root / ".dvc", repo.remote) == []
+
+
+def test_objects_are_read_only_for_everyone_whatever_the_umask(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    out = write_model_files(tmp_path / "out", os.urandom(50_000))
+    old = os.umask(0o077)
+    try:
+        assert run(["-C", str(repo.root), "register", "fraud", str(out)]) == 0
+    finally:
+        os.umask(old)
+    _assert_objects_hold_what_the_entry_says(repo, "0.1.0")  # 0o444 each
+
+
+def test_a_named_file_that_is_not_regular_is_refused_at_once(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    """A FIFO would block the pass's read for good (and the command, waiting for the pass)."""
+    fifo = tmp_path / "model.pipe"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-m", "steward", "-C", str(repo.root), "register", "fraud", str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1 and "not a regular file" in done.stderr, done.stderr
+
+
+def test_a_live_pass_keeps_its_copies_from_the_sweeps(tmp_path: Path) -> None:
+    """Another registration sweeps temporaries untouched for 15 minutes: a pass hands its
+    copies over freshly touched, however long ago they were finished."""
+    source = tmp_path / "weights.bin"
+    source.write_bytes(os.urandom(100_000))
+    cache = tmp_path / "cache" / "files" / "md5"
+    with staging.Staging((source,), cache) as pass_:
+        pass_.start()
+        pass_._thread.join()
+        staged = pass_._files[0].staged
+        assert staged is not None
+        hour_ago = time.time() - 3600
+        os.utime(staged, (hour_ago, hour_ago))
+        pass_.result()
+        assert copying.sweep_temporaries(cache, copying.STALE_TEMPORARY_S) == []
+        assert staged.is_file()
+    assert not staged.exists()
+
+
+def test_overlapping_passes_give_back_the_switch_interval(tmp_path: Path) -> None:
+    before = sys.getswitchinterval()
+    source = tmp_path / "weights.bin"
+    source.write_bytes(os.urandom(10_000))
+    first = staging.Staging((source,), tmp_path / "a").start()
+    second = staging.Staging((source,), tmp_path / "b").start()
+    first.result()
+    first.close()
+    second.result()
+    second.close()
+    assert sys.getswitchinterval() == before
+
+
+def test_a_shared_cache_is_left_to_dvc(repo: RegistryRepo, tmp_path: Path) -> None:
+    """`cache.shared = group`: DVC gives the cache's directories a group's modes; the pass does
+    not make them first (with the user's) but waits for DVC to."""
+    config = repo.root / ".dvc" / "config"
+    config.write_text(config.read_text() + "[cache]\n    shared = group\n")
+    run_git(repo.root, "commit", "-qam", "A shared cache")
+    assert staging.begin_staging(repo.root, (tmp_path,), False) is None
+    out = write_model_files(tmp_path / "out", os.urandom(10_000))
+    assert run(["-C", str(repo.root), "register", "fraud", str(out)]) == 0
+    shards = [p for p in (repo.root / ".dvc" / "cache" / "files" / "md5").iterdir() if p.is_dir()]
+    assert shards and all(p.stat().st_mode & 0o2070 == 0o2070 for p in shards)

@@ -7,8 +7,10 @@ where the file system can). Where the kernel refuses it (another file system, an
 platform without it) the copy falls back to `pread`/`pwrite`, from then on for the process.
 
 A temporary is named as DVC names its own (`.<22 url-safe characters>.tmp`), so that a file a
-killed run left is swept by `store.sweep_temporaries` like DVC's, and is created read-only
-(`0o444`, the mode DVC gives cache and remote objects): once moved into place it is protected.
+killed run left is swept by `sweep_temporaries` like DVC's, and is made read-only for everyone
+(`0o444`, the mode DVC gives cache and remote objects, whatever the umask): once moved into place
+it is protected. A live run touches its finished copies (`TOUCH_EVERY_S`), so that a sweep by
+another run never takes them.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ OBJECT_MODE = 0o444
 DVC_TEMPORARY = re.compile(r"^\.[A-Za-z0-9_-]{22}\.tmp$")
 # A temporary older than this was left by a killed process; a live writer keeps touching its own.
 STALE_TEMPORARY_S = 15 * 60
+TOUCH_EVERY_S = 60
 
 
 # The kernel cannot copy these two files in place (another file system, no support).
-_REFUSED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF}
+_REFUSED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
 _kernel_copy = hasattr(os, "copy_file_range")
 
 
@@ -38,21 +41,29 @@ def create_temporary(directory: Path) -> tuple[Path, int]:
     while True:
         path = directory / f".{secrets.token_urlsafe(16)}.tmp"
         try:
-            return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
         except FileExistsError:  # pragma: no cover - 128 random bits
             continue
         except FileNotFoundError:  # removed by another run that found it empty: made again
             directory.mkdir(parents=True, exist_ok=True)
+            continue
+        os.fchmod(descriptor, OBJECT_MODE)  # the umask took bits off the mode asked for
+        return path, descriptor
+
+
+def missing_directories(directory: Path) -> list[Path]:
+    """`directory` and its parents that do not exist, deepest first."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    return missing
 
 
 def make_directories(directory: Path) -> list[Path]:
     """Create `directory` and its missing parents; those it created, deepest first, for
     `remove_if_empty`."""
-    made = []
-    missing = directory
-    while not missing.exists():
-        made.append(missing)
-        missing = missing.parent
+    made = missing_directories(directory)
     directory.mkdir(parents=True, exist_ok=True)
     return made
 

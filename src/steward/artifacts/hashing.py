@@ -6,7 +6,8 @@ Each file is read once in 4 MiB chunks; md5 runs in a worker thread while sha256
 caller's (hashlib releases the GIL on large updates), so on two cores hashing costs about what md5
 alone costs. Nothing is read whole into memory.
 
-Registration hashes while it copies (`staging.stage_sources`); this module is the plain reading.
+Registration hashes while it copies (`staging.Staging`); this module is the plain reading, which
+registration falls back to when it cannot write its copies.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ def collect_sources(sources: Sequence[Path]) -> list[tuple[str, Path]]:
         for source in sources:
             if source.is_dir():
                 pairs.extend(_walk(source, source.name + "/"))
-            else:
+            elif source.is_file():  # follows symlinks, as `_walk` does
                 pairs.append((source.name, source))
+            else:  # a FIFO would block the read for good
+                raise ArtifactSourceError(f"{source}: not a regular file")
     seen: dict[str, Path] = {}
     for relpath, path in pairs:
         problem = relative_path_problem(relpath)

@@ -214,7 +214,7 @@ def register_version(
         with store:
             staging = staging or store.staging(request.sources, request.show_progress)
             with phase("waiting for the pass"):
-                digest = store.staged(staging)
+                digest = staging.result()
             faults.point("register:hashed")
             attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
             registration = _store_and_commit(attempt, store, team_validator, forge)

@@ -15,6 +15,7 @@ DVC is imported only when an ArtifactStore is opened: it takes most of a second 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -28,11 +29,13 @@ from steward.artifacts.copying import (
     DVC_TEMPORARY,
     STALE_TEMPORARY_S,
     copy_into_place,
+    missing_directories,
     move_into_place,
+    remove_if_empty,
     sweep_temporaries,
 )
 from steward.artifacts.hashing import ArtifactDigest
-from steward.artifacts.staging import MirrorFailed, Staging, discard_staged
+from steward.artifacts.staging import Staging, discard_staged
 from steward.entries.models import VersionEntry
 from steward.errors import OUT_OF_SPACE, RemoteError, StewardError
 from steward.gitio.dvcio import import_dvc_repo
@@ -139,22 +142,18 @@ class ArtifactStore:
     def staging(self, sources: Sequence[Path], show_progress: bool = False) -> Staging:
         """The one pass over the artifact's files that hashes them and copies them into the
         cache's directory and, for a remote that is a local directory, the remote's (started;
-        `staging.begin_staging` starts one before DVC is opened)."""
-        return Staging(
-            sources, Path(self.cache.path), self.mirror_directory(), show_progress
-        ).start()
-
-    def staged(self, staging: Staging) -> ArtifactDigest:
-        """The pass's result, a failure named by the store it could not write."""
-        try:
-            return staging.result()
-        except MirrorFailed as exc:
-            raise self._remote_failure(exc.__cause__ or exc) from exc
-        except OSError as exc:
-            full = _storage_failure(exc)
-            if full is None:
-                raise
-            raise _full(full, f"{staging.cache_dir} (the DVC cache)") from exc
+        `staging.begin_staging` starts one before DVC is opened). The directories are made by
+        DVC first, with the modes its configuration asks (a group's shared cache)."""
+        cache_dir = Path(self.cache.path)
+        with contextlib.suppress(OSError):  # the pass does without its copies if it must
+            self.cache.makedirs(str(cache_dir))
+        mirror = self.mirror_directory()
+        if mirror is not None:
+            try:
+                self.remote().makedirs(str(mirror))
+            except (OSError, RemoteError):
+                mirror = None
+        return Staging(sources, cache_dir, mirror, show_progress).start()
 
     def mirror_directory(self) -> Path | None:
         """Where registration copies objects for a remote that is a local directory (its
@@ -200,6 +199,7 @@ class ArtifactStore:
                 if target.exists():  # content-addressed: the object there is this one
                     item.staged.unlink(missing_ok=True)
                     continue
+                cache.makedirs(str(target.parent))  # with the modes DVC gives its directories
                 move_into_place(item.staged, target, REMOTE_CHUNK)
             if copied:
                 cache.add(
@@ -285,10 +285,17 @@ class ArtifactStore:
         with byte_progress(total, "copying to the DVC remote", show_progress) as advance:
             for item in missing:
                 target = Path(remote.oid_to_path(item.md5))
-                if item.mirrored is not None and item.mirrored.exists():
-                    move_into_place(item.mirrored, target, REMOTE_CHUNK)
-                else:
-                    copy_into_place(Path(self.cache.oid_to_path(item.md5)), target, REMOTE_CHUNK)
+                made = missing_directories(target.parent)
+                remote.makedirs(str(target.parent))  # with the modes DVC gives its directories
+                try:
+                    if item.mirrored is not None and item.mirrored.exists():
+                        move_into_place(item.mirrored, target, REMOTE_CHUNK)
+                    else:
+                        source = Path(self.cache.oid_to_path(item.md5))
+                        copy_into_place(source, target, REMOTE_CHUNK)
+                except BaseException:
+                    remove_if_empty(made)  # the remote as it was
+                    raise
                 advance(item.size)
 
     def _require_local_remote_directory(self) -> Path | None:

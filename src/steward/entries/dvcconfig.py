@@ -92,6 +92,19 @@ def cache_directory(root: Path) -> Path | None:
     return base / "files" / "md5"
 
 
+def shared_stores(root: Path) -> set[str]:
+    """ "cache" and "remote" (the default remote) where the configuration sets `shared`: DVC
+    then gives their directories and objects a group's modes, which only DVC should make."""
+    merged = _merge(_layers(root).values())
+    found = set()
+    if merged.get("cache", {}).get("shared"):
+        found.add("cache")
+    name = merged.get("core", {}).get("remote", "").lower()
+    if name and merged.get(f'remote "{name}"', {}).get("shared"):
+        found.add("remote")
+    return found
+
+
 def default_remote_committed(config_text: str | None) -> DefaultRemote:
     """The default remote `.dvc/config` names, from the file's text as committed (read from a
     commit, with no checkout: `.dvc/config.local` is never committed). A relative local URL
