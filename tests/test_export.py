@@ -476,3 +476,34 @@ def test_catalog_says_what_a_model_inherits_but_does_not_declare(
     _, out, _ = export(registry, "--format", "json", capsys=capsys)
     churn = next(m for m in json.loads(out)["models"] if m["name"] == "churn")
     assert churn["classification"]["uncovered"] == ["financial", "pii"]
+
+
+def test_an_export_asked_again_is_the_uncached_one(
+    registry: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exports are kept under the working tree's state, format and namespace: asked again
+    with nothing changed they are printed without parsing a file, and each change to the
+    working tree (or another namespace) gives what an uncached run gives."""
+    import steward.reading.contents as contents_module
+
+    def both(*args: str) -> tuple[int, str, str]:
+        cached = export(registry, *args, capsys=capsys)
+        monkeypatch.setenv("STEWARD_NO_CACHE", "1")
+        fresh = export(registry, *args, capsys=capsys)
+        monkeypatch.delenv("STEWARD_NO_CACHE")
+        assert cached == fresh
+        return cached
+
+    for args in (("--format", "json"), ("--format", "openlineage", "--namespace", NAMESPACE)):
+        first = both(*args)
+        real = contents_module.parse_file
+        monkeypatch.setattr(contents_module, "parse_file", lambda *a: pytest.fail("parsed"))
+        assert export(registry, *args, capsys=capsys) == first  # asked again: kept
+        monkeypatch.setattr(contents_module, "parse_file", real)
+    other = both("--format", "openlineage", "--namespace", "steward://elsewhere")
+    assert "steward://elsewhere" in other[1]
+    break_file(registry, "registry/models/fraud/1.3.0.yaml")
+    assert both("--format", "json")[0] == 1
+    version = registry / "registry/models/fraud/1.3.0.yaml"
+    version.unlink()
+    assert "version:fraud@1.3.0" not in both("--format", "json")[1]

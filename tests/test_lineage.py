@@ -268,3 +268,29 @@ def test_cli_formats(registry: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert outputs["dot"].startswith('digraph "lineage of fraud@1.2.0" {\n')
     assert json.loads(outputs["json"])["version"] == "1.2.0"
     assert AWKWARD_TEXT not in outputs["mermaid"]
+
+
+def test_a_models_lineage_parses_only_its_files_and_the_datasets(
+    registry: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The graph is of one model: on a registry of 100,000 versions it must not parse the
+    others (it did: a cold `lineage` cost a whole `list`). A misplaced file in the model's own
+    directory is still reported; one in another model's is not this graph's business."""
+    import steward.reading.contents as contents_module
+
+    parsed: list[str] = []
+    real = contents_module.parse_file
+
+    def counted(kind: Any, raw: bytes, path: str) -> Any:
+        parsed.append(path)
+        return real(kind, raw, path)
+
+    monkeypatch.setattr(contents_module, "parse_file", counted)
+    (registry / "registry/models/fraud/1.0.yaml").write_text("model: fraud\n")
+    (registry / "registry/models/churn/2.yaml").write_text("model: churn\n")
+    code, out, _ = run(registry, capsys, "fraud", "--format", "json")
+    assert parsed and all(
+        path.startswith(("registry/models/fraud/", "registry/datasets/")) for path in parsed
+    ), parsed
+    assert code == 1
+    assert [p["path"] for p in json.loads(out)["problems"]] == ["registry/models/fraud/1.0.yaml"]

@@ -22,6 +22,7 @@ from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
 from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from steward.gitio.gitcmd import find_repo_root
+from steward.gitio.tree import Snapshot
 
 # The entry models and the governance cores are imported by the command that runs: a warm
 # federated `impact` answers from small cached indexes and must not pay for them.
@@ -36,13 +37,14 @@ _REV_HELP = "Read the registry at this git revision instead of the working tree.
 
 
 def _read(
-    settings: Settings, rev: str | None, with_policy: bool = False
+    settings: Settings, rev: str | None, with_policy: bool = False, model: str | None = None
 ) -> tuple[Path, RegistryContents]:
+    """The registry's entries (with `model`, only that model's and every dataset's)."""
     from steward.gitio.tree import open_snapshot
     from steward.reading.contents import read_contents
 
     root = find_repo_root(settings.start)
-    return root, read_contents(open_snapshot(root, rev), with_policy=with_policy)
+    return root, read_contents(open_snapshot(root, rev), model=model, with_policy=with_policy)
 
 
 def _report_problems(problems: list[Problem], what: str) -> None:
@@ -110,7 +112,8 @@ def lineage_command(
         _report_problems(found.graph.problems, "the graph may be incomplete")
         gaps = report_gaps(found.unavailable, found.problems)
         return EXIT_OK if found.graph.ok and not gaps else EXIT_FAILURE
-    _, contents = _read(settings, rev)
+    # The graph is of one model: its files and the datasets are read, no other model's.
+    _, contents = _read(settings, rev, model=model)
     graph = lineage.model_lineage(contents, model, version)
     click.echo(renderers[output_format](graph))
     _report_problems(graph.problems, "the graph may be incomplete")
@@ -236,22 +239,55 @@ def export(
             text = json.dumps(catalog, indent=2, ensure_ascii=False) + "\n"
         emit(settings, text, output)
         return report_gaps(found.unavailable, found.problems)
-    from steward.governance.export_catalog import export_catalog
-    from steward.governance.export_openlineage import (
-        default_namespace,
-        export_events,
-        render_jsonl,
-    )
+    from steward.gitio.tree import open_snapshot
+    from steward.governance.export_openlineage import default_namespace
 
-    # The catalog's `uncovered` labels depend on the policy's classification levels.
-    root, contents = _read(settings, rev, with_policy=output_format == "json")
+    root = find_repo_root(settings.start)
     if output_format == "openlineage":
-        text = render_jsonl(export_events(contents, namespace or default_namespace(root)))
+        namespace = namespace or default_namespace(root)
+    text, problems = _exported(open_snapshot(root, rev), output_format, namespace)
+    emit(settings, text, output)
+    _report_problems(problems, "the export is incomplete")
+    return EXIT_FAILURE if problems else EXIT_OK
+
+
+# Bump when what an export writes changes without Steward's code changing (never so far: the
+# cache's directory is named after the code).
+_EXPORT_FORMAT = 1
+
+
+def _exported(
+    snapshot: Snapshot, output_format: str, namespace: str | None
+) -> tuple[str, list[Problem]]:
+    """The export's text and the files it could not read. Kept under the snapshot's state (a
+    commit's tree id, the working tree's state), the format and the namespace, like `list`'s
+    answer: asked again with nothing changed, it is printed without parsing the registry. Not
+    kept where a central policy's floor was read (its mirror decides, outside the snapshot)."""
+    import hashlib
+
+    from steward.governance.export_catalog import export_catalog
+    from steward.governance.export_openlineage import export_events, render_jsonl
+    from steward.reading.cache import cache_dir, load_tree_answer, store_tree_answer
+    from steward.reading.contents import read_contents
+
+    state = snapshot.key()
+    asked = hashlib.sha256(f"{output_format}\0{namespace}".encode()).hexdigest()[:16]
+    key = f"{_EXPORT_FORMAT}-{asked}-{state}"
+    directory = cache_dir(snapshot.root, snapshot.git_dir)
+    known = load_tree_answer(directory, "export", key)
+    if isinstance(known, tuple) and len(known) == 2 and isinstance(known[0], str):
+        return known[0], list(known[1])
+    # The catalog's `uncovered` labels depend on the policy's classification levels.
+    contents = read_contents(snapshot, with_policy=output_format == "json")
+    if output_format == "openlineage":
+        assert namespace is not None
+        text = render_jsonl(export_events(contents, namespace))
     else:
         text = json.dumps(export_catalog(contents), indent=2, ensure_ascii=False) + "\n"
-    emit(settings, text, output)
-    _report_problems(contents.problems, "the export is incomplete")
-    return EXIT_OK if contents.complete else EXIT_FAILURE
+    central = contents.policy is not None and contents.policy.central is not None
+    if not central and snapshot.unchanged_since(state):
+        store_tree_answer(directory, "export", key, (text, list(contents.problems)))
+    return text, list(contents.problems)
 
 
 # --- text renderer ----------------------------------------------------------------------------

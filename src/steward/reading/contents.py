@@ -80,7 +80,9 @@ def read_contents(
             except Misplaced as exc:
                 # Under registry/ a stray file may be an entry in the wrong place (`1.0.yaml`):
                 # an answer about every version cannot ignore it.
-                if file.path.startswith(layout.REGISTRY_DIR + "/") and model is None:
+                if file.path.startswith(layout.REGISTRY_DIR + "/") and (
+                    model is None or file.path.startswith(f"{layout.MODELS_DIR}/{model}/")
+                ):
                     problems.append(Problem(file.path, None, "", str(exc)))
                 continue
             if place.kind not in kinds:
