@@ -507,3 +507,14 @@ def test_an_export_asked_again_is_the_uncached_one(
     version = registry / "registry/models/fraud/1.3.0.yaml"
     version.unlink()
     assert "version:fraud@1.3.0" not in both("--format", "json")[1]
+
+
+def test_a_kept_export_names_the_revision_as_asked(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`main` and `HEAD` are one tree: each export still names the revision it was asked for."""
+    run_git(registry, "add", "-A")
+    run_git(registry, "commit", "-qm", "The registry")
+    for rev in ("HEAD", "main", "HEAD"):
+        code, out, _ = export(registry, "--format", "json", "--rev", rev, capsys=capsys)
+        assert json.loads(out)["source"] == f"revision {rev}", code

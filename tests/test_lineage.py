@@ -294,3 +294,13 @@ def test_a_models_lineage_parses_only_its_files_and_the_datasets(
     ), parsed
     assert code == 1
     assert [p["path"] for p in json.loads(out)["problems"]] == ["registry/models/fraud/1.0.yaml"]
+
+
+def test_other_readers_of_one_model_do_not_count_misplaced_files(registry: Path) -> None:
+    """Cards, audits and federated `which`/`show` read one model too, and never counted a stray
+    file in its directory as a problem; only lineage asks for that."""
+    (registry / "registry/models/fraud/notes.txt").write_text("remember to retrain\n")
+    plain = read_contents(WorktreeSnapshot(registry), model="fraud")
+    asked = read_contents(WorktreeSnapshot(registry), model="fraud", misplaced_in_model=True)
+    assert [p.path for p in plain.problems] == []
+    assert [p.path for p in asked.problems] == ["registry/models/fraud/notes.txt"]

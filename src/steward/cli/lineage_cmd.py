@@ -44,7 +44,11 @@ def _read(
     from steward.reading.contents import read_contents
 
     root = find_repo_root(settings.start)
-    return root, read_contents(open_snapshot(root, rev), model=model, with_policy=with_policy)
+    snapshot = open_snapshot(root, rev)
+    # A misplaced file in the model's directory may be a version the graph lacks: reported.
+    return root, read_contents(
+        snapshot, model=model, with_policy=with_policy, misplaced_in_model=model is not None
+    )
 
 
 def _report_problems(problems: list[Problem], what: str) -> None:
@@ -271,7 +275,9 @@ def _exported(
     from steward.reading.contents import read_contents
 
     state = snapshot.key()
-    asked = hashlib.sha256(f"{output_format}\0{namespace}".encode()).hexdigest()[:16]
+    # The label too: the catalog names the revision as asked (`main` and `HEAD` share a tree).
+    asked = f"{output_format}\0{namespace}\0{snapshot.label}"
+    asked = hashlib.sha256(asked.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     key = f"{_EXPORT_FORMAT}-{asked}-{state}"
     directory = cache_dir(snapshot.root, snapshot.git_dir)
     known = load_tree_answer(directory, "export", key)

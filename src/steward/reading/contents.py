@@ -58,10 +58,15 @@ class RegistryContents:
 
 
 def read_contents(
-    snapshot: Snapshot, model: str | None = None, with_policy: bool = False
+    snapshot: Snapshot,
+    model: str | None = None,
+    with_policy: bool = False,
+    misplaced_in_model: bool = False,
 ) -> RegistryContents:
     """Every model, version and dataset entry of `snapshot` (with `model`, only that model's
-    files and every dataset), and the policy `with_policy`, each file read once."""
+    files and every dataset), and the policy `with_policy`, each file read once. A misplaced
+    file under `registry/` is a problem when every model is read, and with `model` only if
+    `misplaced_in_model` and it is in that model's directory."""
     kinds = (*_READ_KINDS, Kind.POLICY) if with_policy else _READ_KINDS
     policy: Policy | None = None
     central_copy: bytes | None = None
@@ -81,7 +86,10 @@ def read_contents(
                 # Under registry/ a stray file may be an entry in the wrong place (`1.0.yaml`):
                 # an answer about every version cannot ignore it.
                 if file.path.startswith(layout.REGISTRY_DIR + "/") and (
-                    model is None or file.path.startswith(f"{layout.MODELS_DIR}/{model}/")
+                    model is None
+                    or (
+                        misplaced_in_model and file.path.startswith(f"{layout.MODELS_DIR}/{model}/")
+                    )
                 ):
                     problems.append(Problem(file.path, None, "", str(exc)))
                 continue
