@@ -146,6 +146,34 @@ def test_list_and_show_with_the_versions_that_use_it(
     assert "no dataset 'ghost' (registered: transactions)" in capsys.readouterr().err
 
 
+def test_show_parses_the_datasets_and_asks_the_uses_index_for_the_rest(
+    repo: RegistryRepo,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a registry of 100,000 versions, `dataset show` must not parse every version twice
+    (its entry, then who uses it): the entry is read from the datasets alone."""
+    import steward.reading.contents as contents_module
+
+    files = write_model_files(tmp_path / "out", b"weights")
+    register = ["register", "fraud", str(files), "--dataset", "transactions"]
+    assert run(["-C", str(repo.root), *register]) == 0
+    parsed: list[str] = []
+    real = contents_module.parse_file
+
+    def counted(kind: Kind, raw: bytes, path: str) -> object:
+        parsed.append(path)
+        return real(kind, raw, path)
+
+    monkeypatch.setattr(contents_module, "parse_file", counted)
+    capsys.readouterr()
+    assert run(["-C", str(repo.root), "dataset", "show", "transactions", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [a["version"] for a in shown["used_by"]["affected"]] == ["0.1.0"]
+    assert parsed == ["registry/datasets/transactions.yaml"]
+
+
 def test_add_with_pr_opens_a_proposal_and_commits_nothing(
     repo: RegistryRepo, capsys: pytest.CaptureFixture[str]
 ) -> None:

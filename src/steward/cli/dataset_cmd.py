@@ -182,12 +182,14 @@ def list_datasets(settings: Settings, rev: str | None, as_json: bool) -> int:
 @click.pass_obj
 def show(settings: Settings, dataset_id: str, rev: str | None, as_json: bool) -> int:
     """Show dataset ID: its entry, and the model versions that use it (production first)."""
-    contents = _contents(settings, rev)
+    root = find_repo_root(settings.start)
+    # The entry from the datasets alone; who uses it from the registry's (cached) uses index.
+    contents = read_contents(open_snapshot(root, rev), datasets_only=True)
     entry = contents.datasets.get(dataset_id)
     if entry is None:
         known = ", ".join(sorted(contents.datasets)) or "none"
         raise StewardError(f"no dataset '{dataset_id}' (registered: {known})")
-    index = uses_index(open_snapshot(find_repo_root(settings.start), rev))
+    index = uses_index(open_snapshot(root, rev))
     report = impact_of(index, Question(dataset_id))
     if as_json:
         click.echo(

@@ -62,12 +62,16 @@ def read_contents(
     model: str | None = None,
     with_policy: bool = False,
     misplaced_in_model: bool = False,
+    datasets_only: bool = False,
 ) -> RegistryContents:
     """Every model, version and dataset entry of `snapshot` (with `model`, only that model's
     files and every dataset), and the policy `with_policy`, each file read once. A misplaced
     file under `registry/` is a problem when every model is read, and with `model` only if
-    `misplaced_in_model` and it is in that model's directory."""
-    kinds = (*_READ_KINDS, Kind.POLICY) if with_policy else _READ_KINDS
+    `misplaced_in_model` and it is in that model's directory. `datasets_only`: the dataset
+    entries alone (no model's file is read, no misplaced file reported)."""
+    kinds: tuple[Kind, ...] = (*_READ_KINDS, Kind.POLICY) if with_policy else _READ_KINDS
+    if datasets_only:
+        kinds = (Kind.DATASET,)
     policy: Policy | None = None
     central_copy: bytes | None = None
     models: dict[str, ModelEntry] = {}
@@ -85,10 +89,15 @@ def read_contents(
             except Misplaced as exc:
                 # Under registry/ a stray file may be an entry in the wrong place (`1.0.yaml`):
                 # an answer about every version cannot ignore it.
-                if file.path.startswith(layout.REGISTRY_DIR + "/") and (
-                    model is None
-                    or (
-                        misplaced_in_model and file.path.startswith(f"{layout.MODELS_DIR}/{model}/")
+                if (
+                    file.path.startswith(layout.REGISTRY_DIR + "/")
+                    and not datasets_only
+                    and (
+                        model is None
+                        or (
+                            misplaced_in_model
+                            and file.path.startswith(f"{layout.MODELS_DIR}/{model}/")
+                        )
                     )
                 ):
                     problems.append(Problem(file.path, None, "", str(exc)))
