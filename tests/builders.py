@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from steward.entries import layout
 from steward.entries.yamlio import dumps
 from steward.reading.scaffold import template, write_schema_copies
@@ -161,3 +163,18 @@ def small_registry(root: Path) -> Path:
     add_version(root, "fraud", "1.1.0", stage="staging")
     write_schema_copies(root)
     return root
+
+
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths `reading.contents` parses from now on, in order (the list fills as it reads)."""
+    import steward.reading.contents as contents_module
+
+    parsed: list[str] = []
+    real = contents_module.parse_file
+
+    def counted(kind: Any, raw: bytes, path: str) -> Any:
+        parsed.append(path)
+        return real(kind, raw, path)
+
+    monkeypatch.setattr(contents_module, "parse_file", counted)
+    return parsed

@@ -3,9 +3,13 @@ origin to push to, a model and a dataset."""
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from steward.reading.create import create_model
 from steward.reading.scaffold import init_registry
@@ -62,3 +66,19 @@ def write_model_files(directory: Path, weights: bytes, config: str = "depth: 6\n
 
 def remote_object(remote: Path, md5: str) -> Path:
     return remote / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def fill_up(monkeypatch: pytest.MonkeyPatch, directory: Path, lands: int = 0) -> None:
+    """The disk holding `directory` is full: a kernel copy into a file under it writes `lands`
+    bytes (a partial file), then fails with ENOSPC, as a real full disk fails a copy."""
+    real = os.copy_file_range
+    full = str(directory.resolve())
+
+    def no_room(source: int, target: int, count: int, *offsets: int | None) -> int:
+        if str(Path(f"/proc/self/fd/{target}").readlink()).startswith(full):
+            if lands:
+                real(source, target, min(count, lands), *offsets)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(source, target, count, *offsets)
+
+    monkeypatch.setattr(os, "copy_file_range", no_room)

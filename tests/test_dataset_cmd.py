@@ -15,7 +15,7 @@ from steward.entries import layout
 from steward.entries.layout import Kind
 from steward.entries.validate import read_entry
 from steward.reading.registry import check_registry
-from tests.builders import run_git
+from tests.builders import count_parses, run_git
 from tests.dvc_registry import RegistryRepo, make_registry, write_model_files
 
 
@@ -154,19 +154,10 @@ def test_show_parses_the_datasets_and_asks_the_uses_index_for_the_rest(
 ) -> None:
     """On a registry of 100,000 versions, `dataset show` must not parse every version twice
     (its entry, then who uses it): the entry is read from the datasets alone."""
-    import steward.reading.contents as contents_module
-
     files = write_model_files(tmp_path / "out", b"weights")
     register = ["register", "fraud", str(files), "--dataset", "transactions"]
     assert run(["-C", str(repo.root), *register]) == 0
-    parsed: list[str] = []
-    real = contents_module.parse_file
-
-    def counted(kind: Kind, raw: bytes, path: str) -> object:
-        parsed.append(path)
-        return real(kind, raw, path)
-
-    monkeypatch.setattr(contents_module, "parse_file", counted)
+    parsed = count_parses(monkeypatch)
     capsys.readouterr()
     assert run(["-C", str(repo.root), "dataset", "show", "transactions", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)

@@ -19,6 +19,7 @@ from steward.gitio.tree import WorktreeSnapshot
 from steward.governance.lineage import LineageGraph, model_lineage
 from steward.governance.lineage_render import dot_quote, mermaid_text, render_dot, render_mermaid
 from steward.reading.contents import read_contents
+from tests.builders import count_parses
 from tests.governance_registry import AWKWARD_TEXT, AWKWARD_URI, break_file, governance_registry
 
 
@@ -276,16 +277,7 @@ def test_a_models_lineage_parses_only_its_files_and_the_datasets(
     """The graph is of one model: on a registry of 100,000 versions it must not parse the
     others (it did: a cold `lineage` cost a whole `list`). A misplaced file in the model's own
     directory is still reported; one in another model's is not this graph's business."""
-    import steward.reading.contents as contents_module
-
-    parsed: list[str] = []
-    real = contents_module.parse_file
-
-    def counted(kind: Any, raw: bytes, path: str) -> Any:
-        parsed.append(path)
-        return real(kind, raw, path)
-
-    monkeypatch.setattr(contents_module, "parse_file", counted)
+    parsed = count_parses(monkeypatch)
     (registry / "registry/models/fraud/1.0.yaml").write_text("model: fraud\n")
     (registry / "registry/models/churn/2.yaml").write_text("model: churn\n")
     code, out, _ = run(registry, capsys, "fraud", "--format", "json")

@@ -17,7 +17,7 @@ import pytest
 from steward.artifacts.store import ArtifactStore
 from steward.cli.main import run
 from tests.builders import run_git
-from tests.dvc_registry import RegistryRepo, make_registry
+from tests.dvc_registry import RegistryRepo, fill_up, make_registry
 
 LIMIT = 2 * 1024 * 1024
 
@@ -79,16 +79,7 @@ def test_a_full_remote_is_exit_1_with_nothing_left_on_it(
     directory to copy into, when the objects are pushed."""
     sources = _artifact(tmp_path)
     head = repo.head()
-    real = os.copy_file_range
-    remote = str(repo.remote.resolve())
-
-    def full_remote(source: int, target: int, count: int, *offsets: int | None) -> int:
-        if str(Path(f"/proc/self/fd/{target}").readlink()).startswith(remote):
-            real(source, target, min(count, 4096), *offsets)  # part of it lands, then no more
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(source, target, count, *offsets)
-
-    monkeypatch.setattr(os, "copy_file_range", full_remote)
+    fill_up(monkeypatch, repo.remote, lands=4096)  # part of it lands, then no more
     if copied == "at the push":
         monkeypatch.setattr(ArtifactStore, "mirror_directory", lambda self: None)
         monkeypatch.setattr("steward.cli.register_cmd.begin_staging", lambda *args: None)

@@ -27,7 +27,13 @@ from steward.artifacts.store import ArtifactStore
 from steward.cli.main import run
 from steward.entries.dvcconfig import cache_directory
 from tests.builders import run_git
-from tests.dvc_registry import RegistryRepo, make_registry, remote_object, write_model_files
+from tests.dvc_registry import (
+    RegistryRepo,
+    fill_up,
+    make_registry,
+    remote_object,
+    write_model_files,
+)
 
 
 @pytest.fixture
@@ -212,15 +218,7 @@ def test_a_retry_needs_no_room_for_copies_it_will_not_keep(
     does not fail its retry, which says the version holds it, as it did before the pass."""
     out = write_model_files(tmp_path / "out", os.urandom(200_000))
     assert run(["-C", str(repo.root), "register", "fraud", str(out)]) == 0
-    real = os.copy_file_range
-    full = str((repo.root / ".dvc" if store == "cache" else repo.remote).resolve())
-
-    def no_room(source: int, target: int, count: int, *offsets: int | None) -> int:
-        if str(Path(f"/proc/self/fd/{target}").readlink()).startswith(full):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(source, target, count, *offsets)
-
-    monkeypatch.setattr(os, "copy_file_range", no_room)
+    fill_up(monkeypatch, repo.root / ".dvc" if store == "cache" else repo.remote)
     capsys.readouterr()
     assert run(["-C", str(repo.root), "register", "fraud", str(out)]) == 0
     assert "already holds this content" in capsys.readouterr().out

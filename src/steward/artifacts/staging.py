@@ -213,13 +213,10 @@ class Staging:
         """No more copies into the remote's directory: those made are removed (the push copies
         from the cache, and says what is wrong with the remote, if it is still needed)."""
         self.mirror_dir = None
-        self._files = [replace(item, mirrored=None) for item in self._discard_mirrored()]
-
-    def _discard_mirrored(self) -> list[FileDigest]:
         for item in self._files:
             if item.mirrored is not None:
                 item.mirrored.unlink(missing_ok=True)
-        return self._files
+        self._files = [replace(item, mirrored=None) for item in self._files]
 
     def _plain(self) -> ArtifactDigest:
         """The cache's copy could not be written (or a file not read): every copy is dropped,

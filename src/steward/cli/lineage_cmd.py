@@ -22,7 +22,6 @@ from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
 from steward.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from steward.gitio.gitcmd import find_repo_root
-from steward.gitio.tree import Snapshot
 
 # The entry models and the governance cores are imported by the command that runs: a warm
 # federated `impact` answers from small cached indexes and must not pay for them.
@@ -245,55 +244,15 @@ def export(
         return report_gaps(found.unavailable, found.problems)
     from steward.gitio.tree import open_snapshot
     from steward.governance.export_openlineage import default_namespace
+    from steward.governance.exports import exported
 
     root = find_repo_root(settings.start)
     if output_format == "openlineage":
         namespace = namespace or default_namespace(root)
-    text, problems = _exported(open_snapshot(root, rev), output_format, namespace)
+    text, problems = exported(open_snapshot(root, rev), output_format, namespace)
     emit(settings, text, output)
     _report_problems(problems, "the export is incomplete")
     return EXIT_FAILURE if problems else EXIT_OK
-
-
-# Bump when what an export writes changes without Steward's code changing (never so far: the
-# cache's directory is named after the code).
-_EXPORT_FORMAT = 1
-
-
-def _exported(
-    snapshot: Snapshot, output_format: str, namespace: str | None
-) -> tuple[str, list[Problem]]:
-    """The export's text and the files it could not read. Kept under the snapshot's state (a
-    commit's tree id, the working tree's state), the format and the namespace, like `list`'s
-    answer: asked again with nothing changed, it is printed without parsing the registry. Not
-    kept where a central policy's floor was read (its mirror decides, outside the snapshot)."""
-    import hashlib
-
-    from steward.governance.export_catalog import export_catalog
-    from steward.governance.export_openlineage import export_events, render_jsonl
-    from steward.reading.cache import cache_dir, load_tree_answer, store_tree_answer
-    from steward.reading.contents import read_contents
-
-    state = snapshot.key()
-    # The label too: the catalog names the revision as asked (`main` and `HEAD` share a tree).
-    asked = f"{output_format}\0{namespace}\0{snapshot.label}"
-    asked = hashlib.sha256(asked.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    key = f"{_EXPORT_FORMAT}-{asked}-{state}"
-    directory = cache_dir(snapshot.root, snapshot.git_dir)
-    known = load_tree_answer(directory, "export", key)
-    if isinstance(known, tuple) and len(known) == 2 and isinstance(known[0], str):
-        return known[0], list(known[1])
-    # The catalog's `uncovered` labels depend on the policy's classification levels.
-    contents = read_contents(snapshot, with_policy=output_format == "json")
-    if output_format == "openlineage":
-        assert namespace is not None
-        text = render_jsonl(export_events(contents, namespace))
-    else:
-        text = json.dumps(export_catalog(contents), indent=2, ensure_ascii=False) + "\n"
-    central = contents.policy is not None and contents.policy.central is not None
-    if not central and snapshot.unchanged_since(state):
-        store_tree_answer(directory, "export", key, (text, list(contents.problems)))
-    return text, list(contents.problems)
 
 
 # --- text renderer ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from steward.federation.datasets import (
 )
 from steward.federation.sources import RegistryProblem, Source, Unavailable, open_sources
 from steward.federation.spec import Federation
-from steward.governance.impact import MATCH_RANK, Question, Reasons
+from steward.governance.impact import MATCH_RANK, Question, Reasons, answerable
 from steward.governance.notify import STAGE_ORDER, Notify, gather
 from steward.reading.uses import ModelFacts, UsesIndex, VersionUse, uses_index
 
@@ -55,18 +55,7 @@ class Affected(NamedTuple):
 
     def notify(self) -> list[tuple[str, str]]:
         model = self.model
-        if model is None:
-            return []
-        name = f"{self.registry}/{model.name}"
-        pairs = [(model.owner, f"owner of {name}")]
-        if model.data_steward:
-            pairs.append((model.data_steward, f"data steward of {name}"))
-        pairs += [
-            (owner, f"owner of {consumer}, a consumer of {name}")
-            for consumer, owner in model.downstream
-            if owner
-        ]
-        return pairs
+        return answerable(model, f"{self.registry}/{model.name}" if model else "")
 
     def as_dict(self) -> dict[str, Any]:
         model = self.model

@@ -64,19 +64,7 @@ class Affected(NamedTuple):
 
     def notify(self) -> list[tuple[str, str]]:
         """(principal, reason) pairs: who answers for this version or depends on its model."""
-        model = self.model
-        if model is None:
-            return []
-        name = model.name
-        pairs = [(model.owner, f"owner of {name}")]
-        if model.data_steward:
-            pairs.append((model.data_steward, f"data steward of {name}"))
-        pairs += [
-            (owner, f"owner of {consumer}, a consumer of {name}")
-            for consumer, owner in model.downstream
-            if owner
-        ]
-        return pairs
+        return answerable(self.model, self.model.name if self.model else "")
 
     def as_dict(self) -> dict[str, Any]:
         model = self.model
@@ -97,6 +85,22 @@ class Affected(NamedTuple):
                 for name, owner in (model.downstream if model else ())
             ],
         }
+
+
+def answerable(model: ModelFacts | None, name: str) -> list[tuple[str, str]]:
+    """(principal, reason) pairs for a model called `name` in the reasons: its owner, its data
+    steward and the owners of its consumers."""
+    if model is None:
+        return []
+    pairs = [(model.owner, f"owner of {name}")]
+    if model.data_steward:
+        pairs.append((model.data_steward, f"data steward of {name}"))
+    pairs += [
+        (owner, f"owner of {consumer}, a consumer of {name}")
+        for consumer, owner in model.downstream
+        if owner
+    ]
+    return pairs
 
 
 @dataclass(frozen=True)
