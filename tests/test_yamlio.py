@@ -8,18 +8,22 @@ big to commit as files, and that whatever `dumps` writes, `loads` reads back equ
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from steward.entries import yamlio
 from steward.entries.layout import Kind
 from steward.entries.validate import parse_file
 from steward.entries.yamlio import (
     FORBIDDEN_CHARACTERS,
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    Loaded,
     dumps,
     loads,
     resolve_plain,
@@ -488,3 +492,83 @@ def test_dumps_refuses_what_loads_would_refuse(character: str) -> None:
 def test_tabs_inside_block_text_and_flow_collections_are_content_not_indentation() -> None:
     loaded = loads(b"notes: |\n  step 1\n  \tindented with a tab\nsizes: [1,\n\t2]\n", "f.yaml")
     assert loaded.data == {"notes": "step 1\n\tindented with a tab\n", "sizes": [1, 2]}
+
+
+# --- the fast path (libyaml's composer) reads exactly what the builder reads ----------------
+
+# Pieces of YAML lines, many of them what a registry file must not hold: the generated files are
+# mostly refused, and the fast path must then leave them to the builder.
+_PIECES = [
+    "a", "b", "key", "1", "1.10", "true", "null", "~", "<<", "''", "'q'", '"d"', '"\\t"', "x y",
+    ":", ": ", "- ", "-", "? ", "[", "]", "{", "}", ",", "#", " #c", "&a ", "*a", "!!str ",
+    "! ", "%YAML 1.2", "---", "...", "|", ">-", "\t", " ", "  ", "\n", "\n  ", "\n- ", "é",
+    "\x07", ".nan", "1e999", "a: b", "a:b",
+]  # fmt: skip
+_yaml_texts = st.one_of(
+    st.lists(st.sampled_from(_PIECES), max_size=30).map("".join),
+    json_like.map(lambda data: yaml.safe_dump(data, allow_unicode=True, default_flow_style=None)),
+    json_like.map(lambda data: yaml.safe_dump(data, default_flow_style=True)),
+)
+
+
+def _through_the_builder(text: str) -> Loaded:
+    return yamlio._Builder("t.yaml", text).build()
+
+
+def _locs_of(data: Any) -> list[tuple[Any, ...]]:
+    """Every loc in `data`, and one past each end."""
+    if isinstance(data, dict):
+        inner = [(key, *rest) for key, value in data.items() for rest in _locs_of(value)]
+        return [(), ("missing",), *inner]
+    if isinstance(data, list):
+        inner = [(index, *rest) for index, value in enumerate(data) for rest in _locs_of(value)]
+        return [(), (len(data),), (-1,), ("0",), *inner]
+    return [(), ("below",)]
+
+
+def assert_read_alike(text: str) -> None:
+    fast = yamlio._composed(text.encode("utf-8"), text)
+    try:
+        slow = _through_the_builder(text)
+    except YamlError:
+        assert fast is None, f"the fast path accepted what the builder refuses: {text!r}"
+        return
+    if fast is None:
+        return
+    assert same(fast.data, slow.data), text
+    for loc in _locs_of(slow.data):
+        assert fast.line_of(loc) == slow.line_of(loc), (text, loc)
+    assert fast.lines == slow.lines, text
+    assert fast.source_text == slow.source_text, text
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(_yaml_texts)
+def test_the_fast_path_reads_what_the_builder_reads_and_refuses_nothing_it_accepts(
+    text: str,
+) -> None:
+    assert_read_alike(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n", "a: !!str 1\n", "%YAML 1.2\n---\na: 1\n", "a: 1\n---\nb: 2\n",
+        "a: 1\na: 2\n", "'a': 1\na: 2\n", "1: one\n", "? [a]\n: 1\n", "<<: {a: 1}\n",
+        "'': 1\n", "a: .inf\n", "a: 1e999\n", "a: \"\\x07\"\n", "{a: 1, a: 2}\n",
+        _nested_lists(MAX_DEPTH), _nested_lists(MAX_DEPTH - 1), "[" * 200_000,
+        "a: 1.10\nb: [1, '2', 3.0]\nc:\n- d: true\n  e: ~\n", "", "# only a comment\n",
+    ],
+)  # fmt: skip
+def test_the_fast_path_on_each_of_the_builders_rules(text: str) -> None:
+    assert_read_alike(text)
+
+
+def test_a_registry_file_takes_the_fast_path() -> None:
+    # Were the fast path to leave every file to the builder, nothing would read differently and
+    # only the benchmarks would show it: this keeps it taken for what registries hold.
+    version = Path(__file__).resolve().parents[1] / "registry/models/churn-predictor/0.1.0.yaml"
+    raw = version.read_bytes()
+    loaded = yamlio._composed(raw, raw.decode("utf-8"))
+    assert loaded is not None
+    assert loaded.data == _through_the_builder(raw.decode("utf-8")).data

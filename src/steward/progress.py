@@ -51,6 +51,9 @@ def byte_progress(total: int, what: str, enabled: bool, in_bytes: bool = True) -
         return
     from tqdm import tqdm
 
+    # No monitor thread: a bar must not stop a cold read from forking its workers
+    # (`steward.reading.summarize_ahead` forks only while one thread runs).
+    tqdm.monitor_interval = 0
     with tqdm(
         total=total,
         desc=what,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -33,6 +32,19 @@ MAX_DEPTH = 32
 Loc = tuple[str | int, ...]
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _libyaml_parser() -> Any:
+    """libyaml's parser class, or None where PyYAML was built without it (then every file goes
+    through `_Builder`)."""
+    try:
+        from yaml._yaml import CParser
+    except ImportError:
+        return None
+    return CParser
+
+
+_CParser: Any = _libyaml_parser()
 
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -92,18 +104,45 @@ def resolve_plain(text: str) -> object:
     return text
 
 
-@dataclass(frozen=True)
 class Loaded:
-    """A parsed document, the line of every key and item, and the text of non-string scalars."""
+    """A parsed document, the line of every key and item, and the text of non-string scalars.
 
-    data: Any
-    lines: dict[Loc, int] = field(default_factory=dict)
-    source_text: dict[Loc, str] = field(default_factory=dict)
+    Built either from `_Builder`'s dictionaries or, on the fast path, from the node tree the C
+    composer made: then `line_of` walks that tree, and `lines` and `source_text` are made from it
+    only when asked (a file that validates needs a few lines, not all of them)."""
+
+    __slots__ = ("_lines", "_root", "_source_text", "data")
+
+    def __init__(
+        self,
+        data: Any,
+        lines: dict[Loc, int] | None = None,
+        source_text: dict[Loc, str] | None = None,
+        root: yaml.Node | None = None,
+    ) -> None:
+        self.data = data
+        self._root = root
+        self._lines = lines if lines is not None or root is not None else {}
+        self._source_text = source_text if source_text is not None or root is not None else {}
+
+    @property
+    def lines(self) -> dict[Loc, int]:
+        if self._lines is None:
+            self._lines, self._source_text = _locations(self._root)
+        return self._lines
+
+    @property
+    def source_text(self) -> dict[Loc, str]:
+        if self._source_text is None:
+            self._lines, self._source_text = _locations(self._root)
+        return self._source_text
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of the nearest enclosing key or item that has one."""
+        if self._lines is None:
+            return _line_in_tree(self._root, loc)
         for end in range(len(loc), -1, -1):
-            line = self.lines.get(loc[:end])
+            line = self._lines.get(loc[:end])
             if line is not None:
                 return line
         return None
@@ -135,7 +174,8 @@ def loads(raw: bytes, path: str) -> Loaded:
     if trap is not None:
         line = text.count("\n", 0, trap.start()) + 1
         raise YamlError(path, line, _describe_trap(trap.group()))
-    return _Builder(path, text).build()
+    loaded = _composed(raw, text)
+    return loaded if loaded is not None else _Builder(path, text).build()
 
 
 def _describe_trap(character: str) -> str:
@@ -170,6 +210,136 @@ def _tab_indented_line(text: str, error_line: int | None) -> int | None:
             if match is not None and "\t" in match.group():
                 return line
     return None
+
+
+# --- the fast path: libyaml's node tree, judged by the builder's rules ------------------------
+#
+# Most files are plain block YAML. For them libyaml's composer (C) builds the node tree and
+# `_plain` turns it into data with the same checks `_Builder` makes, refusing nothing itself: at the
+# first thing it is unsure of, the file goes to `_Builder`, which reads it or names what is wrong.
+# So the fast path can only be wrong by accepting what the builder refuses or reading it
+# differently, and `tests/test_yamlio.py` compares the two on generated files.
+#
+# What the tree cannot show is kept out of it before composing: the composer resolves aliases to
+# the anchored node and drops anchors, tags and directives, so a file with `&`, `*`, `!` anywhere or
+# `%` at a line's start goes to the builder. The composer recurses in C once per level of nesting;
+# every list or mapping owns at least one of `:-[{?`, so a file with at most `_MOST_INDICATORS` of
+# them nests at most that deep, and a deeper one (an attack: `[[[[...`) never reaches it.
+
+_SUSPECT = re.compile(r"[&*!]|^%", re.MULTILINE)
+_NESTING_INDICATORS = ":-[{?"
+_MOST_INDICATORS = 1000
+
+
+class _Unsure(Exception):
+    """The fast path leaves this file to `_Builder`."""
+
+
+if _CParser is not None:
+
+    class _Composer(_CParser):  # type: ignore[misc]
+        """libyaml's parser and composer with PyYAML's tag resolution switched off: `_plain`
+        resolves scalars by Steward's own rules and never reads a node's tag."""
+
+        def resolve(self, kind: type, value: Any, implicit: Any) -> str:  # noqa: ARG002
+            return ""
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:  # noqa: ARG002
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+
+def _composed(raw: bytes, text: str) -> Loaded | None:
+    """`raw` read through the fast path, or None when `_Builder` must read it."""
+    if _CParser is None or _SUSPECT.search(text) is not None:
+        return None
+    if sum(map(text.count, _NESTING_INDICATORS)) > _MOST_INDICATORS:
+        return None
+    try:
+        root = _Composer(raw).get_single_node()
+        if root is None:  # no document: only comments, or nothing
+            return Loaded(None, {}, {})
+        return Loaded(_plain(root, 1), root=root)
+    except Exception:  # whatever it is, the builder judges the file and names it
+        return None
+
+
+def _plain(node: yaml.Node, depth: int) -> Any:
+    """The data of `node`, by `_Builder`'s rules; `_Unsure` (or `_NotAllowed`) where it would
+    refuse the file."""
+    kind = node.__class__
+    if kind is yaml.ScalarNode:
+        value: str = node.value
+        if FORBIDDEN.search(value) is not None:
+            raise _Unsure
+        return value if node.style else resolve_plain(value)  # type: ignore[attr-defined]
+    if depth > MAX_DEPTH:
+        raise _Unsure
+    if kind is yaml.SequenceNode:
+        return [_plain(item, depth + 1) for item in node.value]
+    mapping: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.__class__ is not yaml.ScalarNode:
+            raise _Unsure
+        key = key_node.value
+        if not key or key in mapping or FORBIDDEN.search(key) is not None:
+            raise _Unsure
+        if not key_node.style and (key == "<<" or not isinstance(resolve_plain(key), str)):
+            raise _Unsure
+        mapping[key] = _plain(value_node, depth + 1)
+    return mapping
+
+
+def _locations(root: yaml.Node | None) -> tuple[dict[Loc, int], dict[Loc, str]]:
+    """The `lines` and `source_text` `_Builder` would have made for the tree at `root`."""
+    lines: dict[Loc, int] = {}
+    texts: dict[Loc, str] = {}
+    if root is None:
+        return lines, texts
+    lines[()] = root.start_mark.line + 1
+    pending: list[tuple[Loc, yaml.Node]] = [((), root)]
+    while pending:
+        loc, node = pending.pop()
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            if not node.style:  # type: ignore[attr-defined]
+                value = resolve_plain(node.value)
+                if value is not None and not isinstance(value, str):
+                    texts[loc] = node.value
+        elif kind is yaml.SequenceNode:
+            for index, item in enumerate(node.value):
+                lines[(*loc, index)] = item.start_mark.line + 1
+                pending.append(((*loc, index), item))
+        else:
+            for key_node, value_node in node.value:
+                lines[(*loc, key_node.value)] = key_node.start_mark.line + 1
+                pending.append(((*loc, key_node.value), value_node))
+    return lines, texts
+
+
+def _line_in_tree(root: yaml.Node | None, loc: Loc) -> int | None:
+    """`Loaded.line_of` on the tree: the line of the deepest key or item of `loc` that exists."""
+    if root is None:
+        return None
+    node = root
+    line: int = root.start_mark.line + 1
+    for part in loc:
+        kind = node.__class__
+        if kind is yaml.MappingNode and isinstance(part, str):
+            for key_node, value_node in node.value:
+                if key_node.value == part:
+                    line, node = key_node.start_mark.line + 1, value_node
+                    break
+            else:
+                return line
+        elif kind is yaml.SequenceNode and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
 
 
 def _line(event: yaml.Event) -> int:

@@ -202,6 +202,7 @@ class GitSnapshot:
         self.label = f"revision {rev}"
         self.git_dir = git_dir
         self._cat: CatFile | None = None
+        self._cat_pid = 0  # the process `_cat` was started by: a forked worker starts its own
         self._tree: str | None = tree
 
     def files(self, only: list[str] | None = None) -> list[TreeFile]:
@@ -279,19 +280,22 @@ class GitSnapshot:
 
     def read(self, file: TreeFile) -> bytes:
         assert file.oid is not None
-        if self._cat is None:
-            self._cat = CatFile(self.root)
-        return self._cat.read(file.oid)
+        return self._reader().read(file.oid)
 
     def read_path(self, path: str) -> bytes | None:
-        if self._cat is None:
-            self._cat = CatFile(self.root)
-        return self._cat.read_optional(f"{self._tree_id()}:{path}")
+        return self._reader().read_optional(f"{self._tree_id()}:{path}")
+
+    def _reader(self) -> CatFile:
+        # A forked worker (`steward.reading.summarize_ahead`) shares its parent's pipes to the
+        # parent's `git cat-file`: it must never write to them, nor close them.
+        if self._cat is None or self._cat_pid != os.getpid():
+            self._cat, self._cat_pid = CatFile(self.root), os.getpid()
+        return self._cat
 
     def close(self) -> None:
-        if self._cat is not None:
+        if self._cat is not None and self._cat_pid == os.getpid():
             self._cat.close()
-            self._cat = None
+        self._cat = None
 
 
 def open_snapshot(start: Path, rev: str | None = None) -> Snapshot:

@@ -51,6 +51,7 @@ from steward.reading.summaries import (
     line_at,
     summarize,
 )
+from steward.reading.summarize_ahead import summarize_ahead, worthwhile
 
 
 @dataclass
@@ -184,6 +185,7 @@ def check_snapshot(
         files = files if files is not None else snapshot.files()
         paths = all_paths if all_paths is not None else [file.path for file in files]
         problems: list[Problem] = list(_case_collisions(paths))
+        _summarize_ahead(snapshot, files, records, scope)
         with progress.files_read(len(files)) as advance:
             for file in files:
                 problems.extend(_read_file(snapshot, file, registry, records, scope))
@@ -228,6 +230,32 @@ def _case_collisions(paths: list[str]) -> list[Problem]:
         else:
             seen[key] = path
     return problems
+
+
+def _summarize_ahead(
+    snapshot: Snapshot, files: list[TreeFile], records: RecordStore, scope: Scope | None
+) -> None:
+    """Summarize on every core the files `_read_file` will summarize, when there are many
+    (`steward.reading.summarize_ahead`): it then finds their records in `records`."""
+    if not worthwhile(len(files)):
+        return
+    jobs = []
+    for file in files:
+        if file.type is not FileType.REGULAR or (file.size or 0) > MAX_FILE_BYTES:
+            continue
+        if scope is not None and file.path not in scope.paths and not _may_be_in(scope, file.path):
+            continue
+        try:
+            place = layout.classify(file.path)
+        except Misplaced:
+            continue
+        if place.kind not in SUMMARIZED_KINDS or (
+            scope is not None and not scope.includes(file.path, place)
+        ):
+            continue
+        if not isinstance(records.get(place.kind, file.oid), FileRecord):
+            jobs.append((file, place.kind))
+    summarize_ahead(records, jobs, snapshot.read, snapshot.content_id)
 
 
 def _read_file(

@@ -59,6 +59,7 @@ from steward.reading.summaries import (
     record_of,
     summarize,
 )
+from steward.reading.summarize_ahead import summarize_ahead, worthwhile
 
 
 class StageConflict(StewardError):
@@ -145,6 +146,13 @@ def _listing(
     rows: list[VersionRow] = []
     problems: list[Problem] = []
     total = sum(len(paths) + 1 for paths in grouped.values())
+    if owner is None:  # else most versions may not be asked for
+        reader.summarize_ahead(
+            (relative, kind)
+            for model, paths in grouped.items()
+            for relative, kind in [(layout.model_path(model), Kind.MODEL)]
+            + [(path, Kind.VERSION) for path in paths]
+        )
     with progress.files_read(total) as advance:
         for model, paths in grouped.items():
             relative = layout.model_path(model)
@@ -183,11 +191,33 @@ class _WorktreeFiles:
         found = self.records.get(kind, file.oid)
         if isinstance(found, FileRecord):
             return found
-        raw = (self.root / relative).read_bytes()
+        raw = self._read(file)
         record = summarize(kind, raw, relative)
-        # Under the id of what was read: the file may have changed since git listed it.
-        self.records.put(kind, blob_id(raw), record)
+        self.records.put(kind, self._content_id(file, raw), record)
         return record
+
+    def summarize_ahead(self, wanted: Iterable[tuple[str, Kind]]) -> None:
+        """Summarize the `wanted` files whose records are missing on every core at once, if
+        there are enough of them (`steward.reading.summarize_ahead`)."""
+        if not worthwhile(len(self.files)):
+            return
+        jobs = []
+        for relative, kind in wanted:
+            file = self.files.get(relative)
+            if file is None or file.type is not FileType.REGULAR or file.oid is None:
+                continue
+            if file.size is not None and file.size > MAX_FILE_BYTES:
+                continue
+            if not isinstance(self.records.get(kind, file.oid), FileRecord):
+                jobs.append((file, kind))
+        summarize_ahead(self.records, jobs, self._read, self._content_id)
+
+    def _read(self, file: TreeFile) -> bytes:
+        return (self.root / file.path).read_bytes()
+
+    def _content_id(self, file: TreeFile, raw: bytes) -> str | None:
+        del file  # under the id of what was read: the file may have changed since git listed it
+        return blob_id(raw)
 
     def save(self) -> None:
         self.records.save()
@@ -213,6 +243,12 @@ class _CommitFiles(_WorktreeFiles):
         record = summarize(kind, self.snapshot.read(file), relative)
         self.records.put(kind, file.oid, record)
         return record
+
+    def _read(self, file: TreeFile) -> bytes:
+        return self.snapshot.read(file)
+
+    def _content_id(self, file: TreeFile, raw: bytes) -> str | None:
+        return self.snapshot.content_id(file, raw)
 
 
 def _paths_of_versions(files: list[TreeFile]) -> list[str]:

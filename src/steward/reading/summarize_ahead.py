@@ -1,0 +1,172 @@
+"""Summarizing the files a cold read will need on every core, before it asks for them.
+
+A `list` or `check` with nothing in the record cache is mostly parsing: at 100,000 versions,
+200,000 files, one after another on one core, while CI runners have two to four. When enough
+records are missing, `summarize_ahead` forks workers (`os.fork`: they share the snapshot and the
+code already imported, and nothing is pickled on the way in). Each worker reads and summarizes a
+share of the files and sends back `(index, content id, record)` through a pipe; this process does
+the first share meanwhile. The records go into the `RecordStore` under the id of what was read,
+where the read that follows finds them as if they had been cached before.
+
+The workers are an optimisation, never a condition. A worker that fails, dies or sends back what
+is not a whole answer for its share, leaves that share to be read one file at a time as before,
+by the caller. No fork happens where it could copy a lock another thread holds (any thread but
+this one running), where the platform has no `fork`, or for fewer than `PARALLEL_FROM` files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable, Sequence
+
+from steward import progress
+from steward.entries.layout import Kind
+from steward.gitio.tree import TreeFile
+from steward.reading.cache import RecordStore
+from steward.reading.summaries import FileRecord, summarize
+
+# Fewer missing records than this are summarized where they are asked for: a fork and the
+# records' way back cost about as much as 1,000 files.
+PARALLEL_FROM = 4000
+MOST_WORKERS = 4  # processes in all, this one included
+
+Job = tuple[TreeFile, Kind]
+Answer = list[tuple[int, str | None, FileRecord]]
+
+
+def summarize_ahead(
+    records: RecordStore,
+    jobs: Sequence[Job],
+    read: Callable[[TreeFile], bytes],
+    content_id: Callable[[TreeFile, bytes], str | None],
+) -> None:
+    """Summarize `jobs` (files whose records `records` lacks) on every core, into `records`.
+    `read` and `content_id` must work in a forked process (the snapshot's own do)."""
+    processes = min(_cores(), MOST_WORKERS)
+    if not worthwhile(len(jobs)) or processes < 2 or not _may_fork():
+        return
+    shares = [jobs[i::processes] for i in range(processes)]  # every n-th: model and version
+    workers: list[tuple[int, int, int]] = []  # (share, pid, read end)
+    try:
+        for share in range(1, processes):
+            worker = _fork(shares[share], read, content_id)
+            if worker is not None:
+                workers.append((share, *worker))
+        # The shares are even: this one's progress, times the processes, is the whole's.
+        with progress.files_read(len(jobs)) as advance:
+            own = _summarized(shares[0], read, content_id, lambda: advance(1 + len(workers)))
+        _put(records, shares[0], own)
+        for share, pid, pipe in workers:
+            answer = _answer_of(pid, pipe, len(shares[share]))
+            if answer is not None:
+                _put(records, shares[share], answer)
+    finally:
+        for _share, pid, pipe in workers:
+            _reap(pid, pipe)
+
+
+def worthwhile(files: int) -> bool:
+    """Whether a read of `files` files may have enough missing records to fork for."""
+    return files >= PARALLEL_FROM
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _may_fork() -> bool:
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _summarized(
+    share: Sequence[Job],
+    read: Callable[[TreeFile], bytes],
+    content_id: Callable[[TreeFile, bytes], str | None],
+    advance: Callable[[], object] | None = None,
+) -> Answer:
+    answer: Answer = []
+    for index, (file, kind) in enumerate(share):
+        raw = read(file)
+        answer.append((index, content_id(file, raw), summarize(kind, raw, file.path)))
+        if advance is not None:
+            advance()
+    return answer
+
+
+def _fork(
+    share: Sequence[Job],
+    read: Callable[[TreeFile], bytes],
+    content_id: Callable[[TreeFile, bytes], str | None],
+) -> tuple[int, int] | None:
+    """A worker summarizing `share`: (its pid, the read end of its pipe), or None if none
+    could be started (the caller then reads the share itself)."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the worker: never returns
+        code = 1
+        try:
+            os.close(read_end)
+            data = pickle.dumps(_summarized(share, read, content_id), pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _answer_of(pid: int, pipe: int, expected: int) -> Answer | None:
+    """The worker's answer if it is whole: one record for each of its `expected` files."""
+    chunks = []
+    try:
+        while chunk := os.read(pipe, 1 << 20):
+            chunks.append(chunk)
+        _pid, status = os.waitpid(pid, 0)
+    except OSError:
+        return None
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        return None
+    try:
+        answer = pickle.loads(b"".join(chunks))
+    except Exception:  # a truncated or damaged answer: the share is read here
+        return None
+    if not isinstance(answer, list) or len(answer) != expected:
+        return None
+    if not all(isinstance(item, tuple) and isinstance(item[2], FileRecord) for item in answer):
+        return None
+    return answer
+
+
+def _put(records: RecordStore, share: Sequence[Job], answer: Answer) -> None:
+    for index, content, record in answer:
+        records.put(share[index][1], content, record)
+
+
+def _reap(pid: int, pipe: int) -> None:
+    """Close the pipe and wait for the worker, killing it if it is still at work (this
+    process failed or was interrupted)."""
+    with contextlib.suppress(OSError):
+        os.close(pipe)
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass  # already reaped by _answer_of
