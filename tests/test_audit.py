@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from steward.cli.main import run
+from steward.governance import audit as audit_module
 from steward.governance.audit import FINDING_CODES, FORMAT, audit
 from steward.governance.audit_render import render_html, render_markdown
+from steward.governance.audits import audit_output
 from steward.reading.catalog import NotFound
 from tests.builders import add_dataset, add_model, add_version, run_git, small_registry
 from tests.governance_registry import promote_to_production
@@ -286,3 +288,67 @@ def test_a_team_in_a_high_risk_role_is_named_as_unresolved(tmp_path: Path) -> No
     finding = found[("high_risk_without_required_approval", "0.1.0")]
     assert finding["details"]["unresolved_teams"] == ["@acme/gov"]
     assert "members of @acme/gov are not resolved here" in finding["message"]
+
+
+# --- kept reports -----------------------------------------------------------------------------
+
+
+def counted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The revisions audits read the registry at (a kept report reads nothing)."""
+    reads: list[str] = []
+    read = audit_module.read_registry
+
+    def counting(root: Path, rev: str = "HEAD", model: str | None = None) -> Any:
+        reads.append(rev)
+        return read(root, rev, model)
+
+    monkeypatch.setattr(audit_module, "read_registry", counting)
+    return reads
+
+
+def commit_all(root: Path, message: str) -> None:
+    run_git(root, "add", "-A")
+    run_git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message,
+            "--allow-empty")  # fmt: skip
+
+
+def test_an_audit_asked_again_at_the_same_commit_is_the_kept_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = small_registry(tmp_path / "reg")
+    commit_all(root, "registry")
+    reads = counted_reads(monkeypatch)
+    first = audit_output(root, None, "HEAD", "json")
+    assert first.text == json.dumps(audit(root).as_dict(), indent=2) + "\n"
+    assert reads == ["HEAD", "HEAD"]
+    assert audit_output(root, None, "HEAD", "json") == first
+    assert reads == ["HEAD", "HEAD"]
+    # Each question is its own: another format, one model, and the same commit named otherwise
+    # (the report names the revision as asked).
+    assert audit_output(root, None, "HEAD", "md").text == render_markdown(audit(root))
+    assert '"model": "fraud"' in audit_output(root, "fraud", "HEAD", "json").text
+    assert '"rev": "main"' in audit_output(root, None, "main", "json").text
+    assert reads == ["HEAD", "HEAD", "HEAD", "HEAD", "HEAD", "main"]
+    # A new commit is a new question.
+    add_model(root, "churn")
+    commit_all(root, "churn")
+    assert '"name": "churn"' in audit_output(root, None, "HEAD", "json").text
+    assert len(reads) == 7
+
+
+def test_a_report_from_a_shallow_clone_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deepening the clone later changes what the history shows at the same commit.
+    origin = small_registry(tmp_path / "origin")
+    commit_all(origin, "registry")
+    commit_all(origin, "again")
+    clone = tmp_path / "clone"
+    run_git(tmp_path, "clone", "-q", "--depth=1", f"file://{origin}", str(clone))
+    reads = counted_reads(monkeypatch)
+    assert audit_output(clone, None, "HEAD", "md") == audit_output(clone, None, "HEAD", "md")
+    assert reads == ["HEAD", "HEAD"]
+    run_git(clone, "fetch", "-q", "--unshallow")
+    audit_output(clone, None, "HEAD", "md")
+    audit_output(clone, None, "HEAD", "md")
+    assert reads == ["HEAD", "HEAD", "HEAD"]

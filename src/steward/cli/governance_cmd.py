@@ -8,7 +8,6 @@ given to steward; `output_option` and `emit` serve `steward export` too).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -130,21 +129,13 @@ def audit(
     --strict when any finding is an error, and 1 whenever a file could not be read (the report
     is then incomplete).
     """
-    from steward.governance.audit import audit as build_audit
-    from steward.governance.audit_render import render_html, render_markdown
+    from steward.governance.audits import audit_output
 
     root = find_repo_root(settings.start)
     say_what_was_read(root, rev)
-    report = build_audit(root, model, rev)
-    if output_format == "json":
-        text = json.dumps(report.as_dict(), indent=2) + "\n"
-    elif output_format == "html":
-        text = render_html(report)
-    else:
-        text = render_markdown(report)
-    emit(settings, text, output)
-    errors = len(report.errors)
-    click.echo(f"{len(report.findings)} finding(s), {errors} error(s)", err=True)
-    if report.incomplete or (strict and errors):
+    report = audit_output(root, model, rev, output_format)
+    emit(settings, report.text, output)
+    click.echo(f"{report.findings} finding(s), {report.errors} error(s)", err=True)
+    if report.incomplete or (strict and report.errors):
         return EXIT_FAILURE
     return EXIT_OK

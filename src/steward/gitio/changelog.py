@@ -278,6 +278,12 @@ def index_missing(root: Path) -> bool:
     return path is not None and not path.exists()
 
 
+def commits_stand_for_history(root: Path) -> bool:
+    """Whether a commit id names its whole history here: not in a shallow clone, nor under
+    grafts or replace refs, where git may give the same commit other parents later."""
+    return _index_path(root) is not None
+
+
 def _index_path(root: Path) -> Path | None:
     """Where the index lives, or None where git can rewrite a commit's parents after the fact
     (a shallow clone deepened later, grafts, replace refs): then nothing keyed by commit id may
