@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -73,11 +77,11 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     fork = summarize_ahead._fork
 
-    def counted(*args: Any) -> tuple[int, int] | None:
-        worker = fork(*args)
-        if worker is not None:
-            started.append(worker[0])
-        return worker
+    def counted(*args: Any) -> None:
+        workers: list[tuple[int, int, int]] = args[-1]
+        before = len(workers)
+        fork(*args)
+        started.extend(pid for _share, pid, _pipe in workers[before:])
 
     monkeypatch.setattr(summarize_ahead, "_fork", counted)
     return started
@@ -88,8 +92,8 @@ def in_workers(monkeypatch: pytest.MonkeyPatch, act: Callable[[Any], Any]) -> No
     parent = os.getpid()
     summarized = summarize_ahead._summarized
 
-    def patched(*args: Any) -> Any:
-        answer = summarized(*args)
+    def patched(*args: Any, **kwargs: Any) -> Any:
+        answer = summarized(*args, **kwargs)
         return answer if os.getpid() == parent else act(answer)
 
     monkeypatch.setattr(summarize_ahead, "_summarized", patched)
@@ -117,6 +121,8 @@ def test_the_workers_read_what_one_file_at_a_time_reads(
         pytest.param(lambda answer: os.kill(os.getpid(), signal.SIGKILL), id="killed"),
         pytest.param(lambda answer: answer[:-1], id="short-answer"),
         pytest.param(lambda answer: [(i, c, "not a record") for i, c, _ in answer], id="wrong"),
+        pytest.param(lambda answer: [(0, c, r) for _, c, r in answer], id="indexes"),
+        pytest.param(lambda answer: [item[:2] for item in answer], id="short-items"),
     ],
 )
 def test_a_worker_that_fails_leaves_its_share_to_be_read_here(
@@ -138,10 +144,10 @@ def test_an_interrupted_read_leaves_no_worker_behind(
     parent = os.getpid()
     summarized = summarize_ahead._summarized
 
-    def interrupted(*args: Any) -> Any:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
         if os.getpid() == parent:
             raise KeyboardInterrupt
-        return summarized(*args)
+        return summarized(*args, **kwargs)
 
     monkeypatch.setattr(summarize_ahead, "_summarized", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -195,3 +201,117 @@ def test_a_progress_bar_does_not_keep_the_workers_from_forking(
     finally:
         progress.show_reading_progress(False)
     assert len(forks) == 16
+
+
+# --- the workers' lifetimes, in a process of their own -----------------------------------------
+
+_FORCED = """
+import os, sys, time
+from pathlib import Path
+from steward.reading import summarize_ahead
+summarize_ahead.PARALLEL_FROM = 1
+summarize_ahead._cores = lambda: 3
+"""
+
+
+def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _FORCED + textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_a_worker_leaves_no_git_process_behind(registry: Path) -> None:
+    # Where Steward is PID 1 (a container's entrypoint) or a subreaper, a worker's orphaned
+    # `git cat-file` would be its child, a zombie nobody waits for.
+    done = run_python(
+        """
+        import ctypes
+        from steward.gitio.tree import GitSnapshot
+        from steward.reading.queries import list_versions_at
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+        list_versions_at(GitSnapshot(Path(sys.argv[1]), "HEAD"))
+        time.sleep(0.5)  # an orphan, had there been one, has exited and been reparented here
+        me = os.getpid()
+        print(Path(f"/proc/{me}/task/{me}/children").read_text().split())
+        """,
+        str(registry),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_signal_at_the_fork_never_runs_the_parents_code_in_a_worker(registry: Path) -> None:
+    # Ctrl-C reaches the whole process group: a worker interrupted before it is set up must die
+    # of it, not unwind through the command and print what the parent prints.
+    done = run_python(
+        """
+        import signal
+        from steward.reading.queries import list_versions
+        fork = os.fork
+        def interrupted_at_birth():
+            pid = fork()
+            if pid == 0:
+                os.kill(os.getpid(), signal.SIGINT)
+            return pid
+        os.fork = interrupted_at_birth
+        print("before", flush=False)
+        text = list_versions(Path(sys.argv[1])).to_json()
+        print("rows", text.count('"entry"'))
+        """,
+        str(registry),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n") == ["before", "rows 8", ""]
+    assert "Traceback" not in done.stderr  # no worker unwound through the command
+
+
+def test_workers_stop_when_their_parent_is_killed(registry: Path, tmp_path: Path) -> None:
+    started = tmp_path / "workers"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _FORCED
+            + textwrap.dedent(
+                """
+                from steward.reading import queries
+                from steward.reading.queries import list_versions
+                summarize = summarize_ahead.summarize
+                parent = os.getpid()
+                def slow(*args):
+                    if os.getpid() != parent:
+                        with open(sys.argv[2], "a") as out:
+                            out.write(f"{os.getpid()}\\n")
+                        time.sleep(1)
+                    return summarize(*args)
+                summarize_ahead.summarize = slow
+                list_versions(Path(sys.argv[1]))
+                """
+            ),
+            str(registry),
+            str(started),
+        ],
+    )
+    deadline = time.monotonic() + 30
+    while not (started.exists() and started.read_text().count("\n") >= 2):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    workers = {int(pid) for pid in started.read_text().split()}
+    process.kill()
+    process.wait()
+    # Each has at least three more files to read, a second each: it stops at the next one.
+    deadline = time.monotonic() + 2.5
+    while any(running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its parent"
+        time.sleep(0.05)
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"

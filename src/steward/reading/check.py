@@ -51,7 +51,7 @@ from steward.reading.summaries import (
     line_at,
     summarize,
 )
-from steward.reading.summarize_ahead import summarize_ahead, worthwhile
+from steward.reading.summarize_ahead import Reading, summarize_ahead, worthwhile
 
 
 @dataclass
@@ -255,7 +255,7 @@ def _summarize_ahead(
             continue
         if not isinstance(records.get(place.kind, file.oid), FileRecord):
             jobs.append((file, place.kind))
-    summarize_ahead(records, jobs, snapshot.read, snapshot.content_id)
+    summarize_ahead(records, jobs, Reading(snapshot.read, snapshot.content_id, snapshot.close))
 
 
 def _read_file(

@@ -59,7 +59,7 @@ from steward.reading.summaries import (
     record_of,
     summarize,
 )
-from steward.reading.summarize_ahead import summarize_ahead, worthwhile
+from steward.reading.summarize_ahead import Reading, summarize_ahead, worthwhile
 
 
 class StageConflict(StewardError):
@@ -210,7 +210,7 @@ class _WorktreeFiles:
                 continue
             if not isinstance(self.records.get(kind, file.oid), FileRecord):
                 jobs.append((file, kind))
-        summarize_ahead(self.records, jobs, self._read, self._content_id)
+        summarize_ahead(self.records, jobs, Reading(self._read, self._content_id, self._release))
 
     def _read(self, file: TreeFile) -> bytes:
         return (self.root / file.path).read_bytes()
@@ -218,6 +218,9 @@ class _WorktreeFiles:
     def _content_id(self, file: TreeFile, raw: bytes) -> str | None:
         del file  # under the id of what was read: the file may have changed since git listed it
         return blob_id(raw)
+
+    def _release(self) -> None:
+        """Files are opened one at a time: nothing to let go of."""
 
     def save(self) -> None:
         self.records.save()
@@ -249,6 +252,9 @@ class _CommitFiles(_WorktreeFiles):
 
     def _content_id(self, file: TreeFile, raw: bytes) -> str | None:
         return self.snapshot.content_id(file, raw)
+
+    def _release(self) -> None:
+        self.snapshot.close()
 
 
 def _paths_of_versions(files: list[TreeFile]) -> list[str]:

@@ -22,6 +22,7 @@ import pickle
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from steward import progress
 from steward.entries.layout import Kind
@@ -38,14 +39,19 @@ Job = tuple[TreeFile, Kind]
 Answer = list[tuple[int, str | None, FileRecord]]
 
 
-def summarize_ahead(
-    records: RecordStore,
-    jobs: Sequence[Job],
-    read: Callable[[TreeFile], bytes],
-    content_id: Callable[[TreeFile, bytes], str | None],
-) -> None:
-    """Summarize `jobs` (files whose records `records` lacks) on every core, into `records`.
-    `read` and `content_id` must work in a forked process (the snapshot's own do)."""
+@dataclass(frozen=True)
+class Reading:
+    """How the files are read, in this process and in a forked one: `read` and `content_id` as
+    the snapshot's, and `release`, what a worker lets go of before it exits (the `git cat-file`
+    it started: left running, it would outlive the worker)."""
+
+    read: Callable[[TreeFile], bytes]
+    content_id: Callable[[TreeFile, bytes], str | None]
+    release: Callable[[], object] = lambda: None
+
+
+def summarize_ahead(records: RecordStore, jobs: Sequence[Job], reading: Reading) -> None:
+    """Summarize `jobs` (files whose records `records` lacks) on every core, into `records`."""
     processes = min(_cores(), MOST_WORKERS)
     if not worthwhile(len(jobs)) or processes < 2 or not _may_fork():
         return
@@ -53,12 +59,10 @@ def summarize_ahead(
     workers: list[tuple[int, int, int]] = []  # (share, pid, read end)
     try:
         for share in range(1, processes):
-            worker = _fork(shares[share], read, content_id)
-            if worker is not None:
-                workers.append((share, *worker))
+            _fork(share, shares[share], reading, workers)
         # The shares are even: this one's progress, times the processes, is the whole's.
         with progress.files_read(len(jobs)) as advance:
-            own = _summarized(shares[0], read, content_id, lambda: advance(1 + len(workers)))
+            own = _summarized(shares[0], reading, lambda: advance(1 + len(workers)))
         _put(records, shares[0], own)
         for share, pid, pipe in workers:
             answer = _answer_of(pid, pipe, len(shares[share]))
@@ -82,53 +86,78 @@ def _cores() -> int:
 
 
 def _may_fork() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1
+    return (
+        hasattr(os, "fork") and hasattr(signal, "pthread_sigmask") and threading.active_count() == 1
+    )
+
+
+class _Orphaned(Exception):
+    """The process that forked this worker is gone: no one will read its answer."""
 
 
 def _summarized(
     share: Sequence[Job],
-    read: Callable[[TreeFile], bytes],
-    content_id: Callable[[TreeFile, bytes], str | None],
+    reading: Reading,
     advance: Callable[[], object] | None = None,
+    parent: int | None = None,
 ) -> Answer:
     answer: Answer = []
     for index, (file, kind) in enumerate(share):
-        raw = read(file)
-        answer.append((index, content_id(file, raw), summarize(kind, raw, file.path)))
+        if parent is not None and os.getppid() != parent:  # a system call: 1 us of 100
+            raise _Orphaned
+        raw = reading.read(file)
+        answer.append((index, reading.content_id(file, raw), summarize(kind, raw, file.path)))
         if advance is not None:
             advance()
     return answer
 
 
+# Signals that would raise in Python: blocked from before a fork until the worker has the
+# default actions (it then dies of them) or, in this process, until the worker is known to
+# `summarize_ahead`'s clean-up. A worker can so never run this process's code past the fork.
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _fork(
+    share_number: int,
     share: Sequence[Job],
-    read: Callable[[TreeFile], bytes],
-    content_id: Callable[[TreeFile, bytes], str | None],
-) -> tuple[int, int] | None:
-    """A worker summarizing `share`: (its pid, the read end of its pipe), or None if none
-    could be started (the caller then reads the share itself)."""
+    reading: Reading,
+    workers: list[tuple[int, int, int]],
+) -> None:
+    """Start a worker summarizing `share`, and add it to `workers`; none is added if it could
+    not be started (this process's caller then reads the share itself)."""
     try:
         read_end, write_end = os.pipe()
     except OSError:
-        return None
+        return
+    parent = os.getpid()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the worker: never returns
-        code = 1
         try:
+            pid = os.fork()
+        except OSError:
             os.close(read_end)
-            data = pickle.dumps(_summarized(share, read, content_id), pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
+            os.close(write_end)
+            return
+        if pid == 0:  # the worker: never returns
+            code = 1
+            try:
+                for number in _SIGNALS:
+                    signal.signal(number, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                os.close(read_end)
+                answer = _summarized(share, reading, parent=parent)
+                reading.release()
+                data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        workers.append((share_number, pid, read_end))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _answer_of(pid: int, pipe: int, expected: int) -> Answer | None:
@@ -148,8 +177,15 @@ def _answer_of(pid: int, pipe: int, expected: int) -> Answer | None:
         return None
     if not isinstance(answer, list) or len(answer) != expected:
         return None
-    if not all(isinstance(item, tuple) and isinstance(item[2], FileRecord) for item in answer):
-        return None
+    for index, item in enumerate(answer):
+        if not (
+            isinstance(item, tuple)
+            and len(item) == 3
+            and item[0] == index
+            and isinstance(item[1], str | None)
+            and isinstance(item[2], FileRecord)
+        ):
+            return None
     return answer
 
 
