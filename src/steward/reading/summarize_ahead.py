@@ -199,10 +199,8 @@ def _reap(pid: int, pipe: int) -> None:
     process failed or was interrupted)."""
     with contextlib.suppress(OSError):
         os.close(pipe)
-    try:
+    with contextlib.suppress(ChildProcessError, ProcessLookupError):  # reaped by _answer_of
         done, _status = os.waitpid(pid, os.WNOHANG)
         if done == 0:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-    except (ChildProcessError, ProcessLookupError):
-        pass  # already reaped by _answer_of
