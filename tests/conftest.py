@@ -42,6 +42,19 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     patch.undo()
 
 
+@pytest.fixture(params=["steward", "dvc"])
+def stores(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """Which writes a registration's cache and remote: Steward itself (plain local directories,
+    `steward.artifacts.local_stores`) or DVC, which Steward leaves them to wherever a DVC
+    configuration outside the repository exists (here an empty global one)."""
+    if request.param == "dvc":
+        outer = tmp_path / "dvc-global-config"
+        outer.mkdir()
+        (outer / "config").write_text("")
+        monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(outer))
+    return str(request.param)
+
+
 _real_connect = socket.socket.connect
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from steward.artifacts.local_stores import LocalStores
 from steward.artifacts.store import ArtifactStore
 from steward.cli.main import run
 from tests.builders import run_git
@@ -52,7 +53,7 @@ def _temporaries(directory: Path) -> list[Path]:
 
 
 def test_a_full_cache_is_exit_1_with_nothing_left_behind(
-    repo: RegistryRepo, tmp_path: Path
+    repo: RegistryRepo, stores: str, tmp_path: Path
 ) -> None:
     sources = _artifact(tmp_path)
     head, status = repo.head(), repo.status()
@@ -68,6 +69,7 @@ def test_a_full_cache_is_exit_1_with_nothing_left_behind(
 @pytest.mark.parametrize("copied", ["while hashing", "at the push"])
 def test_a_full_remote_is_exit_1_with_nothing_left_on_it(
     repo: RegistryRepo,
+    stores: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -82,6 +84,7 @@ def test_a_full_remote_is_exit_1_with_nothing_left_on_it(
     fill_up(monkeypatch, repo.remote, lands=4096)  # part of it lands, then no more
     if copied == "at the push":
         monkeypatch.setattr(ArtifactStore, "mirror_directory", lambda self: None)
+        monkeypatch.setattr(LocalStores, "mirror_directory", lambda self: None)
         monkeypatch.setattr("steward.cli.register_cmd.begin_staging", lambda *args: None)
     assert run(["-C", str(repo.root), "register", "fraud", str(sources)]) == 1
     err = capsys.readouterr().err
@@ -96,7 +99,7 @@ def test_a_full_remote_is_exit_1_with_nothing_left_on_it(
 
 
 def test_temporaries_a_killed_run_left_are_swept_but_a_live_one_is_not(
-    repo: RegistryRepo, tmp_path: Path
+    repo: RegistryRepo, stores: str, tmp_path: Path
 ) -> None:
     shard = repo.remote / "files" / "md5" / "ab"
     shard.mkdir(parents=True)

@@ -77,7 +77,7 @@ def repo(tmp_path: Path) -> RegistryRepo:
 
 @pytest.mark.parametrize("point", REGISTRATION_POINTS)
 def test_a_registration_killed_at_any_step_is_finished_by_the_next_command(
-    repo: RegistryRepo, tmp_path: Path, point: str
+    repo: RegistryRepo, stores: str, tmp_path: Path, point: str
 ) -> None:
     sources = write_model_files(tmp_path / "out", b"trained weights")
     head, status = repo.head(), run_git(repo.root, "status", "--porcelain")

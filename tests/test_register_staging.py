@@ -74,7 +74,7 @@ def _assert_objects_hold_what_the_entry_says(repo: RegistryRepo, version: str) -
 
 
 def test_the_files_hashed_are_the_files_stored_even_if_the_source_changes(
-    repo: RegistryRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: RegistryRepo, stores: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A training job still writing its output (or a second job reusing the directory) changes
     a file after it was hashed: the cache and the remote must still hold the bytes that were
@@ -95,7 +95,9 @@ def test_the_files_hashed_are_the_files_stored_even_if_the_source_changes(
     assert _leftovers(repo.root / ".dvc", repo.remote) == []
 
 
-def test_a_registration_leaves_no_copy_behind(repo: RegistryRepo, tmp_path: Path) -> None:
+def test_a_registration_leaves_no_copy_behind(
+    repo: RegistryRepo, stores: str, tmp_path: Path
+) -> None:
     out = write_model_files(tmp_path / "out", os.urandom(300_000))
     first = register_version(repo.root, _request(out))
     again = register_version(repo.root, _request(out))  # content registered already
@@ -105,7 +107,7 @@ def test_a_registration_leaves_no_copy_behind(repo: RegistryRepo, tmp_path: Path
 
 
 def test_a_registration_refused_after_the_pass_began_leaves_nothing(
-    repo: RegistryRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    repo: RegistryRepo, stores: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The command starts the pass before it reads the registry; a model that does not exist
     stops it, and the cache and the remote are as they were (no copy, no directory)."""
@@ -132,6 +134,7 @@ def test_the_pass_is_stopped_and_cleared_when_the_registration_fails(tmp_path: P
 @pytest.mark.parametrize("refusal", [errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP])
 def test_where_the_kernel_will_not_copy_the_files_are_read_and_written(
     repo: RegistryRepo,
+    stores: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     refusal: int,
@@ -162,12 +165,14 @@ def test_a_kernel_copy_that_reads_nothing_of_a_full_file_falls_back(
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("stores", ["dvc"], indirect=True)
 def test_copies_staged_where_dvc_does_not_keep_its_cache_are_moved_there(
-    repo: RegistryRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: RegistryRepo, stores: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pass starts before DVC is imported, in the cache directory read from `.dvc/config`.
-    Where that is not DVC's (here: forced elsewhere), the copies are moved (or copied, across
-    file systems) to DVC's cache, and nothing stays where they were made."""
+    Where DVC writes the stores and that is not DVC's (here: forced elsewhere), the copies are
+    moved (or copied, across file systems) to DVC's cache, and nothing stays where they were
+    made."""
     elsewhere = tmp_path / "guessed" / "files" / "md5"
     monkeypatch.setattr("steward.entries.dvcconfig.cache_directory", lambda root: elsewhere)
     real_replace = Path.replace
@@ -209,6 +214,7 @@ def test_the_cache_directory_read_without_dvc_is_dvcs(
 @pytest.mark.parametrize("store", ["cache", "remote"])
 def test_a_retry_needs_no_room_for_copies_it_will_not_keep(
     repo: RegistryRepo,
+    stores: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -226,7 +232,7 @@ def test_a_retry_needs_no_room_for_copies_it_will_not_keep(
 
 
 def test_objects_are_read_only_for_everyone_whatever_the_umask(
-    repo: RegistryRepo, tmp_path: Path
+    repo: RegistryRepo, stores: str, tmp_path: Path
 ) -> None:
     out = write_model_files(tmp_path / "out", os.urandom(50_000))
     old = os.umask(0o077)

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 OBJECT_MODE = 0o444
@@ -35,19 +36,23 @@ _REFUSED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENO
 _kernel_copy = hasattr(os, "copy_file_range")
 
 
-def create_temporary(directory: Path) -> tuple[Path, int]:
-    """A new read-only file in `directory` under a temporary name, and a descriptor open for
-    writing it."""
+def create_temporary(directory: Path, protect: bool = True) -> tuple[Path, int]:
+    """A new file in `directory` under a temporary name, and a descriptor open for writing it:
+    read-only for everyone, or (`protect=False`) writable with the umask's mode, as DVC leaves a
+    `.dir` listing in its cache."""
     while True:
         path = directory / f".{secrets.token_urlsafe(16)}.tmp"
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+            descriptor = os.open(
+                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE if protect else 0o666
+            )
         except FileExistsError:  # pragma: no cover - 128 random bits
             continue
         except FileNotFoundError:  # removed by another run that found it empty: made again
             directory.mkdir(parents=True, exist_ok=True)
             continue
-        os.fchmod(descriptor, OBJECT_MODE)  # the umask took bits off the mode asked for
+        if protect:
+            os.fchmod(descriptor, OBJECT_MODE)  # the umask took bits off the mode asked for
         return path, descriptor
 
 
@@ -115,17 +120,37 @@ def read_exactly(descriptor: int, length: int, offset: int) -> bytes:
 def copy_into_place(source: Path, target: Path, chunk: int) -> None:
     """Copy `source` to `target` through a temporary beside it: `target` appears whole or not at
     all. A failure removes the temporary, and the directories made for it if they are empty."""
-    made = make_directories(target.parent)
-    try:
-        staged, out = create_temporary(target.parent)
-    except BaseException:
-        remove_if_empty(made)
-        raise
-    try:
+
+    def fill(out: int) -> None:
         with source.open("rb") as stream:
             offset = 0
             while copied := copy_range(stream.fileno(), out, offset, chunk):
                 offset += copied
+
+    _into_place(target, True, fill)
+
+
+def write_into_place(data: bytes, target: Path, protect: bool) -> None:
+    """Write `data` to `target` as `copy_into_place` copies (`create_temporary`'s modes)."""
+
+    def fill(out: int) -> None:
+        view = memoryview(data)
+        written = 0
+        while written < len(view):
+            written += os.write(out, view[written:])
+
+    _into_place(target, protect, fill)
+
+
+def _into_place(target: Path, protect: bool, fill: Callable[[int], None]) -> None:
+    made = make_directories(target.parent)
+    try:
+        staged, out = create_temporary(target.parent, protect)
+    except BaseException:
+        remove_if_empty(made)
+        raise
+    try:
+        fill(out)
         os.close(out)
         out = -1
         staged.replace(target)

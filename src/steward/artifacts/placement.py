@@ -3,6 +3,7 @@ killed process left half done (`steward.gitio.landing`): the artifacts side of b
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,9 +28,9 @@ def place_data(root: Path, data: Mapping[str, str], drop: Sequence[str]) -> None
         shutil.rmtree(root / relative, ignore_errors=True)
     if not data:
         return
-    from steward.artifacts.store import ArtifactStore
+    from steward.artifacts.local_stores import open_checkout_store
 
-    with ArtifactStore(root) as store:
+    with contextlib.closing(open_checkout_store(root)) as store:
         for relative, md5 in data.items():
             store.checkout_listing(md5, root / relative)
 

@@ -43,6 +43,7 @@ from steward.artifacts.environment import (
     current_login,
 )
 from steward.artifacts.hashing import ArtifactDigest
+from steward.artifacts.local_stores import RegistrationStore, open_registration_store
 from steward.artifacts.open_registrations import (
     branch_entry,
     open_registrations,
@@ -59,7 +60,6 @@ from steward.artifacts.publishing import (
     versions_at,
 )
 from steward.artifacts.staging import Staging
-from steward.artifacts.store import ArtifactStore
 from steward.entries import classification, layout
 from steward.entries.entryfiles import render_entry
 from steward.entries.layout import Kind
@@ -75,7 +75,7 @@ from steward.entries.policy import (
 from steward.entries.problems import field_path, summarize_validation
 from steward.entries.semver import Bump, bump, highest, precedence, require_version
 from steward.entries.validate import EntryError, read_entry
-from steward.errors import GitCommandError, RemoteError, UsageError
+from steward.errors import GitCommandError, UsageError
 from steward.forge.choose import open_forge
 from steward.forge.local import LocalForge
 from steward.forge.protocol import BranchTaken, Forge, proposer_trailer
@@ -207,17 +207,17 @@ def register_version(
             datasets = [_cited_dataset(root, citation) for citation in request.datasets]
             _check_classification(root, model, datasets)
             team_validator = _team_version_validator(root, model)
-        with phase("opening DVC"):
-            store = ArtifactStore(root)
-            with contextlib.suppress(RemoteError):  # reported where the objects are pushed
-                store.remote()  # its configuration read while the pass runs, not after
-        with store:
+        with phase("opening the stores"):
+            store = open_registration_store(root)
+        try:
             staging = staging or store.staging(request.sources, request.show_progress)
             with phase("waiting for the pass"):
                 digest = staging.result()
             faults.point("register:hashed")
             attempt = _Attempt(root, request, model, datasets, digest, clock, training_code_dir)
             registration = _store_and_commit(attempt, store, team_validator, forge)
+        finally:
+            store.close()
     finally:
         if staging is not None:
             staging.close()  # removes the copies not moved into place
@@ -228,7 +228,7 @@ def register_version(
 
 
 def _store_and_commit(
-    attempt: _Attempt, store: ArtifactStore, team_validator: Any, forge: Forge | None
+    attempt: _Attempt, store: RegistrationStore, team_validator: Any, forge: Forge | None
 ) -> Registration:
     """With the artifact hashed and staged: the registration it already is, or a new version
     numbered, its objects put in the cache and on the remote, and its entry committed (or

@@ -11,6 +11,7 @@ on any DVC repository. Beyond DVC:
   `dvc status -c` no longer notices a file missing inside it).
 
 DVC is imported only when an ArtifactStore is opened: it takes most of a second to import.
+Registration writes a plain local cache and remote without it (`local_stores`).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class StorageFull(StewardError):
     partial files were removed and nothing was registered."""
 
 
-def _storage_failure(exc: BaseException) -> OSError | None:
+def storage_failure(exc: BaseException) -> OSError | None:
     """The out-of-space OSError behind `exc` (DVC and fsspec may wrap it), if that is what it is."""
     seen: BaseException | None = exc
     while seen is not None:
@@ -65,14 +66,14 @@ def _storage_failure(exc: BaseException) -> OSError | None:
     return None
 
 
-def _full(error: OSError, where: str) -> StorageFull:
+def out_of_space(error: OSError, where: str) -> StorageFull:
     return StorageFull(
         f"{OUT_OF_SPACE.get(error.errno or 0)}: {where}; nothing was registered and the partial "
         "files were removed: free space and register again"
     )
 
 
-def _temporaries_in(directory: Path, oids: list[str]) -> set[Path]:
+def temporaries_in(directory: Path, oids: list[str]) -> set[Path]:
     """DVC's temporary files now in the shards (`files/md5/xx/`) these objects go to."""
     found = set()
     # The cache's path is already `.../files/md5`; a remote's is its root.
@@ -83,10 +84,10 @@ def _temporaries_in(directory: Path, oids: list[str]) -> set[Path]:
     return found
 
 
-def _remove_new_temporaries(directory: Path, oids: list[str], before: set[Path]) -> None:
+def remove_new_temporaries(directory: Path, oids: list[str], before: set[Path]) -> None:
     """After this process's write failed: its partial files, those that were not there before
     (in the shards it wrote to; another writer's older temporaries are left alone)."""
-    for path in _temporaries_in(directory, oids) - before:
+    for path in temporaries_in(directory, oids) - before:
         path.unlink(missing_ok=True)
 
 
@@ -169,12 +170,6 @@ class ArtifactStore:
             return None
         return Path(remote.path)
 
-    def _remote_failure(self, exc: BaseException) -> StewardError:
-        full = _storage_failure(exc)
-        if full is not None:
-            return _full(full, f"{self.remote_url()} (the DVC remote)")
-        return RemoteError(f"could not push to the DVC remote {self.remote_url()}: {exc}")
-
     def add_to_cache(self, digest: ArtifactDigest) -> list[str]:
         """Put every file and the `.dir` listing into the local cache: a staged copy is moved
         into place (it was created read-only, as DVC protects its objects; DVC's state database
@@ -189,7 +184,7 @@ class ArtifactStore:
         sweep_temporaries(cache_dir, STALE_TEMPORARY_S)
         oids = [*(f.md5 for f in digest.files), digest.md5]
         new = [oid for oid in dict.fromkeys(oids) if not cache.exists(oid)]
-        before = _temporaries_in(cache_dir, oids)
+        before = temporaries_in(cache_dir, oids)
         staged = [f for f in digest.files if f.staged is not None]
         copied = [f for f in digest.files if f.staged is None]
         try:
@@ -209,13 +204,13 @@ class ArtifactStore:
                 )
             cache.add_bytes(digest.md5, digest.dir_object)
         except Exception as exc:
-            full = _storage_failure(exc)
+            full = storage_failure(exc)
             if full is None:
                 raise
-            _remove_new_temporaries(cache_dir, oids, before)
+            remove_new_temporaries(cache_dir, oids, before)
             discard_staged(digest.files)
             self.remove_from_cache(new)
-            raise _full(full, f"{cache_dir} (the DVC cache)") from exc
+            raise out_of_space(full, f"{cache_dir} (the DVC cache)") from exc
         return new
 
     def remove_from_cache(self, oids: list[str]) -> None:
@@ -234,7 +229,7 @@ class ArtifactStore:
         before: set[Path] = set()
         if local is not None:
             sweep_temporaries(local, STALE_TEMPORARY_S)
-            before = _temporaries_in(local, oids_all)
+            before = temporaries_in(local, oids_all)
         cache = self.cache
         try:
             if local is not None and isinstance(remote.fs, LocalFileSystem):
@@ -243,9 +238,9 @@ class ArtifactStore:
                 self._upload(remote, [f.md5 for f in digest.files], show_progress)
             remote.add([cache.oid_to_path(digest.md5)], cache.fs, [digest.md5], hardlink=False)
         except Exception as exc:
-            if local is not None and _storage_failure(exc) is not None:
-                _remove_new_temporaries(local, oids_all, before)
-            raise self._remote_failure(exc) from exc
+            if local is not None and storage_failure(exc) is not None:
+                remove_new_temporaries(local, oids_all, before)
+            raise remote_failure(exc, self.remote_url()) from exc
 
     def _upload(self, remote: Any, oids: list[str], show_progress: bool) -> None:
         """Copy the cache's objects to a remote that is not a local directory, through DVC."""
@@ -275,67 +270,30 @@ class ArtifactStore:
             progress.close()
 
     def _copy_to_directory(self, remote: Any, digest: ArtifactDigest, show_progress: bool) -> None:
-        """Put the version's file objects on a remote that is a local directory, each its own
-        copy (never a hard link: an edit of the workspace file, made writable, would reach it):
-        the copy registration made while hashing is moved into place, or the cache's object is
-        copied by the kernel; either appears whole or not at all."""
-        wanted = {f.md5: f for f in digest.files}
-        missing = [f for oid, f in wanted.items() if not Path(remote.oid_to_path(oid)).exists()]
-        total = sum(f.size for f in missing) if show_progress else 0
-        with byte_progress(total, "copying to the DVC remote", show_progress) as advance:
-            for item in missing:
-                target = Path(remote.oid_to_path(item.md5))
-                made = missing_directories(target.parent)
-                remote.makedirs(str(target.parent))  # with the modes DVC gives its directories
-                try:
-                    if item.mirrored is not None and item.mirrored.exists():
-                        move_into_place(item.mirrored, target, REMOTE_CHUNK)
-                    else:
-                        source = Path(self.cache.oid_to_path(item.md5))
-                        copy_into_place(source, target, REMOTE_CHUNK)
-                except BaseException:
-                    remove_if_empty(made)  # the remote as it was
-                    raise
-                advance(item.size)
+        copy_to_directory(
+            digest,
+            lambda oid: Path(remote.oid_to_path(oid)),
+            lambda oid: Path(self.cache.oid_to_path(oid)),
+            # With the modes DVC gives its directories.
+            lambda directory: remote.makedirs(str(directory)),
+            show_progress,
+        )
 
     def _require_local_remote_directory(self) -> Path | None:
-        """A remote that is a local directory must exist: DVC would create it, and an unmounted
-        disk's mount point would quietly receive one version's objects."""
         from steward.entries.dvcconfig import default_remote
 
         url = default_remote(self.root).url
-        if "://" in url:
-            return None
-        if not Path(url).is_dir():
-            raise RemoteError(
-                f"could not push to the DVC remote {url}: the directory does not exist (an "
-                "unmounted disk?); create it, or point the remote elsewhere, and register again"
-            )
-        return Path(url)
+        return None if "://" in url else require_remote_directory(url)
 
     def checkout_listing(self, listing_md5: str, destination: Path) -> None:
-        """Materialize a version's files from its `.dir` listing (the cache's copy, else the
-        remote's), each file linked from the cache or, if the cache lacks it, downloaded and
-        checked against its md5. Running it again over a half-done directory finishes it."""
-        raw = self._read_object(listing_md5)
-        if hashlib.md5(raw).hexdigest() + ".dir" != listing_md5:
-            raise IntegrityError(f"the listing object {listing_md5} does not hash to its name")
-        for relpath, oid in _parse_listing(raw, listing_md5).items():
-            target = destination / relpath
-            if Path(relpath).is_absolute() or ".." in Path(relpath).parts:
-                raise IntegrityError(f"the listing object {listing_md5} names {relpath!r}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            cached = Path(self.cache.oid_to_path(oid))
-            if cached.is_file():
-                _link_or_copy(cached, target)
-                continue
-            target.unlink(missing_ok=True)
-            self._download(oid, target)
-            with target.open("rb") as stream:
-                md5, _ = _hash_stream(stream)
-            if md5 != oid:
-                target.unlink()
-                raise IntegrityError(f"{relpath}: the remote object {oid} does not match its hash")
+        """Materialize a version's files from its `.dir` listing (`checkout_listing`)."""
+        checkout_listing(
+            listing_md5,
+            destination,
+            lambda oid: Path(self.cache.oid_to_path(oid)),
+            self._read_object,
+            self._download,
+        )
 
     # --- retrieval and verification -------------------------------------------------------
 
@@ -470,6 +428,87 @@ class ArtifactStore:
             raise RemoteError(f"object {oid} is missing from the remote") from None
         except Exception as exc:
             raise RemoteError(f"could not download {oid} from the remote: {exc}") from exc
+
+
+def checkout_listing(
+    listing_md5: str,
+    destination: Path,
+    cache_object: Callable[[str], Path],
+    read_object: Callable[[str], bytes],
+    download: Callable[[str, Path], None],
+) -> None:
+    """Materialize a version's files from its `.dir` listing (`read_object`: the cache's copy,
+    else the remote's), each file linked from the cache or, if the cache lacks it, downloaded and
+    checked against its md5. Running it again over a half-done directory finishes it."""
+    raw = read_object(listing_md5)
+    if hashlib.md5(raw).hexdigest() + ".dir" != listing_md5:
+        raise IntegrityError(f"the listing object {listing_md5} does not hash to its name")
+    for relpath, oid in _parse_listing(raw, listing_md5).items():
+        target = destination / relpath
+        if Path(relpath).is_absolute() or ".." in Path(relpath).parts:
+            raise IntegrityError(f"the listing object {listing_md5} names {relpath!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        cached = cache_object(oid)
+        if cached.is_file():
+            _link_or_copy(cached, target)
+            continue
+        target.unlink(missing_ok=True)
+        download(oid, target)
+        with target.open("rb") as stream:
+            md5, _ = _hash_stream(stream)
+        if md5 != oid:
+            target.unlink()
+            raise IntegrityError(f"{relpath}: the remote object {oid} does not match its hash")
+
+
+def remote_failure(exc: BaseException, url: str) -> StewardError:
+    """What a failed push to the remote at `url` is, for the user."""
+    full = storage_failure(exc)
+    if full is not None:
+        return out_of_space(full, f"{url} (the DVC remote)")
+    return RemoteError(f"could not push to the DVC remote {url}: {exc}")
+
+
+def require_remote_directory(url: str) -> Path:
+    """A remote that is a local directory must exist: DVC would create it, and an unmounted
+    disk's mount point would quietly receive one version's objects."""
+    if not Path(url).is_dir():
+        raise RemoteError(
+            f"could not push to the DVC remote {url}: the directory does not exist (an "
+            "unmounted disk?); create it, or point the remote elsewhere, and register again"
+        )
+    return Path(url)
+
+
+def copy_to_directory(
+    digest: ArtifactDigest,
+    object_path: Callable[[str], Path],
+    cache_object: Callable[[str], Path],
+    make_directory: Callable[[Path], object],
+    show_progress: bool,
+) -> None:
+    """Put the version's file objects on a remote that is a local directory, each its own copy
+    (never a hard link: an edit of the workspace file, made writable, would reach it): the copy
+    registration made while hashing is moved into place, or the cache's object is copied by the
+    kernel; either appears whole or not at all. `object_path(oid)`: where the remote keeps an
+    object; `make_directory`: makes its directory as the remote's owner makes them."""
+    wanted = {f.md5: f for f in digest.files}
+    missing = [f for oid, f in wanted.items() if not object_path(oid).exists()]
+    total = sum(f.size for f in missing) if show_progress else 0
+    with byte_progress(total, "copying to the DVC remote", show_progress) as advance:
+        for item in missing:
+            target = object_path(item.md5)
+            made = missing_directories(target.parent)
+            make_directory(target.parent)
+            try:
+                if item.mirrored is not None and item.mirrored.exists():
+                    move_into_place(item.mirrored, target, REMOTE_CHUNK)
+                else:
+                    copy_into_place(cache_object(item.md5), target, REMOTE_CHUNK)
+            except BaseException:
+                remove_if_empty(made)  # the remote as it was
+                raise
+            advance(item.size)
 
 
 def _parse_listing(raw: bytes, oid: str) -> dict[str, str]:

@@ -91,9 +91,10 @@ def register(
 ) -> int:
     """Register PATHS (files or a directory) as a new version of MODEL.
 
-    The files are hashed, stored by DVC and pushed to its default remote; then the version entry
-    (stage development) and its .dvc pointer are committed. Identical content to an existing
-    version returns that version and commits nothing.
+    The files are hashed, stored in the DVC cache and pushed to DVC's default remote (in DVC's
+    layout; written by Steward where both are plain local directories, else by DVC); then the
+    version entry (stage development) and its .dvc pointer are committed. Identical content to
+    an existing version returns that version and commits nothing.
     """
     if version is not None and bump is not None:
         raise UsageError("give --version or --bump, not both")

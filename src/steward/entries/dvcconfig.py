@@ -105,6 +105,66 @@ def shared_stores(root: Path) -> set[str]:
     return found
 
 
+# What a cache and a default remote may set and still be written without DVC: anything else
+# (`shared`, a cache named after a remote, a remote's own options) is left to DVC.
+_PLAIN_CACHE_KEYS = {"dir", "type", "slow_link_warning"}
+_PLAIN_REMOTE_KEYS = {"url", "jobs", "verify"}
+
+
+@dataclass(frozen=True)
+class PlainStores:
+    """A local cache and a default remote that is an existing local directory, each configured
+    with nothing DVC would write differently from its defaults."""
+
+    cache_dir: Path  # the cache's objects: `files/md5/` under `cache.dir`
+    remote: DefaultRemote
+    remote_dir: Path  # the remote's objects: `files/md5/` under its URL
+
+
+def plain_stores(root: Path) -> PlainStores | None:
+    """Where the registry at `root` keeps its cache and remote objects, when Steward may write
+    them itself (`steward.artifacts.local_stores`); None when DVC must: a configuration that
+    does not read or names no default remote, a remote that is not an existing local directory,
+    a cache or remote with options beyond the plain ones, or a DVC configuration outside the
+    repository (the global or system level, which DVC merges in and this module does not read)."""
+    try:
+        layers = _layers(root)
+        remote = _default_of(layers, root / ".dvc")
+        cache_dir = cache_directory(root)
+    except RemoteError:
+        return None
+    merged = _merge(layers.values())
+    remote_section = merged.get(f'remote "{remote.name.lower()}"', {})
+    if (
+        cache_dir is None
+        or not set(merged.get("cache", {})) <= _PLAIN_CACHE_KEYS
+        or not set(remote_section) <= _PLAIN_REMOTE_KEYS
+        or _URL_SCHEME.match(remote.url)
+        or not Path(remote.url).is_dir()
+        or any((directory / "config").exists() for directory in outer_config_dirs())
+    ):
+        return None
+    return PlainStores(cache_dir, remote, Path(remote.url) / "files" / "md5")
+
+
+def outer_config_dirs() -> list[Path]:
+    """The directories of DVC's global and system configuration, found as DVC 3 finds them
+    (`dvc/dirs.py`: its environment variables, else platformdirs' user and site directories;
+    platformdirs is installed with DVC, as its way of finding them)."""
+    import platformdirs
+
+    return [
+        Path(
+            os.environ.get("DVC_GLOBAL_CONFIG_DIR")
+            or platformdirs.user_config_dir("dvc", "iterative")
+        ),
+        Path(
+            os.environ.get("DVC_SYSTEM_CONFIG_DIR")
+            or platformdirs.site_config_dir("dvc", "iterative")
+        ),
+    ]
+
+
 def default_remote_committed(config_text: str | None) -> DefaultRemote:
     """The default remote `.dvc/config` names, from the file's text as committed (read from a
     commit, with no checkout: `.dvc/config.local` is never committed). A relative local URL

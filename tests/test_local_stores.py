@@ -1,0 +1,203 @@
+"""Registration writing a plain local cache and remote itself, without DVC
+(`steward.artifacts.local_stores`): what it writes is what DVC writes, byte for byte and mode for
+mode; every configuration it cannot be sure of is left to DVC; and it never imports DVC."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from steward.artifacts.local_stores import open_checkout_store
+from steward.artifacts.placement import place_data
+from steward.artifacts.store import ArtifactStore, IntegrityError
+from steward.cli.main import run
+from steward.entries.dvcconfig import plain_stores
+from tests.builders import run_git
+from tests.dvc_registry import RegistryRepo, make_registry
+
+# Whole files in the stores: relative path -> (mode, bytes); directories -> (mode, None).
+Tree = dict[str, tuple[int, bytes | None]]
+
+
+def _tree(directory: Path) -> Tree:
+    found: Tree = {}
+    for path in sorted(directory.rglob("*")):
+        mode = path.stat().st_mode & 0o7777
+        found[str(path.relative_to(directory))] = (
+            mode,
+            path.read_bytes() if path.is_file() else None,
+        )
+    return found
+
+
+def _artifact(directory: Path) -> Path:
+    """Nested files, two with the same content (one object), and an empty one."""
+    (directory / "weights").mkdir(parents=True)
+    (directory / "weights" / "model.pkl").write_bytes(os.urandom(300_000))
+    (directory / "config.yaml").write_text("depth: 6\n")
+    (directory / "copy-of-config.yaml").write_text("depth: 6\n")
+    (directory / "empty.txt").write_bytes(b"")
+    return directory
+
+
+def _write_config(repo: RegistryRepo, remote: str = "", extra: str = "", local: str = "") -> None:
+    dvc = repo.root / ".dvc"
+    (dvc / "config").write_text(
+        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {repo.remote}\n"
+        f"{remote}{extra}"
+    )
+    if local:
+        (dvc / "config.local").write_text(local)
+    run_git(repo.root, "add", "-A")
+    run_git(repo.root, "commit", "-q", "-m", "configure DVC", "--allow-empty")
+
+
+def _as_dvc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    outer = tmp_path / "dvc-global"
+    outer.mkdir(exist_ok=True)
+    (outer / "config").write_text("")
+    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(outer))
+
+
+@pytest.mark.parametrize("cache", ["default", "configured", "config.local"])
+def test_steward_writes_the_stores_exactly_as_dvc_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str
+) -> None:
+    artifact = _artifact(tmp_path / "out")
+    written: dict[str, tuple[Tree, Tree, dict[str, object], Tree]] = {}
+    for writer in ("dvc", "steward"):
+        repo = make_registry(tmp_path / writer)
+        cache_dir = tmp_path / writer / "cache"
+        if cache == "configured":
+            _write_config(repo, extra=f"[cache]\n    dir = {cache_dir}\n")
+        elif cache == "config.local":
+            _write_config(repo, local=f"[cache]\n    dir = {cache_dir}\n")
+        else:
+            cache_dir = repo.root / ".dvc" / "cache"
+        with monkeypatch.context() as patch:
+            if writer == "dvc":
+                _as_dvc(patch, tmp_path)
+                assert plain_stores(repo.root) is None
+            else:
+                assert plain_stores(repo.root) is not None
+            assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
+        entry = yaml.safe_load((repo.root / "registry/models/fraud/0.1.0.yaml").read_text())
+        workspace = _tree(repo.root / "registry/models/fraud/0.1.0")
+        written[writer] = (_tree(cache_dir), _tree(repo.remote), entry["artifact"], workspace)
+    assert written["steward"] == written["dvc"]
+    cache_tree = written["steward"][0]
+    assert sum(name.endswith(".dir") for name in cache_tree) == 1
+    assert len([mode for mode, data in cache_tree.values() if data is not None]) == 4  # 3 + .dir
+
+
+def test_a_plain_registration_never_imports_dvc(repo: RegistryRepo, tmp_path: Path) -> None:
+    """The point of writing the stores here: DVC's import and `Repo()` cost most of a second of
+    the core the pass shares with the command (`tests/benchmarks/register.py`)."""
+    artifact = _artifact(tmp_path / "out")
+    code = (
+        "import sys\n"
+        "from steward.cli.main import run\n"
+        f"code = run(['-C', {str(repo.root)!r}, 'register', 'fraud', {str(artifact)!r}])\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0].startswith('dvc')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+    assert (repo.root / "registry/models/fraud/0.1.0/weights/model.pkl").is_file()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> RegistryRepo:
+    return make_registry(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("remote", "extra"),
+    [
+        ("", ""),
+        ("    jobs = 4\n    verify = true\n", ""),
+        ("", "[cache]\n    type = hardlink,copy\n"),
+    ],
+)
+def test_plain_stores_are_where_dvc_keeps_them(repo: RegistryRepo, remote: str, extra: str) -> None:
+    _write_config(repo, remote, extra)
+    places = plain_stores(repo.root)
+    assert places is not None
+    with ArtifactStore(repo.root) as store:
+        assert places.cache_dir == Path(store.cache.path)
+        assert places.remote_dir == store.mirror_directory()
+
+
+@pytest.mark.parametrize(
+    ("remote", "extra", "why"),
+    [
+        ("", "[cache]\n    shared = group\n", "a group's cache"),
+        ("    shared = group\n", "", "a group's remote"),
+        ("", "[cache]\n    local = storage\n", "a cache named after a remote"),
+        ("    keyfile = /k\n", "", "a remote option"),
+        ("", "[cache]\n    dir = s3://bucket/cache\n", "a cache in an object store"),
+        ("", "", "a global DVC configuration"),
+        ("", "", "a system DVC configuration"),
+        ("", "", "a remote that is an object store"),
+        ("", "", "a remote directory that does not exist"),
+    ],
+)
+def test_anything_else_is_left_to_dvc(
+    repo: RegistryRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    remote: str,
+    extra: str,
+    why: str,
+) -> None:
+    _write_config(repo, remote, extra)
+    if why.startswith("a global") or why.startswith("a system"):
+        outer = tmp_path / "outer"
+        outer.mkdir()
+        (outer / "config").write_text("[core]\n    remote = elsewhere\n")
+        level = "GLOBAL" if why.startswith("a global") else "SYSTEM"
+        monkeypatch.setenv(f"DVC_{level}_CONFIG_DIR", str(outer))
+    elif why == "a remote that is an object store":
+        config = repo.root / ".dvc" / "config"
+        config.write_text(config.read_text().replace(str(repo.remote), "s3://bucket/store"))
+    elif why == "a remote directory that does not exist":
+        repo.remote.rmdir()
+    assert plain_stores(repo.root) is None, why
+
+
+def test_a_workspace_is_filled_from_the_remote_where_the_cache_lacks_an_object(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    artifact = _artifact(tmp_path / "out")
+    assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
+    entry = yaml.safe_load((repo.root / "registry/models/fraud/0.1.0.yaml").read_text())
+    listing_md5 = entry["artifact"]["md5"]
+    relative = "registry/models/fraud/0.1.0"
+    expected = {name: data for name, (_, data) in _tree(repo.root / relative).items()}
+    cache = repo.root / ".dvc" / "cache"
+    for path in sorted(cache.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    place_data(repo.root, {relative: listing_md5}, [relative])
+    # Downloaded, not linked: the workspace's copies are the user's own (writable), as DVC's.
+    assert {name: data for name, (_, data) in _tree(repo.root / relative).items()} == expected
+    # An object on the remote whose bytes are not its name is refused, and not placed.
+    weights = json.loads(
+        (repo.remote / "files/md5" / listing_md5[:2] / listing_md5[2:]).read_bytes()
+    )
+    md5 = next(item["md5"] for item in weights if item["relpath"] == "weights/model.pkl")
+    damaged = repo.remote / "files/md5" / md5[:2] / md5[2:]
+    damaged.chmod(0o644)
+    damaged.write_bytes(b"not the weights")
+    assert hashlib.md5(damaged.read_bytes()).hexdigest() != md5
+    with pytest.raises(IntegrityError, match="does not match its hash"):
+        open_checkout_store(repo.root).checkout_listing(listing_md5, tmp_path / "placed")
+    assert not (tmp_path / "placed" / "weights" / "model.pkl").exists()
