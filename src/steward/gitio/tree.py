@@ -41,7 +41,10 @@ class Snapshot(Protocol):
     label: str
     git_dir: Path | None  # the common git directory, when known without asking git
 
-    def files(self) -> list[TreeFile]: ...
+    def files(self, only: list[str] | None = None) -> list[TreeFile]:
+        """The files under the checked roots, or only those under the paths `only` names (exact
+        paths, case and all: no pattern)."""
+        ...
 
     def key(self) -> str:
         """A name for this state of the files (and of what else `check` reads): equal keys,
@@ -86,9 +89,13 @@ class WorktreeSnapshot:
     def _listing(self) -> tuple[bytes, dict[str, TreeFile | None]]:
         """git's index of the checked roots (raw), and every file git cannot vouch for: changed
         since the index, in conflict, or untracked (None: deleted from the working tree)."""
-        if self._raw is not None:
-            return self._raw
-        pathspecs = ["--", *(f":(icase){root}" for root in CHECKED_ROOTS)]
+        if self._raw is None:
+            self._raw = self._listed([f":(icase){root}" for root in CHECKED_ROOTS])
+        return self._raw
+
+    def _listed(self, pathspecs: list[str]) -> tuple[bytes, dict[str, TreeFile | None]]:
+        """`_listing` of the files these pathspecs name."""
+        pathspecs = ["--", *pathspecs]
         # Three questions at once (two cores): the index, what differs from it, what is new.
         staged, changed, others = run_git_parallel(
             self.root,
@@ -108,11 +115,17 @@ class WorktreeSnapshot:
                 meta, _, path = record.partition("\t")
                 if not (meta.startswith("H ") and meta.endswith(" 0")):
                     dirty.add(path)
-        self._raw = staged, {path: self._inspect(path) for path in sorted(dirty)}
-        return self._raw
+        return staged, {path: self._inspect(path) for path in sorted(dirty)}
 
-    def files(self) -> list[TreeFile]:
-        staged, dirty = self._listing()
+    def files(self, only: list[str] | None = None) -> list[TreeFile]:
+        """The files under the checked roots, or only those under the paths `only` names."""
+        if only is not None and not only:
+            return []
+        staged, dirty = (
+            self._listing()
+            if only is None
+            else self._listed([f":(literal){path}" for path in only])
+        )
         known: dict[str, TreeFile] = {}
         for record in _paths(staged):
             meta, _, path = record.partition("\t")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import DatasetEntry, ModelEntry, VersionEntry
+from steward.entries.names import is_name
 from steward.entries.policy import Policy
 from steward.entries.problems import Problem, sorted_problems
 from steward.entries.semver import precedence
@@ -57,6 +58,17 @@ class RegistryContents:
         return [entry for model in sorted(self.versions) for entry in self.versions[model]]
 
 
+def _only(model: str | None, with_policy: bool, datasets_only: bool) -> list[str] | None:
+    """The paths holding every file `read_contents` reads for one model or the datasets (listing
+    them alone spares listing every model's directory); None: every file is listed."""
+    if datasets_only:
+        return [layout.DATASETS_DIR]
+    if model is None or not is_name(model):
+        return None
+    policies = [layout.POLICY_FILE, layout.CENTRAL_COPY_FILE] if with_policy else []
+    return [f"{layout.MODELS_DIR}/{model}", layout.DATASETS_DIR, *policies]
+
+
 def read_contents(
     snapshot: Snapshot,
     model: str | None = None,
@@ -81,7 +93,7 @@ def read_contents(
     model_dirs: set[str] = set()
     problems: list[Problem] = []
     try:
-        for file in snapshot.files():
+        for file in snapshot.files(_only(model, with_policy, datasets_only)):
             try:
                 place = layout.classify(file.path)
                 if with_policy and place.kind is Kind.CENTRAL:
