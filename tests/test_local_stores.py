@@ -47,10 +47,12 @@ def _artifact(directory: Path) -> Path:
     return directory
 
 
-def _write_config(repo: RegistryRepo, remote: str = "", extra: str = "", local: str = "") -> None:
+def _write_config(
+    repo: RegistryRepo, remote: str = "", extra: str = "", local: str = "", core: str = ""
+) -> None:
     dvc = repo.root / ".dvc"
     (dvc / "config").write_text(
-        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {repo.remote}\n"
+        f"[core]\n    remote = storage\n{core}['remote \"storage\"']\n    url = {repo.remote}\n"
         f"{remote}{extra}"
     )
     if local:
@@ -124,12 +126,11 @@ def repo(tmp_path: Path) -> RegistryRepo:
     ("remote", "extra"),
     [
         ("", ""),
-        ("    jobs = 4\n    verify = true\n", ""),
-        ("", "[cache]\n    type = hardlink,copy\n"),
+        ("", "[cache]\n    dir = ../elsewhere\n"),
     ],
 )
 def test_plain_stores_are_where_dvc_keeps_them(repo: RegistryRepo, remote: str, extra: str) -> None:
-    _write_config(repo, remote, extra)
+    _write_config(repo, remote, extra, core="    autostage = true\n    analytics = False\n")
     places = plain_stores(repo.root)
     assert places is not None
     with ArtifactStore(repo.root) as store:
@@ -149,6 +150,14 @@ def test_plain_stores_are_where_dvc_keeps_them(repo: RegistryRepo, remote: str, 
         ("", "", "a system DVC configuration"),
         ("", "", "a remote that is an object store"),
         ("", "", "a remote directory that does not exist"),
+        ("    verify = true\n", "", "a remote verified on every write"),
+        ("    jobs = 4\n", "", "a remote option DVC validates"),
+        ("", "[cache]\n    type = hardlink,copy\n", "a cache option"),
+        ("", "", "a value DVC refuses"),
+        ("", "", "an unquoted '#' in the URL"),
+        ("", "", "an unquoted ',' in the URL"),
+        ("", "", "a ':' delimiter"),
+        ("", "['remote \"Storage\"']\n", "a section repeated in another case"),
     ],
 )
 def test_anything_else_is_left_to_dvc(
@@ -159,7 +168,8 @@ def test_anything_else_is_left_to_dvc(
     extra: str,
     why: str,
 ) -> None:
-    _write_config(repo, remote, extra)
+    refused = "    autostage = yes\n" if why == "a value DVC refuses" else ""
+    _write_config(repo, remote, extra, core=refused)
     if why.startswith("a global") or why.startswith("a system"):
         outer = tmp_path / "outer"
         outer.mkdir()
@@ -171,6 +181,16 @@ def test_anything_else_is_left_to_dvc(
         config.write_text(config.read_text().replace(str(repo.remote), "s3://bucket/store"))
     elif why == "a remote directory that does not exist":
         repo.remote.rmdir()
+    elif why.startswith("an unquoted"):
+        # Steward's reader and DVC's (configobj) split these values differently: both places
+        # exist, and DVC decides.
+        other = Path(f"{repo.remote}{why[13]}2")
+        other.mkdir()
+        config = repo.root / ".dvc" / "config"
+        config.write_text(config.read_text().replace(str(repo.remote), str(other)))
+    elif why == "a ':' delimiter":
+        config = repo.root / ".dvc" / "config"
+        config.write_text(config.read_text().replace("url =", "url:"))
     assert plain_stores(repo.root) is None, why
 
 
@@ -201,3 +221,68 @@ def test_a_workspace_is_filled_from_the_remote_where_the_cache_lacks_an_object(
     with pytest.raises(IntegrityError, match="does not match its hash"):
         open_checkout_store(repo.root).checkout_listing(listing_md5, tmp_path / "placed")
     assert not (tmp_path / "placed" / "weights" / "model.pkl").exists()
+
+
+def _listing_md5(tmp_path: Path, artifact: Path) -> str:
+    """The `.dir` object a registration of `artifact` writes, learnt in a registry of its own."""
+    scratch = make_registry(tmp_path / "scratch")
+    assert run(["-C", str(scratch.root), "register", "fraud", str(artifact)]) == 0
+    entry = yaml.safe_load((scratch.root / "registry/models/fraud/0.1.0.yaml").read_text())
+    return str(entry["artifact"]["md5"])
+
+
+def _object(directory: Path, oid: str) -> Path:
+    return directory / "files" / "md5" / oid[:2] / oid[2:]
+
+
+def test_a_listing_cut_short_in_the_cache_is_written_again(
+    repo: RegistryRepo, stores: str, tmp_path: Path
+) -> None:
+    """A power cut after the rename but before the disk had the bytes leaves an empty `.dir`:
+    the next registration of that content writes it whole, as DVC does, and the version's
+    directory is filled."""
+    artifact = _artifact(tmp_path / "out")
+    listing_md5 = _listing_md5(tmp_path, artifact)
+    damaged = _object(repo.root / ".dvc" / "cache", listing_md5)
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"")
+    assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
+    assert hashlib.md5(damaged.read_bytes()).hexdigest() + ".dir" == listing_md5
+    assert (repo.root / "registry/models/fraud/0.1.0/weights/model.pkl").is_file()
+    assert run(["-C", str(repo.root), "check"]) == 0
+
+
+def test_a_checkout_takes_the_remotes_listing_where_the_caches_is_damaged(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    artifact = _artifact(tmp_path / "out")
+    assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
+    entry = yaml.safe_load((repo.root / "registry/models/fraud/0.1.0.yaml").read_text())
+    listing_md5 = entry["artifact"]["md5"]
+    cached = _object(repo.root / ".dvc" / "cache", listing_md5)
+    good = cached.read_bytes()
+    cached.write_bytes(good[: len(good) // 2])
+    open_checkout_store(repo.root).checkout_listing(listing_md5, tmp_path / "placed")
+    assert (tmp_path / "placed" / "weights" / "model.pkl").is_file()
+    assert cached.read_bytes() == good  # repaired from the remote's copy
+    # Damaged in both: refused, naming both files.
+    cached.write_bytes(b"[]")
+    remote = _object(repo.remote, listing_md5)
+    remote.chmod(0o644)
+    remote.write_bytes(b"[]")
+    with pytest.raises(IntegrityError, match=str(cached)) as refused:
+        open_checkout_store(repo.root).checkout_listing(listing_md5, tmp_path / "again")
+    assert str(remote) in str(refused.value)
+
+
+def test_a_wrong_listing_on_the_remote_is_written_again_and_protected(
+    repo: RegistryRepo, tmp_path: Path
+) -> None:
+    artifact = _artifact(tmp_path / "out")
+    listing_md5 = _listing_md5(tmp_path, artifact)
+    wrong = _object(repo.remote, listing_md5)
+    wrong.parent.mkdir(parents=True)
+    wrong.write_bytes(b"[]")
+    assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
+    assert hashlib.md5(wrong.read_bytes()).hexdigest() + ".dir" == listing_md5
+    assert wrong.stat().st_mode & 0o777 == 0o444

@@ -16,12 +16,14 @@ ways and compares every file, mode and byte of the two stores.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 from steward.artifacts.copying import (
+    OBJECT_MODE,
     STALE_TEMPORARY_S,
     copy_into_place,
     move_into_place,
@@ -33,6 +35,7 @@ from steward.artifacts.staging import Staging, discard_staged
 from steward.artifacts.store import (
     REMOTE_CHUNK,
     ArtifactStore,
+    IntegrityError,
     checkout_listing,
     copy_to_directory,
     out_of_space,
@@ -124,8 +127,10 @@ class LocalStores:
                     move_into_place(item.staged, target, REMOTE_CHUNK)
                 else:
                     copy_into_place(item.source, target, REMOTE_CHUNK)
+            # Rewritten unless whole, as DVC rewrites it: a listing cut short (a power cut before
+            # the disk had it) would otherwise stop every checkout of the version.
             listing = self.cache_object(digest.md5)
-            if not listing.exists():
+            if _contents(listing) != digest.dir_object:
                 write_into_place(digest.dir_object, listing, protect=False)
         except OSError as exc:
             full = storage_failure(exc)
@@ -158,8 +163,10 @@ class LocalStores:
                 show_progress,
             )
             listing = self.remote_object(digest.md5)
-            if not listing.exists():
+            if _contents(listing) != digest.dir_object:
                 write_into_place(digest.dir_object, listing, protect=True)
+            elif listing.stat().st_mode & 0o777 != OBJECT_MODE:
+                listing.chmod(OBJECT_MODE)  # as DVC protects every object it is given
         except Exception as exc:
             if storage_failure(exc) is not None:
                 remove_new_temporaries(root, oids, before)
@@ -172,13 +179,28 @@ class LocalStores:
         )
 
     def _read_object(self, oid: str) -> bytes:
+        """An object from the cache, else the remote: the first copy that hashes to its name (a
+        `.dir` listing a power cut left short in the cache is replaced by the remote's)."""
+        damaged: list[Path] = []
         for path in (self.cache_object(oid), self.remote_object(oid)):
             try:
-                return path.read_bytes()
+                data = path.read_bytes()
             except FileNotFoundError:
                 continue
             except OSError as exc:
                 raise RemoteError(f"could not read {oid} from {path}: {exc}") from exc
+            if hashlib.md5(data).hexdigest() != oid.removesuffix(".dir"):
+                damaged.append(path)
+                continue
+            if damaged and damaged[0] == self.cache_object(oid):
+                with contextlib.suppress(OSError):  # the answer stands; the next read repairs
+                    write_into_place(data, damaged[0], protect=not oid.endswith(".dir"))
+            return data
+        if damaged:
+            raise IntegrityError(
+                f"the object {oid} does not hash to its name in "
+                + " nor in ".join(str(path) for path in damaged)
+            )
         raise RemoteError(f"object {oid} is in neither the cache nor the remote")
 
     def _download(self, oid: str, target: Path) -> None:
@@ -191,3 +213,10 @@ class LocalStores:
             except OSError as exc:
                 raise RemoteError(f"could not download {oid} from {path}: {exc}") from exc
         raise RemoteError(f"object {oid} is missing from the remote")
+
+
+def _contents(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

@@ -105,10 +105,12 @@ def shared_stores(root: Path) -> set[str]:
     return found
 
 
-# What a cache and a default remote may set and still be written without DVC: anything else
-# (`shared`, a cache named after a remote, a remote's own options) is left to DVC.
-_PLAIN_CACHE_KEYS = {"dir", "type", "slow_link_warning"}
-_PLAIN_REMOTE_KEYS = {"url", "jobs", "verify"}
+# What a configuration may hold for Steward to write the stores itself: the default remote's
+# name, the cache's directory, each remote's URL, and DVC's yes-or-no core settings, each as DVC's
+# schema takes it. Anything else (`shared`, a remote's own options, `verify`, other sections, a
+# value DVC would refuse) is left to DVC, which reads and validates it.
+_PLAIN_KEYS = {"core": {"remote"}, "cache": {"dir"}, "remote": {"url"}}
+_YES_OR_NO_CORE_KEYS = {"analytics", "autostage", "check_update", "hardlink_lock", "no_scm"}
 
 
 @dataclass(frozen=True)
@@ -133,18 +135,53 @@ def plain_stores(root: Path) -> PlainStores | None:
         cache_dir = cache_directory(root)
     except RemoteError:
         return None
-    merged = _merge(layers.values())
-    remote_section = merged.get(f'remote "{remote.name.lower()}"', {})
     if (
         cache_dir is None
-        or not set(merged.get("cache", {})) <= _PLAIN_CACHE_KEYS
-        or not set(remote_section) <= _PLAIN_REMOTE_KEYS
+        or not all(_plain_layer(layer) for layer in layers.values())
+        or not _read_alike(root, layers)
         or _URL_SCHEME.match(remote.url)
         or not Path(remote.url).is_dir()
         or any((directory / "config").exists() for directory in outer_config_dirs())
     ):
         return None
     return PlainStores(cache_dir, remote, Path(remote.url) / "files" / "md5")
+
+
+def _plain_layer(sections: Sections) -> bool:
+    for section, values in sections.items():
+        kind = "remote" if _NAMED_REMOTE.match(section) else section
+        plain = _PLAIN_KEYS.get(kind, set())
+        for key, value in values.items():
+            yes_or_no = kind == "core" and key in _YES_OR_NO_CORE_KEYS
+            if key not in plain and not (yes_or_no and value.lower() in ("true", "false")):
+                return False
+    return True
+
+
+def _read_alike(root: Path, layers: dict[str, Sections]) -> bool:
+    """Whether DVC's own parser (configobj, as `dvc/config.py` uses it: every key lowercased, a
+    later section replacing an earlier one of the same name) reads each file as this module does.
+    They differ on hand-written corners (an unquoted `#` or `,` in a value, a `:` delimiter, a
+    section repeated in another case); where they do, DVC decides where objects go."""
+    from configobj import ConfigObj
+
+    for relative, ours in layers.items():
+        path = root / relative
+        if not path.exists():
+            continue
+        try:
+            with path.open(encoding="utf-8") as stream:
+                theirs = ConfigObj(stream).dict()
+        except Exception:  # configobj's errors, or a file that went away: DVC would fail too
+            return False
+        lowered: Sections = {}
+        for section, values in theirs.items():
+            if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+                return False
+            lowered[_normalize_section(section)] = {k.lower(): v for k, v in values.items()}
+        if lowered != ours:
+            return False
+    return True
 
 
 def outer_config_dirs() -> list[Path]:
