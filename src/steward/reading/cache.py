@@ -112,23 +112,28 @@ _MAGIC = b"steward-cache/2\n"
 _DIGEST_BYTES = 32
 
 
-def _seal(key: str, payload: bytes) -> bytes:
-    body = key.encode() + b"\0" + payload
-    return _MAGIC + hashlib.sha256(body).digest() + body
+def _sealed(key: str, payload: bytes) -> list[bytes]:
+    """The parts of a sealed file, written one after another: the payload is not copied (a
+    `list` answer at 100,000 versions pickles to tens of megabytes)."""
+    named = key.encode() + b"\0"
+    digest = hashlib.sha256(named)
+    digest.update(payload)
+    return [_MAGIC, digest.digest(), named, payload]
 
 
-def _unseal(data: bytes, key: str) -> bytes | None:
-    """The payload of a sealed file, if it is whole and answers `key`; else None."""
+def _unseal(data: bytes, key: str) -> memoryview | None:
+    """The payload of a sealed file, if it is whole and answers `key`; else None (a view of
+    `data`, not a copy)."""
     if not data.startswith(_MAGIC):
         return None
     start = len(_MAGIC) + _DIGEST_BYTES
-    digest, body = data[len(_MAGIC) : start], data[start:]
-    if hashlib.sha256(body).digest() != digest:
+    view = memoryview(data)
+    if hashlib.sha256(view[start:]).digest() != view[len(_MAGIC) : start]:
         return None
-    stored_key, separator, payload = body.partition(b"\0")
-    if not separator or stored_key != key.encode():
+    named = key.encode() + b"\0"
+    if not data.startswith(named, start):
         return None
-    return payload
+    return view[start + len(named) :]
 
 
 def _load(path: Path, key: str) -> Any:
@@ -152,11 +157,12 @@ def _store(path: Path, key: str, value: object) -> None:
     with no temporary file left behind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = _seal(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        parts = _sealed(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(data)
+                for part in parts:
+                    out.write(part)
             Path(temporary).replace(path)
         except BaseException:
             with contextlib.suppress(OSError):

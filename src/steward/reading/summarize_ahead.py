@@ -148,9 +148,8 @@ def _fork(
                 os.close(read_end)
                 answer = _summarized(share, reading, parent=parent)
                 reading.release()
-                data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_end, "wb") as pipe:
-                    pipe.write(data)
+                with os.fdopen(write_end, "wb") as pipe:  # pickled as it is sent: no copy
+                    pickle.dump(answer, pipe, pickle.HIGHEST_PROTOCOL)
                 code = 0
             finally:
                 os._exit(code)
@@ -161,19 +160,16 @@ def _fork(
 
 
 def _answer_of(pid: int, pipe: int, expected: int) -> Answer | None:
-    """The worker's answer if it is whole: one record for each of its `expected` files."""
-    chunks = []
+    """The worker's answer if it is whole: one record for each of its `expected` files.
+    Unpickled as it arrives (the pickled bytes are never held whole beside the records)."""
     try:
-        while chunk := os.read(pipe, 1 << 20):
-            chunks.append(chunk)
+        with os.fdopen(pipe, "rb", closefd=False) as stream:
+            answer = pickle.load(stream)
+            ended = stream.read(1) == b""  # nothing after the answer, and the worker is done
         _pid, status = os.waitpid(pid, 0)
-    except OSError:
+    except Exception:  # a truncated or damaged answer, or a failed read: the share is read here
         return None
-    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
-        return None
-    try:
-        answer = pickle.loads(b"".join(chunks))
-    except Exception:  # a truncated or damaged answer: the share is read here
+    if not ended or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
     if not isinstance(answer, list) or len(answer) != expected:
         return None
