@@ -1,5 +1,6 @@
-"""Summarizing a cold read's files on every core (`steward.reading.summarize_ahead`): the answers
-are those of reading one file at a time, whatever the workers do.
+"""Summarizing a cold read's files on every core (`steward.reading.summarize_ahead` on
+`steward.reading.forked`): the answers are those of reading one file at a time, whatever the
+workers do.
 
 The threshold is lowered so that a registry of a few files forks; `tests/test_check_scale.py`
 goes through the workers at their real threshold."""
@@ -25,6 +26,7 @@ from steward.reading import summarize_ahead
 from steward.reading.queries import list_versions, list_versions_at
 from steward.reading.registry import check_registry
 from tests.builders import add_model, add_version, run_git, small_registry, write
+from tests.forking import force_forks
 
 
 @pytest.fixture
@@ -69,22 +71,7 @@ def one_at_a_time(registry: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any,
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Every file read goes through the workers; the list holds the pids of those started."""
     monkeypatch.setattr(summarize_ahead, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(summarize_ahead, "_cores", lambda: 3)
-    # Threads earlier tests left behind (tqdm's monitor in DVC, servers) are idle, and not this
-    # test's: only a thread started here counts.
-    baseline = threading.active_count()
-    monkeypatch.setattr(summarize_ahead, "_may_fork", lambda: threading.active_count() == baseline)
-    started: list[int] = []
-    fork = summarize_ahead._fork
-
-    def counted(*args: Any) -> None:
-        workers: list[tuple[int, int, int]] = args[-1]
-        before = len(workers)
-        fork(*args)
-        started.extend(pid for _share, pid, _pipe in workers[before:])
-
-    monkeypatch.setattr(summarize_ahead, "_fork", counted)
-    return started
+    return force_forks(monkeypatch)
 
 
 def in_workers(monkeypatch: pytest.MonkeyPatch, act: Callable[[Any], Any]) -> None:
@@ -208,9 +195,9 @@ def test_a_progress_bar_does_not_keep_the_workers_from_forking(
 _FORCED = """
 import os, sys, time
 from pathlib import Path
-from steward.reading import summarize_ahead
+from steward.reading import forked, summarize_ahead
 summarize_ahead.PARALLEL_FROM = 1
-summarize_ahead._cores = lambda: 3
+forked.cores = lambda: 3
 """
 
 

@@ -21,7 +21,8 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,14 @@ from steward.gitio.gitcmd import resolve_commit, run_git
 from steward.reading.cache import code_key
 from steward.site import catalog_pages as catalog
 from steward.site.html import EntryLink, Shell, dataset_page, model_page, page
-from steward.site.plan import RegistryTree, digest, model_files, plan_models, registry_tree
+from steward.site.plan import (
+    Plan,
+    RegistryTree,
+    digest,
+    model_files,
+    plan_models,
+    registry_tree,
+)
 
 if TYPE_CHECKING:
     from steward.entries.problems import Problem
@@ -140,12 +148,7 @@ def _build(context: _Build, old: dict[str, Any]) -> SiteResult:
         context.commit,
         context.tree,
     )
-    entry_link, dot, shell, settings = (
-        context.entry_link,
-        context.dot,
-        context.shell,
-        context.settings,
-    )
+    entry_link, shell, settings = context.entry_link, context.shell, context.settings
     forge, forge_label = context.forge, context.forge_label
     plan = plan_models(root, out, commit, tree, old)
     written: list[str] = []
@@ -158,29 +161,12 @@ def _build(context: _Build, old: dict[str, Any]) -> SiteResult:
     _write(out, IN_PROGRESS, json.dumps({"models": plan.stale}))
     try:
         if plan.stale:
-            from steward.entries.problems import sorted_problems
-            from steward.site.model_build import Reader, render_models
-
-            reader = Reader(root, tree)
-            files = model_files(root, commit, plan.stale)
-            for name, result in render_models(
-                root, commit, reader, files, entry_link, dot, plan.changes
-            ):
-                path = model_page(name)
-                _write(out, path, page(shell, path=path, title=f"Model {name}", body=result.body))
-                written.append(path)
-                models_state[name] = {
-                    "tree": tree.models[name],
-                    "newest": plan.newest.get(name),
-                    "tags": plan.tags.get(name),
-                    "cited": result.cited,
-                    "row": result.row,
-                    "uses": [use.as_list() for use in result.uses],
-                    # Per dataset cited, a digest of this model's uses of it: what the
-                    # dataset's page key is made of, without reading every use again.
-                    "uses_keys": _uses_keys(result.uses),
-                }
-            problems = sorted_problems(reader.problems)
+            pages = _model_pages(context, plan)
+            reader = pages.reader
+            for name in sorted(pages.states):
+                written.append(model_page(name))
+                models_state[name] = pages.states[name]
+            problems = pages.problems
         datasets_state, dataset_pages, reader = _datasets(
             root, out, settings, tree, old, models_state, entry_link, reader
         )
@@ -277,6 +263,122 @@ def _refuse_committed_files(root: Path, out: Path) -> None:
             f"{out} holds files committed to the repository ({first}): a site is built, not "
             "committed; remove them from git or choose another --output"
         )
+
+
+# Fewer stale models than this are rendered in this process alone: below it, forking saves
+# less than a second.
+SPLIT_FROM = 400
+
+
+@dataclass
+class _ModelPages:
+    states: dict[str, dict[str, Any]]  # the manifest's entry of each page written
+    problems: list[Problem]
+    reader: Reader  # this process's, open: the dataset pages read through it too
+
+
+def _model_pages(context: _Build, plan: Plan) -> _ModelPages:
+    """Write the page of every stale model; from `SPLIT_FROM` of them, on every core
+    (`forked.split`: each worker renders and writes the pages of every n-th model and sends back
+    their manifest entries and problems; a share whose worker failed is rendered here after)."""
+    from steward.entries.problems import sorted_problems
+    from steward.gitio.changelog import changes_by_model
+    from steward.reading import forked
+    from steward.site.model_build import Reader
+
+    stale = sorted(plan.stale)
+    processes = forked.processes() if len(stale) >= SPLIT_FROM else 1
+    if processes > 1 and plan.changes is None:  # read once, before the fork, for every worker
+        plan = replace(plan, changes=changes_by_model(context.root, context.commit))
+    shares = [stale[i::processes] for i in range(processes)]
+    found: list[Reader] = []
+
+    def render(share: list[str], still_wanted: Callable[[], None] | None = None) -> _Rendered:
+        reader = Reader(context.root, context.tree)
+        try:
+            states = _render_pages(context, plan, reader, share, still_wanted)
+        except BaseException:
+            reader.close()
+            raise
+        if still_wanted is None:  # this process's reader stays open for the dataset pages
+            found.append(reader)
+        else:
+            reader.close()
+        return states, reader.problems
+
+    states: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    try:
+        answers = forked.split(shares, render, lambda share, _workers: render(share), _whole_pages)
+        for share, answer in zip(shares, answers, strict=True):
+            share_states, share_problems = answer if answer is not None else render(share)
+            states.update(share_states)
+            problems.extend(share_problems)
+    except BaseException:
+        for reader in found:
+            reader.close()
+        raise
+    for extra in found[1:]:  # shares redone here read through readers of their own
+        extra.close()
+    return _ModelPages(states, sorted_problems(problems), found[0])
+
+
+_Rendered = tuple[dict[str, dict[str, Any]], list["Problem"]]
+
+
+def _render_pages(
+    context: _Build,
+    plan: Plan,
+    reader: Reader,
+    names: list[str],
+    still_wanted: Callable[[], None] | None,
+) -> dict[str, dict[str, Any]]:
+    """Render and write the pages of the models `names`; the manifest's entry of each."""
+    from steward.site.model_build import render_models
+
+    files = model_files(context.root, context.commit, names)
+    states: dict[str, dict[str, Any]] = {}
+    for name, result in render_models(
+        context.root, context.commit, reader, files, context.entry_link, context.dot, plan.changes
+    ):
+        if still_wanted is not None:
+            still_wanted()
+        path = model_page(name)
+        _write(
+            context.out,
+            path,
+            page(context.shell, path=path, title=f"Model {name}", body=result.body),
+        )
+        states[name] = {
+            "tree": context.tree.models[name],
+            "newest": plan.newest.get(name),
+            "tags": plan.tags.get(name),
+            "cited": result.cited,
+            "row": result.row,
+            "uses": [use.as_list() for use in result.uses],
+            # Per dataset cited, a digest of this model's uses of it: what the dataset's page
+            # key is made of, without reading every use again.
+            "uses_keys": _uses_keys(result.uses),
+        }
+    return states
+
+
+def _whole_pages(share: list[str], answer: object) -> _Rendered | None:
+    """A worker's answer if it holds a manifest entry for each model of its share, and problems."""
+    from steward.entries.problems import Problem
+
+    if not (isinstance(answer, tuple) and len(answer) == 2):
+        return None
+    states, problems = answer
+    if not (
+        isinstance(states, dict)
+        and sorted(states) == sorted(share)
+        and all(isinstance(state, dict) for state in states.values())
+        and isinstance(problems, list)
+        and all(isinstance(problem, Problem) for problem in problems)
+    ):
+        return None
+    return states, problems
 
 
 def _datasets(
