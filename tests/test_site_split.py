@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,16 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
         add_version(root, model, "1.0.0", stage="production")
         add_version(root, model, "1.1.0")
     write(root, "registry/models/beta/2.0.0.yaml", "model: beta\nversion: [2.0.0\n")
+    # A dataset that does not read, cited only by a model a worker renders (every 3rd from the
+    # 2nd): its page must show its problem as a one-process build shows it.
+    write(root, "registry/datasets/broken.yaml", "name: broken\ncolumns: [\n")
+    add_model(root, "eps")
+    add_version(
+        root,
+        "eps",
+        "1.0.0",
+        training={"datasets": [{"id": "broken", "version": "2026-10-31"}], "features": ["x"]},
+    )
     run_git(root, "add", "-A")
     run_git(root, "commit", "-qm", "more models")
     return root
@@ -70,7 +81,7 @@ def same_site(
     assert files == expected_files
     assert result.written == expected.written
     assert result.problems == expected.problems
-    assert result.models == expected.models == 6
+    assert result.models == expected.models == 7
 
 
 def test_the_workers_write_the_site_one_process_writes(
@@ -119,3 +130,34 @@ def test_a_build_split_again_over_a_site_keeps_what_it_kept(
     built(registry, out)
     again, files = built(registry, out)
     assert again.written == [] and files == one_process[1]
+
+
+def test_a_page_a_killed_worker_was_writing_leaves_no_temporary_file(
+    registry: Path,
+    one_process: Any,
+    forks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    parent = os.getpid()
+    write_page = build._write
+
+    def killed_while_writing(out: Path, path: str, content: str) -> None:
+        if os.getpid() != parent:
+            tempfile.mkstemp(dir=out / "models", prefix=".tmp-", suffix=".part")
+            os.kill(os.getpid(), signal.SIGKILL)
+        write_page(out, path, content)
+
+    monkeypatch.setattr(build, "_write", killed_while_writing)
+    same_site(built(registry, tmp_path / "site"), one_process)
+    assert forks
+
+
+def test_a_build_removes_the_temporary_files_a_killed_build_left(
+    registry: Path, one_process: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "site"
+    (out / "models").mkdir(parents=True)
+    (out / "models" / ".tmp-x1y2z3.part").write_text("<html>half a page")
+    (out / ".tmp-a1b2c3.part").write_text("half a search index")
+    same_site(built(registry, out), one_process)

@@ -9,9 +9,10 @@ this one running) or where the platform has no `fork`. The users: a cold read's 
 (`summarize_ahead`) and the catalog site's pages (`steward.site.build`).
 
 A worker never runs this process's code past the fork (SIGINT and SIGTERM are blocked across
-the fork, and reset to their default actions in the worker), stops at its next item once its
-parent is gone (`still_wanted`), releases what it was given (`release`: a `git cat-file` it
-started) before it exits, and is killed and reaped if this process stops waiting for it.
+the fork, and reset to their default actions in the worker unless this process ignores them),
+stops at its next item once its parent is gone (`still_wanted`), releases what it was given
+(`release`: a `git cat-file` it started) before it exits, and is killed and reaped if this
+process stops waiting for it.
 """
 
 from __future__ import annotations
@@ -117,8 +118,9 @@ def _fork(
         if pid == 0:  # the worker: never returns
             code = 1
             try:
-                for signum in _SIGNALS:
-                    signal.signal(signum, signal.SIG_DFL)
+                for signum in _SIGNALS:  # one this process ignores stays ignored
+                    if signal.getsignal(signum) is not signal.SIG_IGN:
+                        signal.signal(signum, signal.SIG_DFL)
                 signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
                 os.close(read_end)
                 answer = work(share, still_wanted)

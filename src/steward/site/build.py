@@ -150,6 +150,7 @@ def _build(context: _Build, old: dict[str, Any]) -> SiteResult:
     )
     entry_link, shell, settings = context.entry_link, context.shell, context.settings
     forge, forge_label = context.forge, context.forge_label
+    _remove_partial_pages(out)
     plan = plan_models(root, out, commit, tree, old)
     written: list[str] = []
     problems: list[Problem] = []
@@ -317,9 +318,12 @@ def _model_pages(context: _Build, plan: Plan) -> _ModelPages:
     except BaseException:
         for reader in found:
             reader.close()
+        _remove_partial_pages(context.out)  # a worker killed in the middle of a page
         raise
     for extra in found[1:]:  # shares redone here read through readers of their own
         extra.close()
+    if None in answers:
+        _remove_partial_pages(context.out)
     return _ModelPages(states, sorted_problems(problems), found[0])
 
 
@@ -580,6 +584,14 @@ def _remove(out: Path, path: str) -> list[str]:
     except FileNotFoundError:
         return []
     return [path]
+
+
+def _remove_partial_pages(out: Path) -> None:
+    """Remove the temporary files of pages a killed build (or worker) was writing (`_write`'s
+    `.tmp-*.part`): one build writes into a site at a time, as the manifest already assumes."""
+    for partial in out.rglob(".tmp-*.part"):
+        with contextlib.suppress(OSError):
+            partial.unlink()
 
 
 def _write(out: Path, path: str, content: str) -> None:

@@ -53,6 +53,7 @@ class Reader:
         self._tree = tree
         self._cat = CatFile(root)
         self._datasets: dict[str, DatasetEntry] = {}
+        self._tried: set[str] = set()
         self.problems: list[Problem] = []
 
     def close(self) -> None:
@@ -72,7 +73,10 @@ class Reader:
         return blob.oid if blob is not None else None
 
     def dataset(self, name: str) -> tuple[DatasetEntry | None, list[Problem]]:
-        if name not in self._datasets:
+        """The dataset's entry (None: it does not read) and its problems, parsed once whatever
+        the answer: a page shows each problem once, whichever pages this reader read before."""
+        if name not in self._tried:
+            self._tried.add(name)
             entry = self._parse(self._tree.datasets[name], Kind.DATASET)
             if isinstance(entry, DatasetEntry):
                 self._datasets[name] = entry
