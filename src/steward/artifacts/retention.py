@@ -675,7 +675,7 @@ def _remove(remote: Any, path: str, oid: str, report: SweepReport) -> None:
     try:
         remote.fs.rm_file(path)
     except FileNotFoundError:
-        pass  # another sweep took it first
+        return  # another sweep took it first
     except Exception as exc:
         done = len(report.removed)
         raise RemoteError(

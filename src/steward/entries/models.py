@@ -7,6 +7,7 @@ from these classes (`steward schema KIND`).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
@@ -81,10 +82,8 @@ def _parse_timestamp(value: object) -> object:
             raise PydanticCustomError("timestamp", "timestamp has no time zone")
         return value.astimezone(UTC)
     if isinstance(value, str) and _RFC3339.fullmatch(value):
-        try:
+        with contextlib.suppress(ValueError):  # the shape, but no date (month 13): reported below
             return datetime.fromisoformat(value).astimezone(UTC)
-        except ValueError:
-            pass  # matched the shape but is no date (month 13): reported below
     raise PydanticCustomError(
         "timestamp",
         "expected a timestamp with time zone such as 2026-11-20T10:00:00Z, got {value}",
