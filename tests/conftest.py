@@ -48,10 +48,9 @@ def stores(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_
     `steward.artifacts.local_stores`) or DVC, which Steward leaves them to wherever a DVC
     configuration outside the repository exists (here an empty global one)."""
     if request.param == "dvc":
-        outer = tmp_path / "dvc-global-config"
-        outer.mkdir()
-        (outer / "config").write_text("")
-        monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(outer))
+        from tests.dvc_registry import through_dvc
+
+        through_dvc(monkeypatch, tmp_path / "dvc-global-config")
     return str(request.param)
 
 

@@ -82,3 +82,11 @@ def fill_up(monkeypatch: pytest.MonkeyPatch, directory: Path, lands: int = 0) ->
         return real(source, target, count, *offsets)
 
     monkeypatch.setattr(os, "copy_file_range", no_room)
+
+
+def through_dvc(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
+    """Make registrations write the cache and remote through DVC: Steward leaves them to DVC
+    wherever a DVC configuration outside the repository exists (here an empty global one)."""
+    directory.mkdir(exist_ok=True)
+    (directory / "config").write_text("")
+    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(directory))

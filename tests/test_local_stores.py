@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steward.artifacts.local_stores import open_checkout_store
+from steward.artifacts.local_stores import open_stores
 from steward.artifacts.placement import place_data
 from steward.artifacts.store import ArtifactStore, IntegrityError
 from steward.cli.main import run
 from steward.entries.dvcconfig import plain_stores
 from tests.builders import run_git
-from tests.dvc_registry import RegistryRepo, make_registry
+from tests.dvc_registry import RegistryRepo, make_registry, through_dvc
 
 # Whole files in the stores: relative path -> (mode, bytes); directories -> (mode, None).
 Tree = dict[str, tuple[int, bytes | None]]
@@ -61,13 +61,6 @@ def _write_config(
     run_git(repo.root, "commit", "-q", "-m", "configure DVC", "--allow-empty")
 
 
-def _as_dvc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    outer = tmp_path / "dvc-global"
-    outer.mkdir(exist_ok=True)
-    (outer / "config").write_text("")
-    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(outer))
-
-
 @pytest.mark.parametrize("cache", ["default", "configured", "config.local"])
 def test_steward_writes_the_stores_exactly_as_dvc_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: str
@@ -85,7 +78,7 @@ def test_steward_writes_the_stores_exactly_as_dvc_does(
             cache_dir = repo.root / ".dvc" / "cache"
         with monkeypatch.context() as patch:
             if writer == "dvc":
-                _as_dvc(patch, tmp_path)
+                through_dvc(patch, tmp_path / "dvc-global")
                 assert plain_stores(repo.root) is None
             else:
                 assert plain_stores(repo.root) is not None
@@ -198,9 +191,7 @@ def test_a_workspace_is_filled_from_the_remote_where_the_cache_lacks_an_object(
     repo: RegistryRepo, tmp_path: Path
 ) -> None:
     artifact = _artifact(tmp_path / "out")
-    assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
-    entry = yaml.safe_load((repo.root / "registry/models/fraud/0.1.0.yaml").read_text())
-    listing_md5 = entry["artifact"]["md5"]
+    listing_md5 = _registered(repo, artifact)
     relative = "registry/models/fraud/0.1.0"
     expected = {name: data for name, (_, data) in _tree(repo.root / relative).items()}
     cache = repo.root / ".dvc" / "cache"
@@ -219,16 +210,20 @@ def test_a_workspace_is_filled_from_the_remote_where_the_cache_lacks_an_object(
     damaged.write_bytes(b"not the weights")
     assert hashlib.md5(damaged.read_bytes()).hexdigest() != md5
     with pytest.raises(IntegrityError, match="does not match its hash"):
-        open_checkout_store(repo.root).checkout_listing(listing_md5, tmp_path / "placed")
+        open_stores(repo.root).checkout_listing(listing_md5, tmp_path / "placed")
     assert not (tmp_path / "placed" / "weights" / "model.pkl").exists()
+
+
+def _registered(repo: RegistryRepo, artifact: Path) -> str:
+    """Register `artifact` as fraud 0.1.0: the `.dir` object its entry names."""
+    assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
+    entry = yaml.safe_load((repo.root / "registry/models/fraud/0.1.0.yaml").read_text())
+    return str(entry["artifact"]["md5"])
 
 
 def _listing_md5(tmp_path: Path, artifact: Path) -> str:
     """The `.dir` object a registration of `artifact` writes, learnt in a registry of its own."""
-    scratch = make_registry(tmp_path / "scratch")
-    assert run(["-C", str(scratch.root), "register", "fraud", str(artifact)]) == 0
-    entry = yaml.safe_load((scratch.root / "registry/models/fraud/0.1.0.yaml").read_text())
-    return str(entry["artifact"]["md5"])
+    return _registered(make_registry(tmp_path / "scratch"), artifact)
 
 
 def _object(directory: Path, oid: str) -> Path:
@@ -256,13 +251,11 @@ def test_a_checkout_takes_the_remotes_listing_where_the_caches_is_damaged(
     repo: RegistryRepo, tmp_path: Path
 ) -> None:
     artifact = _artifact(tmp_path / "out")
-    assert run(["-C", str(repo.root), "register", "fraud", str(artifact)]) == 0
-    entry = yaml.safe_load((repo.root / "registry/models/fraud/0.1.0.yaml").read_text())
-    listing_md5 = entry["artifact"]["md5"]
+    listing_md5 = _registered(repo, artifact)
     cached = _object(repo.root / ".dvc" / "cache", listing_md5)
     good = cached.read_bytes()
     cached.write_bytes(good[: len(good) // 2])
-    open_checkout_store(repo.root).checkout_listing(listing_md5, tmp_path / "placed")
+    open_stores(repo.root).checkout_listing(listing_md5, tmp_path / "placed")
     assert (tmp_path / "placed" / "weights" / "model.pkl").is_file()
     assert cached.read_bytes() == good  # repaired from the remote's copy
     # Damaged in both: refused, naming both files.
@@ -271,7 +264,7 @@ def test_a_checkout_takes_the_remotes_listing_where_the_caches_is_damaged(
     remote.chmod(0o644)
     remote.write_bytes(b"[]")
     with pytest.raises(IntegrityError, match=str(cached)) as refused:
-        open_checkout_store(repo.root).checkout_listing(listing_md5, tmp_path / "again")
+        open_stores(repo.root).checkout_listing(listing_md5, tmp_path / "again")
     assert str(remote) in str(refused.value)
 
 

@@ -63,24 +63,21 @@ class RegistrationStore(Protocol):
     def close(self) -> None: ...
 
 
-def open_registration_store(root: Path) -> RegistrationStore:
-    """The stores of the registry at `root`: written here where they are plain local
-    directories, else by DVC (its default remote's configuration read now, while the pass runs;
-    a problem with it is reported where the objects are pushed)."""
-    places = plain_stores(root)
-    if places is not None:
-        return LocalStores(places)
-    store = ArtifactStore(root)
-    with contextlib.suppress(RemoteError):
-        store.remote()
-    return store
-
-
-def open_checkout_store(root: Path) -> LocalStores | ArtifactStore:
-    """The stores to fill a workspace from: read here where they are plain local directories,
-    else through DVC."""
+def open_stores(root: Path) -> LocalStores | ArtifactStore:
+    """The cache and remote of the registry at `root`: written and read here where they are
+    plain local directories, else through DVC."""
     places = plain_stores(root)
     return LocalStores(places) if places is not None else ArtifactStore(root)
+
+
+def open_registration_store(root: Path) -> RegistrationStore:
+    """`open_stores`, with DVC's default remote configuration read now, while the pass runs (a
+    problem with it is reported where the objects are pushed)."""
+    store = open_stores(root)
+    if isinstance(store, ArtifactStore):
+        with contextlib.suppress(RemoteError):
+            store.remote()
+    return store
 
 
 class LocalStores:

@@ -28,9 +28,9 @@ def place_data(root: Path, data: Mapping[str, str], drop: Sequence[str]) -> None
         shutil.rmtree(root / relative, ignore_errors=True)
     if not data:
         return
-    from steward.artifacts.local_stores import open_checkout_store
+    from steward.artifacts.local_stores import open_stores
 
-    with contextlib.closing(open_checkout_store(root)) as store:
+    with contextlib.closing(open_stores(root)) as store:
         for relative, md5 in data.items():
             store.checkout_listing(md5, root / relative)
 
