@@ -43,6 +43,7 @@ SCHEMA_CANNOT_EXPRESS = {
     "version/timestamp-space-separator": "'format: date-time' is an annotation",
     "version/timestamp-impossible-date": "'format: date-time' is an annotation",
     "version/created-at-date": "'format: date-time' is an annotation",
+    "version/timestamp-before-year-one-in-utc": "'format: date-time' is an annotation",
     "version/size-float": "JSON Schema counts 48213.0 as an integer",
     "version/size-exponent": "JSON Schema counts 4.8e4 as an integer",
 }

@@ -29,7 +29,8 @@ from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listin
 if TYPE_CHECKING:  # the entry models are imported when a command needs them, not to list
     from steward.entries.models import VersionEntry
     from steward.federation.listing import FederatedListing
-    from steward.reading.queries import ModelView, VersionView, Whereabouts
+    from steward.reading.queries import ModelView, VersionView
+    from steward.reading.whereabouts import Whereabouts
 
 MISSING = "(missing)"
 # More metric columns than this make the versions table wrap on an 80-column terminal; --json
@@ -177,9 +178,9 @@ def which(
     held = stage  # narrowed for the function below
 
     def afresh(reads: answers.Reads) -> tuple[str, list[Problem]]:
-        from steward.reading import queries
+        from steward.reading.whereabouts import which as located
 
-        found = queries.which(root, model, held, reads)
+        found = located(root, model, held, reads)
         return json.dumps(found.as_dict(), indent=2) if as_json else render_whereabouts(found), []
 
     output, _ = _kept_answer(root, ("which", model, stage, _format(as_json)), afresh)

@@ -36,7 +36,7 @@ from steward.entries.name_types import (
     Sha256,
     Version,
 )
-from steward.entries.names import path_identity
+from steward.entries.names import RFC3339_PATTERN, path_identity
 from steward.entries.yamlio import FORBIDDEN
 
 # `retired` is where retention (`steward gc`) moves old archived versions: the entry stays forever,
@@ -70,10 +70,7 @@ def _no_control_characters(value: str) -> str:
 Text = Annotated[str, AfterValidator(_no_control_characters)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 
-_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})",
-    re.ASCII,
-)
+_RFC3339 = re.compile(RFC3339_PATTERN, re.ASCII)
 
 
 def _parse_timestamp(value: object) -> object:
@@ -82,7 +79,8 @@ def _parse_timestamp(value: object) -> object:
             raise PydanticCustomError("timestamp", "timestamp has no time zone")
         return value.astimezone(UTC)
     if isinstance(value, str) and _RFC3339.fullmatch(value):
-        with contextlib.suppress(ValueError):  # the shape, but no date (month 13): reported below
+        # The shape, but no date (month 13) or none in UTC (year 1 an hour east): reported below.
+        with contextlib.suppress(ValueError, OverflowError):
             return datetime.fromisoformat(value).astimezone(UTC)
     raise PydanticCustomError(
         "timestamp",

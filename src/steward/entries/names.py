@@ -22,6 +22,11 @@ MD5_PATTERN = r"[0-9a-f]{32}(?:\.dir)?"
 SHA256_PATTERN = r"[0-9a-f]{64}"
 COMMIT_PATTERN = r"[0-9a-f]{7,64}"
 OBJECT_ID_PATTERN = r"[0-9a-f]{40}(?:[0-9a-f]{24})?"
+# A timestamp as entries write it: RFC 3339 with a time zone, at most microseconds.
+RFC3339_PATTERN = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 MAX_VERSION_LENGTH = 64
 

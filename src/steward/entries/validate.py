@@ -12,20 +12,32 @@ from pydantic import BaseModel, ValidationError
 from steward.entries.dvcfile import DvcPointer
 from steward.entries.layout import Kind
 from steward.entries.models import DatasetEntry, ModelEntry, VersionEntry
-from steward.entries.policy import Policy, TeamExtension
 from steward.entries.problems import Problem, problems_from_validation
 from steward.entries.yamlio import Loaded, loads
 from steward.errors import StewardError, YamlError
 
-MODEL_OF_KIND: dict[Kind, type[BaseModel]] = {
+ENTRY_CLASSES: dict[Kind, type[BaseModel]] = {
     Kind.MODEL: ModelEntry,
     Kind.VERSION: VersionEntry,
     Kind.DATASET: DatasetEntry,
-    Kind.POLICY: Policy,
-    Kind.CENTRAL: Policy,
-    Kind.TEAM: TeamExtension,
     Kind.POINTER: DvcPointer,
 }
+
+
+def model_of_kind(kind: Kind) -> type[BaseModel]:
+    """The strict model a file of `kind` is validated as. The policy's classes (and jsonschema,
+    which they check team schemas with) are imported only when a policy file is read: a question
+    about one model never reads one."""
+    if kind in ENTRY_CLASSES:
+        return ENTRY_CLASSES[kind]
+    from steward.entries.policy import Policy, TeamExtension
+
+    policies: dict[Kind, type[BaseModel]] = {
+        Kind.POLICY: Policy,
+        Kind.CENTRAL: Policy,
+        Kind.TEAM: TeamExtension,
+    }
+    return policies[kind]
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class Parsed:
 
 def parse_file(kind: Kind, raw: bytes, path: str) -> Parsed:
     """Load `raw` with the strict YAML loader and validate it as `kind`."""
-    model = MODEL_OF_KIND[kind]
+    model = model_of_kind(kind)
     try:
         loaded = loads(raw, path)
     except YamlError as exc:

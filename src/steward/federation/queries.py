@@ -15,6 +15,7 @@ from typing import Any
 from steward.entries import dvcconfig, layout
 from steward.entries.problems import Problem
 from steward.entries.validate import EntryError
+from steward.entries.version_rules import CheckedVersion
 from steward.errors import UsageError
 from steward.federation.sources import Source, Unavailable, open_sources, split_target
 from steward.federation.spec import Federation
@@ -102,7 +103,11 @@ def which(federation: Federation, target: str, stage: str) -> Found:
 
     try:
         found = queries.whereabouts(
-            model, stage, contents.versions_of(model), single_stages, remote
+            model,
+            stage,
+            map(CheckedVersion.of, contents.versions_of(model)),
+            single_stages,
+            remote,
         )
     finally:
         snapshot.close()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
-from steward.entries.models import VersionEntry
 from steward.entries.semver import precedence
-from steward.entries.validate import read_entry
 from steward.errors import StewardError
 from steward.gitio.tree import WorktreeSnapshot
 from steward.reading.answers import Reads
+
+if TYPE_CHECKING:
+    from steward.entries.models import VersionEntry
 
 
 class NotFound(StewardError):
@@ -56,6 +58,8 @@ def version_paths(root: Path, model: str | None = None, reads: Reads | None = No
 def versions(
     root: Path, model: str | None = None, reads: Reads | None = None
 ) -> Iterator[VersionEntry]:
+    from steward.entries.validate import read_entry  # not for `version_paths`: `which` lists
+
     reads = reads if reads is not None else Reads(root)
     for relative in version_paths(root, model, reads):
         yield read_entry(root, relative, Kind.VERSION, reads.read)
@@ -69,6 +73,8 @@ def find_version(
     reads: Reads | None = None,
 ) -> VersionEntry:
     """The version of `model` named by number or by the stage it holds."""
+    from steward.entries.validate import read_entry
+
     reads = reads if reads is not None else Reads(root)
     if version is not None:
         relative = layout.version_path(model, version)

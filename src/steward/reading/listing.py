@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from steward.entries.problems import Problem
+from steward.entries.version_rules import STAGE_NAMES as STAGE_NAMES  # for the command line
 from steward.gitio.tree import Snapshot
 from steward.reading.cache import cache_dir, load_tree_answer, store_tree_answer
-
-# `steward.entries.models.STAGES`, for the command line without importing the entry models (a test
-# holds the two equal).
-STAGE_NAMES = ("development", "staging", "production", "archived", "retired")
 
 
 @dataclass(frozen=True)

@@ -14,37 +14,33 @@ since it could not tell which version really holds the stage.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from steward import progress
-from steward.entries import classification, dvcconfig, layout
+from steward.entries import classification, layout
 from steward.entries.card_sections import missing_sections
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import (
     CARD_SECTIONS,
     STAGES,
-    Artifact,
     ModelEntry,
     VersionEntry,
     format_timestamp,
 )
-from steward.entries.names import is_name, is_version
-from steward.entries.policy import Policy
+from steward.entries.names import is_version
 from steward.entries.problems import Problem
 from steward.entries.semver import precedence
 from steward.entries.validate import Parsed, parse_file, read_entry
 from steward.entries.yamlio import MAX_FILE_BYTES, too_large
-from steward.errors import RemoteError, StewardError, UsageError
+from steward.errors import UsageError
 from steward.gitio.tree import FileType, GitSnapshot, TreeFile, WorktreeSnapshot, blob_id
 from steward.reading import catalog
 from steward.reading.answers import Reads
 from steward.reading.cache import RecordStore, cache_dir
-from steward.reading.central_policy import CentralUnavailable, floored_policy
 from steward.reading.listing import NO_FILTERS, cached_listing, filtered, store_listing
 from steward.reading.listing import (
     Filters as Filters,  # the list's types, where callers import them
@@ -60,11 +56,13 @@ from steward.reading.summaries import (
     summarize,
 )
 from steward.reading.summarize_ahead import Reading, summarize_ahead, worthwhile
-
-
-class StageConflict(StewardError):
-    """More versions of a model hold a stage than its policy allows (a `single` stage)."""
-
+from steward.reading.whereabouts import (  # `which`, where callers import the questions
+    StageConflict as StageConflict,
+)
+from steward.reading.whereabouts import Whereabouts as Whereabouts
+from steward.reading.whereabouts import require_model_name as require_model_name
+from steward.reading.whereabouts import whereabouts as whereabouts
+from steward.reading.whereabouts import which as which
 
 # --- list -------------------------------------------------------------------------------------
 
@@ -474,126 +472,6 @@ def show_version(root: Path, model: str, version: str, reads: Reads | None = Non
     return VersionView(layout.version_path(model, version), model_entry, entry, datasets, problems)
 
 
-# --- which ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Whereabouts:
-    """The version holding a stage and every place its artifact is named or kept.
-
-    `remote` is None when the DVC default remote cannot be told (`remote_problem` says why):
-    the version is still the answer, and the files are still where the pointer says.
-    """
-
-    stage: str
-    version: VersionEntry
-    remote: dvcconfig.DefaultRemote | None
-    remote_problem: str | None
-    also_in_stage: list[str]  # other holders of a stage that is not `single`, lower versions
-
-    @property
-    def entry_path(self) -> str:
-        return layout.version_path(self.version.model, self.version.version)
-
-    @property
-    def pointer_path(self) -> str:
-        return layout.pointer_path(self.version.model, self.version.version)
-
-    @property
-    def data_path(self) -> str:
-        """Where `dvc pull` / `steward pull` put the files: the directory the pointer tracks."""
-        return f"{layout.MODELS_DIR}/{self.version.model}/{self.version.version}"
-
-    @property
-    def artifact(self) -> Artifact:
-        return self.version.artifact
-
-    def as_dict(self) -> dict[str, Any]:
-        remote = None
-        if self.remote is not None:
-            remote = {
-                "name": self.remote.name,
-                "url": self.remote.url,
-                "config_file": self.remote.config_file,
-                "listing_object": self.remote.object_url(self.artifact.md5),
-            }
-        return {
-            "model": self.version.model,
-            "version": self.version.version,
-            "stage": self.stage,
-            "entry": self.entry_path,
-            "pointer": self.pointer_path,
-            "data": self.data_path,
-            "md5": self.artifact.md5,
-            "size": self.artifact.size,
-            "format": self.artifact.format,
-            "files": [item.model_dump(mode="json") for item in self.artifact.files],
-            "remote": remote,
-            "remote_problem": self.remote_problem,
-            "also_in_stage": self.also_in_stage,
-        }
-
-
-def which(root: Path, model: str, stage: str, reads: Reads | None = None) -> Whereabouts:
-    """The version of `model` holding `stage`, and where its artifact is.
-
-    Reads the model's own directory and `.dvc/config` only (DVC is not imported), and the
-    policy only when several versions share the stage. Several holders of a `single` stage is
-    an error naming them; of another stage, the highest version answers and the rest are listed
-    (as `gto which` answers with the latest). `reads`: records every file read (`answers`).
-    """
-    require_model_name(model)
-    if stage not in STAGES:
-        raise UsageError(f"'{stage}' is not a stage: use one of {', '.join(STAGES)}")
-    recorded = reads if reads is not None else Reads(root)
-    return whereabouts(
-        model,
-        stage,
-        catalog.versions(root, model, recorded),
-        lambda: _single_stages(root, recorded),
-        lambda: dvcconfig.default_remote(root, recorded.read),
-    )
-
-
-def whereabouts(
-    model: str,
-    stage: str,
-    versions: Iterable[VersionEntry],
-    single_stages: Callable[[], set[str]],
-    remote_of: Callable[[], dvcconfig.DefaultRemote],
-) -> Whereabouts:
-    """`which`'s answer from a model's versions, wherever they were read (a working tree, or a
-    federation's mirror); the policy's single stages and the remote are asked only if needed."""
-    holders = [entry for entry in versions if entry.stage == stage]
-    if not holders:
-        raise catalog.NotFound(f"no version of {model} is in {stage}")
-    holders.sort(key=lambda entry: precedence(entry.version), reverse=True)
-    if len(holders) > 1 and stage in single_stages():
-        listed = ", ".join(entry.version for entry in reversed(holders))
-        raise StageConflict(
-            f"{model} has {len(holders)} versions in {stage} ({listed}), but the policy allows "
-            f"one; run `steward check` and archive all but one"
-        )
-    try:
-        remote: dvcconfig.DefaultRemote | None = remote_of()
-        remote_problem = None
-    except RemoteError as exc:
-        remote, remote_problem = None, str(exc)
-    others = [entry.version for entry in holders[1:]]
-    return Whereabouts(stage, holders[0], remote, remote_problem, others)
-
-
-def _single_stages(root: Path, reads: Reads) -> set[str]:
-    policy: Policy = read_entry(root, layout.POLICY_FILE, Kind.POLICY, reads.read)
-    if policy.central is not None:
-        # The central file is read from a mirror or checked against it, which `reads` does not
-        # record, and whether it could be read decides the answer.
-        reads.depends_on_more()
-    with contextlib.suppress(CentralUnavailable):  # then as the registry's own file says
-        policy = floored_policy(root, policy, reads.read_or_none)
-    return policy.single_stages()
-
-
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -611,11 +489,3 @@ def _parse(root: Path, relative: str, kind: Kind, reads: Reads | None = None) ->
 def require_version(version: str) -> None:
     if not is_version(version):
         raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
-
-
-def require_model_name(model: str) -> None:
-    # A name is also a path component: refuse '..' and '/' before touching the file system.
-    if not is_name(model):
-        raise UsageError(
-            f"'{model}' is not a model name: 1 to 64 lowercase letters, digits, '.', '_' or '-'"
-        )
