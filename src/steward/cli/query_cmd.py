@@ -22,7 +22,6 @@ from steward.cli.settings import Settings
 from steward.entries.problems import Problem, printable
 from steward.errors import UsageError
 from steward.gitio.gitcmd import find_repo_root
-from steward.gitio.tree import WorktreeSnapshot
 from steward.reading import answers
 from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listing
 
@@ -72,6 +71,8 @@ def list_versions(
         found = federated_list(load_federation(settings, federation_file), filters)
         click.echo(found.to_json() if as_json else render_federated_listing(found))
         return report_gaps(found.unavailable, found.problems)
+    from steward.gitio.tree import WorktreeSnapshot
+
     root = find_repo_root(settings.start)
     snapshot = WorktreeSnapshot(root)
     listing = cached_listing(snapshot, filters)

@@ -96,15 +96,29 @@ def cache_dir(root: Path, git_dir: Path | None = None) -> Path | None:
     if disabled():
         return None
     if git_dir is None:
-        from steward.errors import GitCommandError
-        from steward.gitio.gitcmd import run_git
-
-        try:
-            out = run_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
-        except GitCommandError:
+        git_dir = _common_dir(root)
+        if git_dir is None:
             return None
-        git_dir = Path(os.fsdecode(out.strip()))
     return git_dir / "steward" / "cache" / code_key()
+
+
+_COMMON_DIRS: dict[Path, Path] = {}  # a question asks twice (to look up, then to keep)
+
+
+def _common_dir(root: Path) -> Path | None:
+    """git's common dir of the work tree at `root`, asked once per process (only a found one is
+    remembered: a repository made later in the process is then seen)."""
+    if root in _COMMON_DIRS:
+        return _COMMON_DIRS[root]
+    from steward.errors import GitCommandError
+    from steward.gitio.gitcmd import run_git
+
+    try:
+        out = run_git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    except GitCommandError:
+        return None
+    found = _COMMON_DIRS[root] = Path(os.fsdecode(out.strip()))
+    return found
 
 
 # A cache file: this magic, the sha256 of the rest, then the key it answers, NUL, the pickle.

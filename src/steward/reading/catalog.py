@@ -10,7 +10,6 @@ from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.semver import precedence
 from steward.errors import StewardError
-from steward.gitio.tree import WorktreeSnapshot
 from steward.reading.answers import Reads
 
 if TYPE_CHECKING:
@@ -39,6 +38,8 @@ def version_paths(root: Path, model: str | None = None, reads: Reads | None = No
             except Misplaced as exc:
                 raise NotFound(f"{directory}/{name}: {exc}") from None
     else:
+        from steward.gitio.tree import WorktreeSnapshot
+
         places = []
         for file in WorktreeSnapshot(root).files():
             try:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from steward.entries.problems import Problem
 from steward.entries.version_rules import STAGE_NAMES as STAGE_NAMES  # for the command line
-from steward.gitio.tree import Snapshot
 from steward.reading.cache import cache_dir, load_tree_answer, store_tree_answer
+
+if TYPE_CHECKING:  # `which` and `show` import this module, and list no tree
+    from steward.gitio.tree import Snapshot
 
 
 @dataclass(frozen=True)
