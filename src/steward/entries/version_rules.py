@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,9 +139,12 @@ def _size(value: Any) -> int:
 
 
 def _number(value: Any) -> None:
-    # A float field takes an int too (not a bool); the loader refuses NaN and infinity, and so
-    # does the model.
-    _require(type(value) is int or (type(value) is float and math.isfinite(value)))
+    # A float field takes an int too (not a bool), if it converts: 10**400 does not. The loader
+    # refuses NaN and infinity, and so does the model.
+    if type(value) is int:
+        _require(abs(value) <= sys.float_info.max)  # an exact comparison, int with float
+    else:
+        _require(type(value) is float and math.isfinite(value))
 
 
 def _timestamp(value: Any) -> None:
