@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from steward.cli import main
-from steward.reading import answers, cache, queries
+from steward.reading import answers, cache, queries, shown, whereabouts
 from tests.builders import POLICY, add_dataset, add_model, add_version, small_registry, write
 
 Run = Callable[..., tuple[int, str, str]]
@@ -53,8 +53,10 @@ def _no_fresh_answer(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("answered afresh, not from the kept answer")
 
-    for name in ("which", "show_model", "show_version"):
-        monkeypatch.setattr(queries, name, refuse)
+    # Where the commands find them (`steward.reading.queries` re-exports them).
+    monkeypatch.setattr(whereabouts, "which", refuse)
+    for name in ("show_model", "show_version"):
+        monkeypatch.setattr(shown, name, refuse)
 
 
 QUESTIONS = {
@@ -183,7 +185,8 @@ def test_a_central_pin_keeps_the_answer_from_being_kept(registry: Path) -> None:
 def test_a_warm_which_or_show_imports_neither_the_entry_models_nor_their_libraries(
     registry: Path,
 ) -> None:
-    """What keeps a repeated question near the CLI's own start-up (#19)."""
+    """What keeps a question near the CLI's own start-up (#19): asked first, it reads plain
+    entries (`steward.entries.plain_entries`); asked again, it prints the answer it kept."""
     questions = list(QUESTIONS.values())
     probe = (
         "import sys\n"
@@ -194,7 +197,7 @@ def test_a_warm_which_or_show_imports_neither_the_entry_models_nor_their_librari
         "               or m in ('steward.entries.models', 'steward.entries.policy'))\n"
         "print(codes, heavy, file=sys.stderr)\n"
     )
-    for expected in ("[0, 0, 0, 0] ['", "[0, 0, 0, 0] []"):  # cold, then warm
+    for expected in ("[0, 0, 0, 0] []", "[0, 0, 0, 0] []"):  # cold (`plain_entries`), then warm
         done = subprocess.run(
             [sys.executable, "-c", probe, str(registry)], capture_output=True, text=True
         )

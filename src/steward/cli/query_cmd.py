@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from steward.cli.federation_cmd import federation_option, report_gaps
 from steward.cli.federation_cmd import load as load_federation
 from steward.cli.options import parse_target
 from steward.cli.settings import Settings
+from steward.entries.names import format_timestamp
 from steward.entries.problems import Problem, printable
 from steward.errors import UsageError
 from steward.gitio.gitcmd import find_repo_root
@@ -27,8 +27,9 @@ from steward.reading.listing import STAGE_NAMES, Filters, Listing, cached_listin
 
 if TYPE_CHECKING:  # the entry models are imported when a command needs them, not to list
     from steward.entries.models import VersionEntry
+    from steward.entries.plain_entries import PlainEntry
     from steward.federation.listing import FederatedListing
-    from steward.reading.queries import ModelView, VersionView
+    from steward.reading.shown import ModelView, VersionView
     from steward.reading.whereabouts import Whereabouts
 
 MISSING = "(missing)"
@@ -119,14 +120,14 @@ def show(settings: Settings, target: str, as_json: bool, federation_file: Path |
     root = find_repo_root(settings.start)
 
     def afresh(reads: answers.Reads) -> tuple[str, list[Problem]]:
-        from steward.reading import queries
+        from steward.reading import shown
 
         view: ModelView | VersionView
         if version is None:
-            view = queries.show_model(root, model, reads)
+            view = shown.show_model(root, model, reads)
             text = render_model(view)
         else:
-            view = queries.show_version(root, model, version, reads)
+            view = shown.show_version(root, model, version, reads)
             text = render_version(view)
         return json.dumps(view.as_dict(), indent=2) if as_json else text, view.problems
 
@@ -263,7 +264,7 @@ def _card_text(text: str | None, missing: bool) -> str:
     return f"{text} {MISSING}" if missing else text
 
 
-def _versions_table(versions: Sequence[VersionEntry], metrics: list[str]) -> list[str]:
+def _versions_table(versions: Sequence[VersionEntry | PlainEntry], metrics: list[str]) -> list[str]:
     if not versions:
         return ["(none registered)"]
     rows = [
@@ -370,7 +371,7 @@ def _lineage_section(view: VersionView) -> list[str]:
     return lines
 
 
-def _environment_section(entry: VersionEntry) -> list[str]:
+def _environment_section(entry: VersionEntry | PlainEntry) -> list[str]:
     environment = entry.environment
     packages = ", ".join(f"{name}=={version}" for name, version in environment.packages.items())
     pairs = [
@@ -454,12 +455,6 @@ def _number(value: float | None) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def format_timestamp(value: datetime) -> str:
-    from steward.entries.models import format_timestamp as entries_format
-
-    return entries_format(value)
 
 
 def _report_problems(problems: list[Problem]) -> int:

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-from steward.entries.models import CARD_SECTIONS, ModelCard
+from steward.entries.plain_entries import CARD_SECTIONS
+
+if TYPE_CHECKING:
+    from steward.entries.models import ModelCard
 
 # Texts that stand in for a section nobody wrote yet. Compared ignoring case, surrounding
 # whitespace and punctuation, so "TBD.", "(n/a)" and "- " are placeholders too.

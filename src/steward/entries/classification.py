@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from steward.entries.models import DatasetEntry, DatasetRef, VersionEntry
+if TYPE_CHECKING:  # `steward show` uses this module and may not import the models
+    from steward.entries.models import DatasetEntry, DatasetRef, VersionEntry
+    from steward.entries.plain_entries import PlainEntry
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,8 @@ class DatasetUse:
     """A dataset a version was trained on, as the version cites it and as the registry knows
     it (`dataset` is None when `registry/datasets/<id>.yaml` is missing or unreadable)."""
 
-    ref: DatasetRef
-    dataset: DatasetEntry | None
+    ref: DatasetRef | PlainEntry
+    dataset: DatasetEntry | PlainEntry | None
 
     @property
     def id(self) -> str:
@@ -72,7 +75,7 @@ class DatasetUse:
         return inherited([self.ref], {self.ref.id: self.dataset})
 
 
-def used_columns(ref: DatasetRef, dataset: DatasetEntry) -> list[str]:
+def used_columns(ref: DatasetRef | PlainEntry, dataset: DatasetEntry | PlainEntry) -> list[str]:
     """The dataset's columns a version was trained on: the ones it lists, else all of them."""
     if not ref.columns:
         return [column.name for column in dataset.columns]
@@ -84,7 +87,9 @@ def uses_column(ref: DatasetRef, column: str) -> bool:
     return not ref.columns or column in ref.columns
 
 
-def inherited(refs: Iterable[DatasetRef], datasets: Mapping[str, DatasetEntry]) -> list[Inherited]:
+def inherited(
+    refs: Iterable[DatasetRef | PlainEntry], datasets: Mapping[str, DatasetEntry | PlainEntry]
+) -> list[Inherited]:
     """Every label the datasets (and used columns) of `refs` carry, sorted, without repeats.
     A dataset missing from `datasets` contributes nothing here; `steward check` reports it."""
     found: set[Inherited] = set()
@@ -117,7 +122,7 @@ def _order(item: Inherited) -> tuple[str, str, str]:
 
 
 def inherited_by_live_versions(
-    versions: Iterable[VersionEntry], datasets: Mapping[str, DatasetEntry]
+    versions: Iterable[VersionEntry], datasets: Mapping[str, DatasetEntry | PlainEntry]
 ) -> list[Inherited]:
     """What a model's versions inherit, retired ones left out: what its declared classification
     must cover (`steward check`, the audit's finding and the catalog count alike)."""

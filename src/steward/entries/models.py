@@ -37,6 +37,7 @@ from steward.entries.name_types import (
     Version,
 )
 from steward.entries.names import RFC3339_PATTERN, path_identity
+from steward.entries.names import format_timestamp as format_timestamp  # where callers import it
 from steward.entries.yamlio import FORBIDDEN
 
 # `retired` is where retention (`steward gc`) moves old archived versions: the entry stays forever,
@@ -87,10 +88,6 @@ def _parse_timestamp(value: object) -> object:
         "expected a timestamp with time zone such as 2026-11-20T10:00:00Z, got {value}",
         {"value": repr(value)},
     )
-
-
-def format_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 Timestamp = Annotated[

@@ -23,8 +23,8 @@ from steward.entries.names import (
     METRIC_PATTERN,
     NAME_PATTERN,
     OBJECT_ID_PATTERN,
+    PRINCIPAL_PATTERN,
     SHA256_PATTERN,
-    TEAM_PATTERN,
     VERSION_PATTERN,
     relative_path_problem,
 )
@@ -93,12 +93,11 @@ Login = Annotated[
     ),
 ]
 
-_PRINCIPAL_PATTERN = f"(?:{LOGIN_PATTERN}|{TEAM_PATTERN})"
 Principal = Annotated[
     str,
     AfterValidator(
         _checker(
-            _PRINCIPAL_PATTERN,
+            PRINCIPAL_PATTERN,
             "principal",
             "'{value}' is neither a GitHub login nor a team written as @org/team-slug",
         )
@@ -106,7 +105,7 @@ Principal = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": f"^{_PRINCIPAL_PATTERN}$",
+            "pattern": f"^{PRINCIPAL_PATTERN}$",
             "description": "a GitHub login, or a team as @org/team-slug",
         }
     ),

@@ -1,5 +1,6 @@
-"""The strings of the registry: the patterns of names, versions, logins, hashes and paths, and
-the checks that need no entry model (`is_name`, `is_version`, `relative_path_problem`).
+"""The strings of the registry: the patterns of names, versions, logins, hashes, paths and
+timestamps, and the checks and formats that need no entry model (`is_name`, `is_version`,
+`relative_path_problem`, `format_timestamp`).
 
 Pure and light: reading cached answers imports it without pydantic. The pydantic string types
 built on these patterns are in `steward.entries.name_types`.
@@ -8,6 +9,7 @@ built on these patterns are in `steward.entries.name_types`.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 NAME_PATTERN = r"[a-z0-9][a-z0-9._-]{0,63}"
 _SEMVER_ID = r"(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)"
@@ -17,6 +19,7 @@ VERSION_PATTERN = (
 )
 LOGIN_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?"
 TEAM_PATTERN = r"@[A-Za-z0-9][A-Za-z0-9-]{0,38}/[a-z0-9][a-z0-9._-]{0,99}"
+PRINCIPAL_PATTERN = f"(?:{LOGIN_PATTERN}|{TEAM_PATTERN})"
 METRIC_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.:/@-]{0,127}"
 MD5_PATTERN = r"[0-9a-f]{32}(?:\.dir)?"
 SHA256_PATTERN = r"[0-9a-f]{64}"
@@ -88,6 +91,11 @@ def relative_path_problem(value: str) -> str | None:
             if problem is not None:
                 break
     return problem
+
+
+def format_timestamp(value: datetime) -> str:
+    """A timestamp as entries and answers write it: in UTC, `Z` for `+00:00`."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def is_name(value: str) -> bool:

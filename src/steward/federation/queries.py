@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from steward.entries import dvcconfig, layout
+from steward.entries.plain_entries import CheckedVersion
 from steward.entries.problems import Problem
 from steward.entries.validate import EntryError
-from steward.entries.version_rules import CheckedVersion
 from steward.errors import UsageError
 from steward.federation.sources import Source, Unavailable, open_sources, split_target
 from steward.federation.spec import Federation

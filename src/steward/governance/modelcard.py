@@ -21,6 +21,7 @@ from steward.entries.models import (
     VersionEntry,
 )
 from steward.entries.names import is_version
+from steward.entries.plain_entries import PlainEntry
 from steward.entries.problems import Problem
 from steward.entries.semver import precedence
 from steward.errors import UsageError
@@ -103,7 +104,7 @@ class CardFacts:
         registered = {e.commit for e in self.events if e.event == "registered"}
         return [e for e in self.events if e.event == "entered" and e.commit not in registered]
 
-    def _registered(self) -> dict[str, DatasetEntry]:
+    def _registered(self) -> dict[str, DatasetEntry | PlainEntry]:
         return {use.ref.id: use.dataset for use in self.datasets if use.dataset is not None}
 
 

@@ -8,12 +8,25 @@ from typing import TYPE_CHECKING
 
 from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
+from steward.entries.plain_entries import PlainEntry, plain_entry
 from steward.entries.semver import precedence
-from steward.errors import StewardError
+from steward.entries.yamlio import loads
+from steward.errors import StewardError, YamlError
 from steward.reading.answers import Reads
 
 if TYPE_CHECKING:
     from steward.entries.models import VersionEntry
+
+
+def plain_entry_at(relative: str, kind: Kind, reads: Reads) -> PlainEntry | None:
+    """The model, version or dataset entry at `relative` as `plain_entries` reads it, without
+    pydantic; None if it is not sure of it (or the file cannot be read): then the entry models
+    must answer, and name what is wrong."""
+    try:
+        data = loads(reads.read(relative), relative).data
+    except (OSError, YamlError):
+        return None
+    return plain_entry(kind, data)
 
 
 class NotFound(StewardError):

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from steward.entries.plain_entries import STAGE_NAMES as STAGE_NAMES  # for the command line
 from steward.entries.problems import Problem
-from steward.entries.version_rules import STAGE_NAMES as STAGE_NAMES  # for the command line
 from steward.reading.cache import cache_dir, load_tree_answer, store_tree_answer
 
 if TYPE_CHECKING:  # `which` and `show` import this module, and list no tree

@@ -16,30 +16,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from steward import progress
-from steward.entries import classification, layout
-from steward.entries.card_sections import missing_sections
+from steward.entries import layout
 from steward.entries.layout import Kind, Misplaced
 from steward.entries.models import (
-    CARD_SECTIONS,
     STAGES,
-    ModelEntry,
-    VersionEntry,
-    format_timestamp,
 )
-from steward.entries.names import is_version
 from steward.entries.problems import Problem
 from steward.entries.semver import precedence
-from steward.entries.validate import Parsed, parse_file, read_entry
 from steward.entries.yamlio import MAX_FILE_BYTES, too_large
 from steward.errors import UsageError
 from steward.gitio.tree import FileType, GitSnapshot, TreeFile, WorktreeSnapshot, blob_id
 from steward.reading import catalog
-from steward.reading.answers import Reads
 from steward.reading.cache import RecordStore, cache_dir
 from steward.reading.listing import NO_FILTERS, cached_listing, filtered, store_listing
 from steward.reading.listing import (
@@ -47,6 +37,13 @@ from steward.reading.listing import (
 )
 from steward.reading.listing import Listing as Listing
 from steward.reading.listing import VersionRow as VersionRow
+from steward.reading.shown import DatasetLineage as DatasetLineage
+from steward.reading.shown import ModelView as ModelView
+from steward.reading.shown import VersionView as VersionView
+from steward.reading.shown import parse_at
+from steward.reading.shown import require_version as require_version
+from steward.reading.shown import show_model as show_model
+from steward.reading.shown import show_version as show_version
 from steward.reading.summaries import (
     FileProblem,
     FileRecord,
@@ -185,7 +182,7 @@ class _WorktreeFiles:
     def record(self, relative: str, kind: Kind) -> FileRecord:
         file = self.files.get(relative)
         if file is None or file.type is not FileType.REGULAR or file.oid is None:
-            return record_of(kind, _parse(self.root, relative, kind))
+            return record_of(kind, parse_at(self.root, relative, kind))
         found = self.records.get(kind, file.oid)
         if isinstance(found, FileRecord):
             return found
@@ -286,206 +283,3 @@ def _group_by_model(paths: Iterable[str]) -> dict[str, list[str]]:
     for relative in paths:
         grouped.setdefault(relative.split("/")[2], []).append(relative)
     return grouped
-
-
-# --- show MODEL -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelView:
-    """A model as `show MODEL` tells it: who answers for it, its card, and its versions."""
-
-    entry_path: str
-    model: ModelEntry
-    versions: list[VersionEntry]
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def card(self) -> dict[str, str | None]:
-        """Every card section, None where it is not written: the gaps are what reviewers ask."""
-        return {section: getattr(self.model.card, section) for section in CARD_SECTIONS}
-
-    @property
-    def missing_card_sections(self) -> list[str]:
-        """Sections not filled in: empty, or a placeholder such as TODO
-        (`card_sections.is_filled`)."""
-        return missing_sections(self.model.card)
-
-    @property
-    def key_metrics(self) -> list[str]:
-        """Metric names, the ones most versions report first: the columns worth comparing."""
-        counts: dict[str, int] = {}
-        for version in self.versions:
-            for name in version.metrics:
-                counts[name] = counts.get(name, 0) + 1
-        return sorted(counts, key=lambda name: (-counts[name], name))
-
-    def as_dict(self) -> dict[str, Any]:
-        model = self.model
-        return {
-            "model": model.name,
-            "entry": self.entry_path,
-            "owner": model.owner,
-            "team": model.team,
-            "risk": model.risk,
-            "classification": list(model.classification),
-            "data_steward": model.data_steward,
-            "description": model.description,
-            "license": model.license,
-            "tags": list(model.tags),
-            "downstream": [consumer.model_dump(mode="json") for consumer in model.downstream],
-            "card": self.card,
-            "missing_card_sections": self.missing_card_sections,
-            "versions": [
-                {
-                    "version": version.version,
-                    "stage": version.stage,
-                    "created_at": format_timestamp(version.created_at),
-                    "created_by": version.created_by,
-                    "metrics": dict(version.metrics),
-                    "entry": layout.version_path(version.model, version.version),
-                }
-                for version in self.versions
-            ],
-            "problems": [problem.as_dict() for problem in self.problems],
-        }
-
-
-def show_model(root: Path, model: str, reads: Reads | None = None) -> ModelView:
-    """The model `model` and all its versions; its own file must be readable, its versions'
-    problems are collected. `reads`: records every file read (`answers`)."""
-    require_model_name(model)
-    reads = reads if reads is not None else Reads(root)
-    paths = catalog.version_paths(root, model, reads)  # raises NotFound for no such model
-    relative = layout.model_path(model)
-    entry: ModelEntry = read_entry(root, relative, Kind.MODEL, reads.read)
-    versions: list[VersionEntry] = []
-    problems: list[Problem] = []
-    for path in paths:
-        parsed = _parse(root, path, Kind.VERSION, reads)
-        problems.extend(parsed.problems)
-        if parsed.entry is not None:
-            versions.append(parsed.entry)
-    return ModelView(relative, entry, versions, problems)
-
-
-# --- show MODEL@VERSION -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DatasetLineage(classification.DatasetUse):
-    """A dataset a version was trained on, as `show MODEL@VERSION` tells it."""
-
-    @property
-    def column_classifications(self) -> dict[str, list[str]]:
-        """Classifications of the columns the version used."""
-        if self.dataset is None:
-            return {}
-        used = set(self.columns)
-        return {
-            c.name: list(c.classification)
-            for c in self.dataset.columns
-            if c.classification and c.name in used
-        }
-
-    @property
-    def inherited_labels(self) -> list[str]:
-        return classification.labels(self.inherited)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "version": self.version,
-            "uri": self.uri,
-            "columns": self.columns,
-            "registered": self.dataset is not None,
-            "classification": list(self.dataset.classification) if self.dataset else None,
-            "column_classifications": self.column_classifications,
-            "inherited_classifications": self.inherited_labels,
-        }
-
-
-@dataclass(frozen=True)
-class VersionView:
-    """One version as `show MODEL@VERSION` tells it: its facts and what its data implies."""
-
-    entry_path: str
-    model: ModelEntry
-    version: VersionEntry
-    datasets: list[DatasetLineage]
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def inherited_classifications(self) -> list[str]:
-        """Every classification of every dataset the version was trained on."""
-        labels: set[str] = set()
-        for dataset in self.datasets:
-            labels.update(dataset.inherited_labels)
-        return sorted(labels)
-
-    @property
-    def pointer_path(self) -> str:
-        return layout.pointer_path(self.version.model, self.version.version)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = self.version.model_dump(mode="json")
-        data["training"]["datasets"] = [dataset.as_dict() for dataset in self.datasets]
-        return {
-            "entry": self.entry_path,
-            "pointer": self.pointer_path,
-            "owner": self.model.owner,
-            "team": self.model.team,
-            "risk": self.model.risk,
-            **data,
-            "inherited_classifications": self.inherited_classifications,
-            "declared_classifications": list(self.model.classification),
-            "problems": [problem.as_dict() for problem in self.problems],
-        }
-
-
-def show_version(root: Path, model: str, version: str, reads: Reads | None = None) -> VersionView:
-    """The version `version` of `model`, its datasets' classifications read from the registry.
-    `reads`: records every file read (`answers`)."""
-    require_model_name(model)
-    if not is_version(version):
-        raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")
-    reads = reads if reads is not None else Reads(root)
-    entry = catalog.find_version(root, model, version=version, reads=reads)
-    model_entry: ModelEntry = read_entry(root, layout.model_path(model), Kind.MODEL, reads.read)
-    datasets: list[DatasetLineage] = []
-    problems: list[Problem] = []
-    for ref in entry.training.datasets:
-        parsed = _parse(root, layout.dataset_path(ref.id), Kind.DATASET, reads)
-        problems.extend(
-            Problem(p.path, p.line, p.field, f"{p.message}; its classifications are unknown")
-            for p in parsed.problems
-        )
-        datasets.append(DatasetLineage(ref, parsed.entry))
-    return VersionView(layout.version_path(model, version), model_entry, entry, datasets, problems)
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _parse(root: Path, relative: str, kind: Kind, reads: Reads | None = None) -> Parsed:
-    """The entry at `relative`, or its problems: never raises for a bad or missing file."""
-    try:
-        raw = reads.read(relative) if reads is not None else (root / relative).read_bytes()
-    except FileNotFoundError:
-        return Parsed(relative, None, None, [Problem(relative, None, "", "does not exist")])
-    except OSError as exc:
-        return Parsed(relative, None, None, [Problem(relative, None, "", str(exc.strerror))])
-    return parse_file(kind, raw, relative)
-
-
-def require_version(version: str) -> None:
-    if not is_version(version):
-        raise UsageError(f"'{version}' is not a semantic version: write one such as 1.3.0")

@@ -1,7 +1,7 @@
 """`steward which`: the version of a model holding a stage, and where its artifact is.
 
 Its own module so that the question imports only what it needs: one model's version entries,
-checked by `steward.entries.version_rules` (pydantic and the entry models are imported only for a
+checked by `steward.entries.plain_entries` (pydantic and the entry models are imported only for a
 file that check is unsure of, to say what is wrong with it), `.dvc/config` and, only when several
 versions share the stage, the policy. `steward.reading.queries` re-exports it beside the other
 questions.
@@ -18,15 +18,13 @@ from typing import TYPE_CHECKING, Any
 from steward.entries import dvcconfig, layout
 from steward.entries.layout import Kind
 from steward.entries.names import is_name
-from steward.entries.semver import precedence
-from steward.entries.version_rules import (
+from steward.entries.plain_entries import (
     STAGE_NAMES,
     ArtifactFacts,
     CheckedVersion,
-    checked_version,
 )
-from steward.entries.yamlio import loads
-from steward.errors import RemoteError, StewardError, UsageError, YamlError
+from steward.entries.semver import precedence
+from steward.errors import RemoteError, StewardError, UsageError
 from steward.reading import catalog
 from steward.reading.answers import Reads
 
@@ -146,12 +144,9 @@ def whereabouts(
 
 def _checked(root: Path, relative: str, reads: Reads) -> CheckedVersion:
     """The version entry at `relative`, or EntryError naming its problems (`read_entry`)."""
-    try:
-        found = checked_version(loads(reads.read(relative), relative).data)
-    except (OSError, YamlError):
-        found = None
-    if found is not None:
-        return found
+    plain = catalog.plain_entry_at(relative, Kind.VERSION, reads)
+    if plain is not None:
+        return CheckedVersion.of(plain)
     from steward.entries.validate import read_entry  # says what is wrong, or validates it
 
     return CheckedVersion.of(read_entry(root, relative, Kind.VERSION, reads.read))
