@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from steward.entries.layout import Kind
 from steward.entries.names import (
@@ -40,9 +40,6 @@ from steward.entries.names import (
     relative_path_problem,
 )
 from steward.entries.yamlio import FORBIDDEN
-
-if TYPE_CHECKING:
-    from steward.entries.models import VersionEntry
 
 # The models' literals, without importing them (a test holds each pair equal).
 STAGE_NAMES = ("development", "staging", "production", "archived", "retired")
@@ -69,6 +66,8 @@ class PlainEntry:
         object.__setattr__(self, "_values", values)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # no field is; `_values` itself before it is set (copying)
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:
@@ -84,6 +83,14 @@ class PlainEntry:
 
     def __repr__(self) -> str:
         return f"PlainEntry({self._values!r})"
+
+    def __reduce__(self) -> tuple[type[PlainEntry], tuple[dict[str, Any]]]:
+        return (PlainEntry, (self._values,))  # copies and pickles as the models' entries do
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PlainEntry:
+        import copy
+
+        return PlainEntry(copy.deepcopy(self._values, memo))
 
     def model_dump(self, mode: str = "json") -> dict[str, Any]:
         if mode != "json":
@@ -431,43 +438,3 @@ def plain_entry(kind: Kind, data: Any) -> PlainEntry | None:
     except _Unsure:
         return None
     return entry
-
-
-# --- what `which` tells of a version ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ArtifactFile:
-    path: str
-    sha256: str
-    size: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """As the entry model dumps it (`model_dump(mode="json")`)."""
-        return {"path": self.path, "sha256": self.sha256, "size": self.size}
-
-
-@dataclass(frozen=True)
-class ArtifactFacts:
-    md5: str
-    size: int
-    format: str
-    files: tuple[ArtifactFile, ...]
-
-
-@dataclass(frozen=True)
-class CheckedVersion:
-    """What `which` tells of a valid version entry: its names, its stage and its artifact."""
-
-    model: str
-    version: str
-    stage: str
-    artifact: ArtifactFacts
-
-    @classmethod
-    def of(cls, entry: VersionEntry | PlainEntry) -> CheckedVersion:
-        """The facts of a version entry, validated by the model or by `plain_entry`."""
-        artifact = entry.artifact
-        files = tuple(ArtifactFile(f.path, f.sha256, f.size) for f in artifact.files)
-        facts = ArtifactFacts(artifact.md5, artifact.size, artifact.format, files)
-        return cls(entry.model, entry.version, entry.stage, facts)

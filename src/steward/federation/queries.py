@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from steward.entries import dvcconfig, layout
-from steward.entries.plain_entries import CheckedVersion
 from steward.entries.problems import Problem
 from steward.entries.validate import EntryError
 from steward.errors import UsageError
@@ -105,7 +104,7 @@ def which(federation: Federation, target: str, stage: str) -> Found:
         found = queries.whereabouts(
             model,
             stage,
-            map(CheckedVersion.of, contents.versions_of(model)),
+            contents.versions_of(model),
             single_stages,
             remote,
         )

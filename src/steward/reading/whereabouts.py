@@ -18,17 +18,14 @@ from typing import TYPE_CHECKING, Any
 from steward.entries import dvcconfig, layout
 from steward.entries.layout import Kind
 from steward.entries.names import is_name
-from steward.entries.plain_entries import (
-    STAGE_NAMES,
-    ArtifactFacts,
-    CheckedVersion,
-)
+from steward.entries.plain_entries import STAGE_NAMES, PlainEntry
 from steward.entries.semver import precedence
 from steward.errors import RemoteError, StewardError, UsageError
 from steward.reading import catalog
 from steward.reading.answers import Reads
 
 if TYPE_CHECKING:
+    from steward.entries.models import Artifact, VersionEntry
     from steward.entries.policy import Policy
 
 
@@ -45,7 +42,7 @@ class Whereabouts:
     """
 
     stage: str
-    version: CheckedVersion
+    version: VersionEntry | PlainEntry
     remote: dvcconfig.DefaultRemote | None
     remote_problem: str | None
     also_in_stage: list[str]  # other holders of a stage that is not `single`, lower versions
@@ -64,7 +61,7 @@ class Whereabouts:
         return f"{layout.MODELS_DIR}/{self.version.model}/{self.version.version}"
 
     @property
-    def artifact(self) -> ArtifactFacts:
+    def artifact(self) -> Artifact | PlainEntry:
         return self.version.artifact
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,7 +83,7 @@ class Whereabouts:
             "md5": self.artifact.md5,
             "size": self.artifact.size,
             "format": self.artifact.format,
-            "files": [item.as_dict() for item in self.artifact.files],
+            "files": [item.model_dump(mode="json") for item in self.artifact.files],
             "remote": remote,
             "remote_problem": self.remote_problem,
             "also_in_stage": self.also_in_stage,
@@ -117,7 +114,7 @@ def which(root: Path, model: str, stage: str, reads: Reads | None = None) -> Whe
 def whereabouts(
     model: str,
     stage: str,
-    versions: Iterable[CheckedVersion],
+    versions: Iterable[VersionEntry | PlainEntry],
     single_stages: Callable[[], set[str]],
     remote_of: Callable[[], dvcconfig.DefaultRemote],
 ) -> Whereabouts:
@@ -142,14 +139,15 @@ def whereabouts(
     return Whereabouts(stage, holders[0], remote, remote_problem, others)
 
 
-def _checked(root: Path, relative: str, reads: Reads) -> CheckedVersion:
+def _checked(root: Path, relative: str, reads: Reads) -> VersionEntry | PlainEntry:
     """The version entry at `relative`, or EntryError naming its problems (`read_entry`)."""
     plain = catalog.plain_entry_at(relative, Kind.VERSION, reads)
     if plain is not None:
-        return CheckedVersion.of(plain)
+        return plain
     from steward.entries.validate import read_entry  # says what is wrong, or validates it
 
-    return CheckedVersion.of(read_entry(root, relative, Kind.VERSION, reads.read))
+    entry: VersionEntry = read_entry(root, relative, Kind.VERSION, reads.read)
+    return entry
 
 
 def _single_stages(root: Path, reads: Reads) -> set[str]:
