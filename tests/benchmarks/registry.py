@@ -718,6 +718,10 @@ def report(all_figures: list[Figures], runs: int) -> str:
             "`which` / CLI start (`--version`)",
             *(_ratio(f.seconds.get("which"), f.seconds.get("version")) for f in all_figures),
         ],
+        [
+            "`show` / CLI start (`--version`)",
+            *(_ratio(f.seconds.get("show"), f.seconds.get("version")) for f in all_figures),
+        ],
     ]
     if any(n < runs for f in all_figures for n in f.runs.values()):
         lines += ["", f"* run fewer times than {runs}: its first run took over --repeat-under"]
