@@ -501,3 +501,41 @@ def test_the_proposals_page_from_github(tmp_path: Path, github: FakeGitHub) -> N
     refused = forge_for(github, Waits(), token="not-a-token")
     build_site(pr.root, out, forge=refused, forge_label="GitHub")
     assert "The forge could not be read" in (out / "proposals.html").read_text()
+
+
+def test_a_second_build_of_one_site_waits_for_the_first(tmp_path: Path) -> None:
+    """Two builds into one directory take turns (the manifest and the sweep of partial pages
+    assume one builder); a builder killed with the lock held releases it."""
+    import fcntl
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from steward.site.build import LOCK
+
+    root = _registry(tmp_path / "repo")
+    out = tmp_path / "site"
+    (out / LOCK).parent.mkdir(parents=True)
+    command = [sys.executable, "-m", "steward", "-C", str(root), "site", "-o", str(out)]
+    with (out / LOCK).open("a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a first build, writing
+        second = subprocess.Popen([*command, "--no-proposals"], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and second.poll() is None:
+            time.sleep(0.1)
+        assert second.poll() is None, second.stderr.read() if second.stderr else ""
+        assert not (out / MANIFEST).exists() and not (out / "index.html").exists()
+    assert second.wait(timeout=120) == 0  # the first is done: the second builds
+    assert (out / "index.html").exists()
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time\n"
+         "f = open(sys.argv[1], 'a+b'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+         "print('held', flush=True); time.sleep(600)", str(out / LOCK)],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    assert subprocess.run([*command, "--no-proposals"], timeout=120).returncode == 0

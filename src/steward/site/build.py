@@ -17,11 +17,12 @@ manifest does not vouch for.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 FORMAT = 3
 MANIFEST = ".steward-site/manifest.json"
+LOCK = ".steward-site/lock"  # held by the one build writing the site
 # Written before the first page and removed with the new manifest: the models being rewritten.
 # A build cut off in between leaves pages the old manifest would vouch for; the next build
 # reads this and writes those pages (and every dataset page) again.
@@ -110,19 +112,38 @@ def build_site(
     settings = digest(
         FORMAT, code_key(), shell.title, base_url, shell.proposals, dot, entry_link("")
     )
-    old = _load_manifest(out, settings)
     context = _Build(
         root, out, rev, commit, tree, entry_link, dot, shell, settings, forge, forge_label
     )
+    with _one_builder(out):
+        old = _load_manifest(out, settings)
+        try:
+            return _build(context, old)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            if not old["models"] and not old["datasets"]:
+                raise  # not the manifest's doing: a bug, shown as one
+            # The manifest is a shortcut only, checked for its names and shape but not value by
+            # value (100,000 uses would cost more than they save): one that a build could not
+            # use is dropped, and every page written again.
+            return _build(context, {"models": {}, "datasets": {}, "previous": old})
+
+
+@contextlib.contextmanager
+def _one_builder(out: Path) -> Iterator[None]:
+    """One build writes into a site at a time (its manifest, and the sweep of partial pages,
+    assume it): a second build of the same directory waits for the first, then brings the site
+    up to date. The lock is the kernel's: a killed build releases it."""
+    lock = out / LOCK
     try:
-        return _build(context, old)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-        if not old["models"] and not old["datasets"]:
-            raise  # not the manifest's doing: a bug, shown as one
-        # The manifest is a shortcut only, checked for its names and shape but not value by
-        # value (100,000 uses would cost more than they save): one that a build could not use
-        # is dropped, and every page written again.
-        return _build(context, {"models": {}, "datasets": {}, "previous": old})
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise SiteError(f"{lock}: cannot lock the site: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 @dataclass(frozen=True)
@@ -588,7 +609,7 @@ def _remove(out: Path, path: str) -> list[str]:
 
 def _remove_partial_pages(out: Path) -> None:
     """Remove the temporary files of pages a killed build (or worker) was writing (`_write`'s
-    `.tmp-*.part`): one build writes into a site at a time, as the manifest already assumes."""
+    `.tmp-*.part`): one build writes into a site at a time (`_one_builder`)."""
     for partial in out.rglob(".tmp-*.part"):
         with contextlib.suppress(OSError):
             partial.unlink()
