@@ -539,3 +539,18 @@ def test_a_second_build_of_one_site_waits_for_the_first(tmp_path: Path) -> None:
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     assert subprocess.run([*command, "--no-proposals"], timeout=120).returncode == 0
+
+
+def test_a_site_on_a_file_system_without_locks_is_built_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import fcntl
+
+    def no_locks(*args: object) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    root = _registry(tmp_path / "repo")
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    result = build_site(root, tmp_path / "site")
+    assert "index.html" in result.written

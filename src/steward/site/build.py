@@ -17,6 +17,7 @@ manifest does not vouch for.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -140,7 +141,11 @@ def _one_builder(out: Path) -> Iterator[None]:
     except OSError as exc:
         raise SiteError(f"{lock}: cannot lock the site: {exc.strerror or exc}") from exc
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError as exc:  # a file system without locks (some NFS): built as before
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise SiteError(f"{lock}: cannot lock the site: {exc.strerror or exc}") from exc
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
