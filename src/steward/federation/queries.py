@@ -102,11 +102,7 @@ def which(federation: Federation, target: str, stage: str) -> Found:
 
     try:
         found = queries.whereabouts(
-            model,
-            stage,
-            contents.versions_of(model),
-            single_stages,
-            remote,
+            model, stage, contents.versions_of(model), single_stages, remote
         )
     finally:
         snapshot.close()
